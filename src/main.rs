@@ -1,1 +1,246 @@
-fn main(){}
+//! The `rbp` command line: parse, validate, call the library.
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use rbp::experiment::output::{self, Finished};
+use rbp::experiment::{Settings, toy};
+use rbp::init::Init;
+use rbp::net::Arch;
+use rbp::optim::{AdamConfig, Hyper, LrClock, OptimizerKind, RbpConfig, Reinforce};
+use rbp::progress::Progress;
+use rbp::report::files::OutDir;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Reinforced backpropagation (Huang & Toyoizumi, 2017) against BackProp and Adam.
+#[derive(Parser)]
+#[command(name = "rbp", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Teacher-student toy task (paper Sec. II, Fig. 2): sigmoid(W_g v) targets, Gaussian inputs.
+    Toy(ToyArgs),
+}
+
+#[derive(Args)]
+struct ToyArgs {
+    /// Layer widths, input first.
+    #[arg(long, default_value = "100-400-200-10")]
+    arch: String,
+    /// Training-set size M; the test set has M examples too.
+    #[arg(long, default_value_t = 1000)]
+    train_size: usize,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+/// Options every experiment shares.
+#[derive(Args)]
+struct CommonArgs {
+    /// Epochs of training.
+    #[arg(long, default_value_t = 100)]
+    epochs: usize,
+    /// Mini-batch size.
+    #[arg(long, default_value_t = 100)]
+    batch: usize,
+    /// Run seeds 0..N-1 (ignored when --seed is given).
+    #[arg(long, default_value_t = 10)]
+    seeds: u64,
+    /// Run this single seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Optimizers to compare, comma separated.
+    #[arg(long, value_delimiter = ',', default_value = "sgd,rbp,adam")]
+    optimizer: Vec<OptimizerKind>,
+    /// Weight initialization (the paper gives none).
+    #[arg(long, value_enum, default_value_t = Init::Lecun)]
+    init: Init,
+    /// Which previous gradient R-BackProp adds: the one it used last step, or the raw one.
+    #[arg(long, value_enum, default_value_t = ReinforceArg::Accumulated)]
+    reinforce: ReinforceArg,
+    /// Whether learning rates decay per update (iteration) or per epoch.
+    #[arg(long, value_enum, default_value_t = LrClock::Iteration)]
+    lr_clock: LrClock,
+    /// BackProp / R-BackProp initial learning rate eta0.
+    #[arg(long, default_value_t = 0.8)]
+    lr0: f64,
+    /// Learning-rate decay factor beta (all optimizers): eta = eta0 * beta^t.
+    #[arg(long, default_value_t = 0.999)]
+    lr_decay: f64,
+    /// BackProp / R-BackProp learning-rate floor.
+    #[arg(long, default_value_t = 0.02)]
+    lr_min: f64,
+    /// R-BackProp gamma0 in (0, 1]; (1, 0) for (gamma0, lambda) reproduces BackProp exactly.
+    #[arg(long, default_value_t = 0.9995)]
+    gamma0: f64,
+    /// R-BackProp lambda >= 0: gamma = gamma0 * exp(-lambda * epoch).
+    #[arg(long, default_value_t = 0.0001)]
+    lambda: f64,
+    /// Adam initial learning rate.
+    #[arg(long, default_value_t = 0.01)]
+    adam_lr0: f64,
+    /// Adam learning-rate floor.
+    #[arg(long, default_value_t = 0.001)]
+    adam_lr_min: f64,
+    #[arg(long, default_value_t = 0.9)]
+    adam_beta1: f64,
+    #[arg(long, default_value_t = 0.999)]
+    adam_beta2: f64,
+    #[arg(long, default_value_t = 1e-8)]
+    adam_eps: f64,
+    /// Write curves.csv and summary.json into this directory.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Replace result files that already exist in --out.
+    #[arg(long)]
+    overwrite: bool,
+    /// Runs trained in parallel (default: the number of cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// BLAS threads per run when runs are not parallel.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ReinforceArg {
+    Accumulated,
+    Raw,
+}
+
+impl CommonArgs {
+    fn settings(&self, arch: &str) -> Result<Settings> {
+        let arch: Arch = arch.parse().context("--arch")?;
+        let seeds: Vec<u64> = match self.seed {
+            Some(s) => vec![s],
+            None => (0..self.seeds).collect(),
+        };
+        let runs = seeds.len() * self.optimizer.len();
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let workers = self.jobs.unwrap_or(cores).clamp(1, runs.max(1));
+        if self.jobs == Some(0) {
+            anyhow::bail!("--jobs must be at least 1");
+        }
+        let mut optimizers = Vec::new();
+        for o in &self.optimizer {
+            if !optimizers.contains(o) {
+                optimizers.push(*o);
+            }
+        }
+        Ok(Settings {
+            arch,
+            batch: self.batch,
+            epochs: self.epochs,
+            init: self.init,
+            hyper: Hyper {
+                lr0: self.lr0,
+                lr_decay: self.lr_decay,
+                lr_min: self.lr_min,
+                lr_clock: self.lr_clock,
+                rbp: RbpConfig {
+                    gamma0: self.gamma0,
+                    lambda: self.lambda,
+                    reinforce: match self.reinforce {
+                        ReinforceArg::Accumulated => Reinforce::Accumulated,
+                        ReinforceArg::Raw => Reinforce::Raw,
+                    },
+                },
+                adam: AdamConfig {
+                    lr0: self.adam_lr0,
+                    lr_min: self.adam_lr_min,
+                    beta1: self.adam_beta1,
+                    beta2: self.adam_beta2,
+                    eps: self.adam_eps,
+                },
+            },
+            optimizers,
+            seeds,
+            workers,
+        })
+    }
+
+    fn out_dir(&self) -> Option<OutDir> {
+        self.out.as_ref().map(|d| OutDir::new(d, self.overwrite))
+    }
+
+    fn show_progress(&self) -> bool {
+        !self.quiet && std::io::stderr().is_terminal()
+    }
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Toy(args) => run_toy(args),
+    };
+    if let Err(err) = result {
+        eprintln!("error: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run_toy(args: ToyArgs) -> Result<()> {
+    let settings = args.common.settings(&args.arch)?;
+    let config = toy::ToyConfig {
+        settings,
+        train_size: args.train_size,
+    };
+    config.validate()?;
+    let out = args.common.out_dir();
+    if let Some(out) = &out {
+        out.prepare(&output::RESULT_FILES)?;
+    }
+    let s = &config.settings;
+    output::configure_threads(s.workers, args.common.threads);
+    println!(
+        "rbp toy: arch {}, M = {}, batch {}, {} epochs, {} seed(s), optimizers {}, init {}, reinforce {}, lr clock {}",
+        s.arch,
+        config.train_size,
+        s.batch,
+        s.epochs,
+        s.seeds.len(),
+        s.optimizers
+            .iter()
+            .map(|o| o.name())
+            .collect::<Vec<_>>()
+            .join(","),
+        s.init.name(),
+        rbp::optim::config_reinforce_name(s.hyper.rbp.reinforce),
+        s.hyper.lr_clock.name(),
+    );
+    println!("{}", output::backend_line(s.workers));
+    let total = (s.seeds.len() * s.optimizers.len() * s.epochs) as u64;
+    let progress = Progress::new(total, "toy", args.common.show_progress());
+    let start = Instant::now();
+    let runs = toy::run(&config, &progress)?;
+    progress.finish();
+    let seconds = start.elapsed().as_secs_f64();
+    let finished = Finished {
+        command: "toy",
+        settings: s,
+        task: serde_json::json!({ "task": "teacher-student", "train_size": config.train_size, "test_size": config.train_size }),
+        runs: &runs,
+        seconds,
+        class_error: false,
+        paper: &[],
+    };
+    println!("\n{}", finished.table());
+    println!("{} runs in {seconds:.1} s", runs.len());
+    match &out {
+        Some(out) => {
+            for path in finished.save(out)? {
+                println!("wrote {}", path.display());
+            }
+        }
+        None => println!("(pass --out DIR to save curves.csv and summary.json)"),
+    }
+    Ok(())
+}

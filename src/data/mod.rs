@@ -1,0 +1,53 @@
+//! Data sets: the teacher-student toy task and MNIST-style IDX files.
+
+pub mod teacher;
+
+use ndarray::{Array2, ArrayView2};
+
+/// Examples as the trainer sees them: one row per example.
+#[derive(Clone, Debug)]
+pub struct Examples {
+    /// `n x input_width`.
+    pub inputs: Array2<f32>,
+    /// `n x output_width`: what the sigmoid outputs should produce.
+    pub targets: Array2<f32>,
+    /// Class labels when the task is classification (then `targets` is their one-hot code).
+    pub labels: Option<Vec<u8>>,
+}
+
+impl Examples {
+    pub fn len(&self) -> usize {
+        self.inputs.nrows()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn input_width(&self) -> usize {
+        self.inputs.ncols()
+    }
+    pub fn output_width(&self) -> usize {
+        self.targets.ncols()
+    }
+    pub fn inputs(&self) -> ArrayView2<'_, f32> {
+        self.inputs.view()
+    }
+
+    /// The examples at `rows`, in that order (used to draw subsets).
+    pub fn select(&self, rows: &[usize]) -> Examples {
+        Examples {
+            inputs: self.inputs.select(ndarray::Axis(0), rows),
+            targets: self.targets.select(ndarray::Axis(0), rows),
+            labels: self
+                .labels
+                .as_ref()
+                .map(|l| rows.iter().map(|&r| l[r]).collect()),
+        }
+    }
+}
+
+/// A training set and a test set drawn for one run.
+#[derive(Clone, Debug)]
+pub struct Split {
+    pub train: Examples,
+    pub test: Examples,
+}

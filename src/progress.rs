@@ -1,0 +1,51 @@
+//! Progress bars for long work, drawn on stderr only when it is a terminal.
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// A counter of finished work units (epochs) with an optional bar.
+#[derive(Clone)]
+pub struct Progress {
+    bar: ProgressBar,
+}
+
+impl Progress {
+    /// A bar over `total` units; `show = false` (e.g. `--quiet`) hides it, and so does a stderr that
+    /// is not a terminal.
+    pub fn new(total: u64, label: &str, show: bool) -> Progress {
+        let target = if show {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let bar = ProgressBar::with_draw_target(Some(total), target);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{msg:>10} [{bar:40.cyan/blue}] {pos}/{len} epochs, {elapsed} elapsed, ETA {eta}",
+            )
+            .expect("the template is valid")
+            .progress_chars("=> "),
+        );
+        bar.set_message(label.to_string());
+        Progress { bar }
+    }
+    /// A progress that shows nothing (library calls and tests).
+    pub fn hidden() -> Progress {
+        Progress {
+            bar: ProgressBar::hidden(),
+        }
+    }
+    pub fn tick(&self) {
+        self.bar.inc(1);
+    }
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+    /// Prints a line above the bar without breaking it.
+    pub fn println(&self, line: &str) {
+        if self.bar.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            self.bar.println(line);
+        }
+    }
+}

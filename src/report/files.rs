@@ -1,0 +1,125 @@
+//! Result files: written whole or not at all, and never over a previous result unless asked.
+
+use crate::experiment::RunResult;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+/// A problem writing results, naming the file.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error(
+        "{0} already exists; pass --overwrite to replace it, or choose another --out directory"
+    )]
+    Exists(PathBuf),
+    #[error("cannot write {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// An output directory and whether files in it may be replaced.
+#[derive(Clone, Debug)]
+pub struct OutDir {
+    pub dir: PathBuf,
+    pub overwrite: bool,
+}
+
+impl OutDir {
+    pub fn new(dir: impl Into<PathBuf>, overwrite: bool) -> OutDir {
+        OutDir {
+            dir: dir.into(),
+            overwrite,
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// Creates the directory and checks, before any long work starts, that none of `names`
+    /// would overwrite an earlier result.
+    pub fn prepare(&self, names: &[&str]) -> Result<(), OutputError> {
+        std::fs::create_dir_all(&self.dir).map_err(|source| OutputError::Io {
+            path: self.dir.clone(),
+            source,
+        })?;
+        if !self.overwrite {
+            for name in names {
+                let path = self.path(name);
+                if path.exists() {
+                    return Err(OutputError::Exists(path));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes `name` atomically: to a temporary file first, renamed into place when complete.
+    pub fn write(&self, name: &str, bytes: &[u8]) -> Result<PathBuf, OutputError> {
+        let path = self.path(name);
+        if !self.overwrite && path.exists() {
+            return Err(OutputError::Exists(path));
+        }
+        write_atomic(&path, bytes)?;
+        Ok(path)
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so a
+/// reader never sees a half-written file and an interrupted run leaves the old file intact.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    let io = |source| OutputError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(io)
+}
+
+/// `curves.csv`: one row per optimizer, seed and epoch. With `class_error`, a last column
+/// `test_class_error` (MNIST).
+pub fn curves_csv(runs: &[RunResult], class_error: bool) -> String {
+    let mut out = String::from("optimizer,seed,epoch,train_error,test_error");
+    out.push_str(if class_error {
+        ",test_class_error\n"
+    } else {
+        "\n"
+    });
+    for run in runs {
+        for r in &run.records {
+            let _ = write!(
+                out,
+                "{},{},{},{},{}",
+                run.optimizer.name(),
+                run.seed,
+                r.epoch,
+                r.train_error,
+                r.test_error
+            );
+            if class_error {
+                let _ = write!(out, ",{}", r.test_class_error.unwrap_or(f64::NAN));
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
