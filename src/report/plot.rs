@@ -5,7 +5,7 @@
 //! a diverged seed gives NaN or inf, a perfect run gives an error of exactly 0
 //! on a log axis. Rather than trusting plotters' automatic ranges and ticks,
 //! this module plans the axes itself ([`layout`]) and only then draws
-//! ([`draw`]):
+//! (the private `draw` module):
 //!
 //! - Non-finite points are skipped; the line is broken there instead of being
 //!   joined across the gap. Points with non-positive x on a log x axis are

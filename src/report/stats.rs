@@ -98,7 +98,8 @@ pub fn t_critical_95(df: usize) -> f64 {
 /// incomplete beta function), so it is accurate for every `df`, not just the
 /// tabulated ones. Returns NaN for `p` outside `(0, 1)` or `df <= 0`.
 pub fn student_t_quantile(p: f64, df: f64) -> f64 {
-    if !(p > 0.0 && p < 1.0) || !(df > 0.0) {
+    let valid = p > 0.0 && p < 1.0 && df > 0.0; // false for NaN too
+    if !valid {
         return f64::NAN;
     }
     if p == 0.5 {
@@ -131,7 +132,7 @@ pub fn student_t_quantile(p: f64, df: f64) -> f64 {
 
 /// CDF of Student's t distribution: `P(T <= t)` for `df` degrees of freedom.
 pub fn student_t_cdf(t: f64, df: f64) -> f64 {
-    if t.is_nan() || !(df > 0.0) {
+    if t.is_nan() || df.is_nan() || df <= 0.0 {
         return f64::NAN;
     }
     let x = df / (df + t * t);

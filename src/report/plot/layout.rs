@@ -562,7 +562,7 @@ mod tests {
             .is_err()
         );
         let nan = series("n", &[1.0], &[f64::NAN], None);
-        assert!(layout(&spec, &[nan.clone()], (1000, 700)).is_err());
+        assert!(layout(&spec, std::slice::from_ref(&nan), (1000, 700)).is_err());
         // An all-NaN series next to a good one is kept and flagged.
         let good = series("g", &[1.0, 2.0], &[1.0, 2.0], None);
         let l = layout(&spec, &[good, nan], (1000, 700)).unwrap();
@@ -590,7 +590,7 @@ mod tests {
     #[test]
     fn constant_series_gets_a_range() {
         let s = series("c", &[1.0, 2.0], &[0.5, 0.5], None);
-        let l = layout(&PlotSpec::default(), &[s.clone()], (1000, 700)).unwrap();
+        let l = layout(&PlotSpec::default(), &[s], (1000, 700)).unwrap();
         assert!(l.y.lo < 0.5 && l.y.hi > 0.5 && l.y.ticks.len() >= 2);
         let single = series("p", &[3.0], &[0.0], None);
         let l = layout(&PlotSpec::default(), &[single], (1000, 700)).unwrap();
