@@ -1,5 +1,8 @@
-//! What experiments leave behind: summaries, tables for the terminal, CSV and JSON files.
+//! What experiments leave behind: summaries, statistics, tables for the terminal, CSV and JSON
+//! files, and plots.
 
 pub mod files;
+pub mod plot;
+pub mod stats;
 pub mod summary;
 pub mod table;

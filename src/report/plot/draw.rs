@@ -1,0 +1,191 @@
+//! Rendering a planned [`Layout`] with plotters, once per backend.
+
+use std::path::Path;
+
+use std::ops::Range;
+
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
+use plotters::prelude::*;
+
+use super::layout::{Axis, Layout, LegendCorner};
+use super::{PNG_SIZE, PlotSpec};
+
+/// Font family looked up through fontconfig by plotters' `ttf` feature.
+const FONT: &str = "sans-serif";
+
+/// Tableau-10: distinct hues that stay distinguishable on white and as
+/// translucent bands.
+const PALETTE: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+/// Resolve the font once up front, so a machine without fonts gets a clear
+/// error before any file is touched.
+pub(super) fn check_font() -> Result<(), String> {
+    let font: FontDesc = (FONT, 20.0).into_font();
+    font.box_size("Ag").map(|_| ()).map_err(|e| e.to_string())
+}
+
+pub(super) fn png(path: &Path, spec: &PlotSpec, plan: &Layout) -> Result<(), String> {
+    let root = BitMapBackend::new(path, PNG_SIZE).into_drawing_area();
+    draw_on(&root, spec, plan).map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}
+
+pub(super) fn svg(path: &Path, spec: &PlotSpec, plan: &Layout) -> Result<(), String> {
+    let root = SVGBackend::new(path, PNG_SIZE).into_drawing_area();
+    draw_on(&root, spec, plan).map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}
+
+fn draw_on<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    spec: &PlotSpec,
+    plan: &Layout,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    root.fill(&WHITE)?;
+    let (x, y) = (&plan.x, &plan.y);
+    let x_coord = Ticked::new(x);
+    let y_coord = Ticked::new(y);
+    let mut chart = ChartBuilder::on(root)
+        .caption(&spec.title, (FONT, 28))
+        .margin(20)
+        .x_label_area_size(60)
+        .y_label_area_size(90)
+        .build_cartesian_2d(x_coord, y_coord)?;
+
+    let x_fmt = |v: &f64| x.label(*v);
+    let y_fmt = |v: &f64| y.label(*v);
+    chart
+        .configure_mesh()
+        .x_desc(spec.x_label.as_str())
+        .y_desc(spec.y_label.as_str())
+        .axis_desc_style((FONT, 22))
+        .label_style((FONT, 19))
+        .x_label_formatter(&x_fmt)
+        .y_label_formatter(&y_fmt)
+        .bold_line_style(RGBColor(200, 200, 200))
+        .light_line_style(RGBColor(238, 238, 238))
+        .axis_style(BLACK.stroke_width(1))
+        .draw()?;
+
+    for s in &plan.series {
+        let color = PALETTE[s.color % PALETTE.len()];
+        for band in &s.bands {
+            if band.len() >= 2 {
+                let outline: Vec<(f64, f64)> = band
+                    .iter()
+                    .map(|p| (p.0, p.2))
+                    .chain(band.iter().rev().map(|p| (p.0, p.1)))
+                    .collect();
+                chart.draw_series(std::iter::once(Polygon::new(
+                    outline,
+                    color.mix(0.2).filled(),
+                )))?;
+            } else {
+                // A lone point's band is an error bar.
+                let errbars = band.iter().map(|p| {
+                    PathElement::new(vec![(p.0, p.1), (p.0, p.2)], color.mix(0.6).stroke_width(2))
+                });
+                chart.draw_series(errbars)?;
+            }
+        }
+    }
+    // Lines after all bands so no band hides another series' line.
+    for s in &plan.series {
+        let color = PALETTE[s.color % PALETTE.len()];
+        let line_style = color.stroke_width(3);
+        let anno = match s.lines.first() {
+            Some(first) => chart.draw_series(LineSeries::new(first.iter().copied(), line_style))?,
+            None => chart.draw_series(std::iter::empty::<PathElement<(f64, f64)>>())?,
+        };
+        anno.label(s.label.as_str()).legend(move |(px, py)| {
+            PathElement::new(vec![(px, py), (px + 28, py)], color.stroke_width(4))
+        });
+        for line in s.lines.iter().skip(1) {
+            chart.draw_series(LineSeries::new(line.iter().copied(), line_style))?;
+        }
+        for line in &s.lines {
+            // Markers when asked; lone points would be invisible otherwise.
+            let radius = if spec.markers {
+                6
+            } else if line.len() == 1 {
+                3
+            } else {
+                continue;
+            };
+            chart.draw_series(line.iter().map(|p| Circle::new(*p, radius, color.filled())))?;
+        }
+    }
+
+    chart
+        .configure_series_labels()
+        .position(match plan.legend {
+            LegendCorner::UpperRight => SeriesLabelPosition::UpperRight,
+            LegendCorner::UpperLeft => SeriesLabelPosition::UpperLeft,
+            LegendCorner::LowerRight => SeriesLabelPosition::LowerRight,
+            LegendCorner::LowerLeft => SeriesLabelPosition::LowerLeft,
+        })
+        .margin(12)
+        .label_font((FONT, 18))
+        .background_style(WHITE.mix(0.92))
+        .border_style(BLACK.mix(0.5))
+        .draw()?;
+    Ok(())
+}
+
+/// A linear plot-space axis with the planned ticks. plotters' own
+/// `WithKeyPoints` does not accept a label formatter, hence this small type.
+struct Ticked {
+    lo: f64,
+    hi: f64,
+    ticks: Vec<f64>,
+    minor: Vec<f64>,
+}
+
+impl Ticked {
+    fn new(axis: &Axis) -> Self {
+        Ticked {
+            lo: axis.lo,
+            hi: axis.hi,
+            ticks: axis.ticks.clone(),
+            minor: axis.minor.clone(),
+        }
+    }
+}
+
+impl Ranged for Ticked {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        let t = (value - self.lo) / (self.hi - self.lo);
+        let len = f64::from(limit.1 - limit.0);
+        if !t.is_finite() {
+            return limit.0;
+        }
+        limit.0 + (len * t + 1e-3).floor() as i32
+    }
+
+    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            self.minor.clone()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> Range<f64> {
+        self.lo..self.hi
+    }
+}
