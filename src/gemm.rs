@@ -251,3 +251,82 @@ pub mod fallback {
         }
     }
 }
+
+/// The OpenBLAS core to request when the library picked a generic one on a CPU it did not
+/// recognise, or `None` when nothing needs doing.
+///
+/// Debian's OpenBLAS 0.3.21 chooses its kernels by CPU model number; on models newer than it knows
+/// (this project's machines report family 6 model 207) it falls back to the SSE3 `Prescott`
+/// kernels, about 2.5x slower here than `SkylakeX`. The core can only be chosen through the
+/// `OPENBLAS_CORETYPE` variable before the library loads, so the binary restarts itself with it
+/// (see [`restart_with_fast_core`]). We ask only for what the CPU demonstrably supports.
+pub fn better_core() -> Option<&'static str> {
+    if !HAS_OPENBLAS || std::env::var_os("OPENBLAS_CORETYPE").is_some() {
+        return None;
+    }
+    let name = backend_name();
+    let generic = [
+        "Prescott",
+        "Core2",
+        "Nehalem",
+        "Penryn",
+        "Dunnington",
+        "Atom",
+        "Barcelona",
+    ];
+    if !generic.iter().any(|g| name.contains(&format!("core {g}"))) {
+        return None;
+    }
+    cpu_core_for_openblas()
+}
+
+#[cfg(target_arch = "x86_64")]
+fn cpu_core_for_openblas() -> Option<&'static str> {
+    use std::arch::is_x86_feature_detected as has;
+    if has!("avx512f")
+        && has!("avx512bw")
+        && has!("avx512dq")
+        && has!("avx512vl")
+        && has!("avx512cd")
+    {
+        Some("SkylakeX")
+    } else if has!("avx2") && has!("fma") {
+        Some("Haswell")
+    } else {
+        None
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn cpu_core_for_openblas() -> Option<&'static str> {
+    None
+}
+
+/// Restarts the current program with `OPENBLAS_CORETYPE` set to [`better_core`], when there is one.
+/// Returns only when no restart was needed or it failed (then the run goes on, slower).
+/// `RBP_KEEP_BLAS_CORE=1` turns this off.
+pub fn restart_with_fast_core() {
+    const GUARD: &str = "RBP_KEEP_BLAS_CORE";
+    if std::env::var_os(GUARD).is_some() {
+        return;
+    }
+    let Some(core) = better_core() else { return };
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let Ok(exe) = std::env::current_exe() else {
+            return;
+        };
+        eprintln!(
+            "note: OpenBLAS does not recognise this CPU and chose generic kernels ({}); \
+             restarting with OPENBLAS_CORETYPE={core} (set {GUARD}=1 to keep the generic ones)",
+            backend_name()
+        );
+        let err = std::process::Command::new(exe)
+            .args(std::env::args_os().skip(1))
+            .env("OPENBLAS_CORETYPE", core)
+            .env(GUARD, "1")
+            .exec();
+        eprintln!("note: restart failed ({err}); going on with the generic kernels");
+    }
+}

@@ -178,6 +178,7 @@ impl CommonArgs {
 
 fn main() {
     let cli = Cli::parse();
+    rbp::gemm::restart_with_fast_core();
     let result = match cli.command {
         Command::Toy(args) => run_toy(args),
     };
