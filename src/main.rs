@@ -28,6 +28,7 @@ enum Command {
 }
 
 #[derive(Args)]
+#[command(allow_negative_numbers = true)]
 struct ToyArgs {
     /// Layer widths, input first.
     #[arg(long, default_value = "100-400-200-10")]

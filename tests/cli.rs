@@ -1,0 +1,128 @@
+//! The command line: bad arguments give a clear error and a non-zero exit, never a panic; a tiny
+//! toy run prints its table and writes its files; results are never silently overwritten.
+
+use std::process::{Command, Output};
+
+fn rbp(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rbp"))
+        .args(args)
+        .env("RBP_KEEP_BLAS_CORE", "1")
+        .output()
+        .expect("the rbp binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs `args` expecting failure with a message containing every one of `needles`.
+fn fails_with(args: &[&str], needles: &[&str]) {
+    let out = rbp(args);
+    let err = stderr(&out);
+    assert!(!out.status.success(), "{args:?} succeeded");
+    assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+    for n in needles {
+        assert!(
+            err.contains(n),
+            "{args:?}: message {err:?} does not mention {n:?}"
+        );
+    }
+}
+
+#[test]
+fn nonsense_arguments_are_rejected_before_any_work() {
+    fails_with(&["toy", "--arch", ""], &["architecture is empty"]);
+    fails_with(&["toy", "--arch", "100"], &["single layer"]);
+    fails_with(
+        &["toy", "--arch", "100-0-10"],
+        &["`0` is not a positive whole number"],
+    );
+    fails_with(&["toy", "--gamma0", "1.5"], &["--gamma0", "(0, 1]"]);
+    fails_with(&["toy", "--gamma0", "0"], &["--gamma0"]);
+    fails_with(&["toy", "--lambda", "-1"], &["--lambda"]);
+    fails_with(&["toy", "--lr0", "-0.1"], &["--lr0"]);
+    fails_with(&["toy", "--lr0", "NaN"], &["--lr0"]);
+    fails_with(&["toy", "--adam-beta1", "1"], &["--adam-beta1"]);
+    fails_with(&["toy", "--batch", "0"], &["--batch 0"]);
+    fails_with(
+        &["toy", "--train-size", "50", "--batch", "100"],
+        &["--batch 100", "larger than the training set (50"],
+    );
+    fails_with(&["toy", "--epochs", "0"], &["--epochs"]);
+    fails_with(&["toy", "--seeds", "0"], &["--seeds"]);
+    fails_with(&["toy", "--optimizer", "sgd,momentum"], &["momentum"]);
+    fails_with(&["toy", "--jobs", "0"], &["--jobs"]);
+    fails_with(&["toy", "--epochs", "ten"], &["ten"]);
+}
+
+#[test]
+fn tiny_toy_run_prints_the_table_and_writes_results_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("res");
+    let args = [
+        "toy",
+        "--arch",
+        "8-6-3",
+        "--train-size",
+        "40",
+        "--batch",
+        "10",
+        "--epochs",
+        "3",
+        "--seeds",
+        "2",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ];
+    let out = rbp(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "GEMM:",
+        "BackProp",
+        "R-BackProp",
+        "Adam",
+        "over 2 seeds",
+        "R-BackProp vs BackProp",
+    ] {
+        assert!(
+            stdout.contains(needle),
+            "output lacks {needle:?}:\n{stdout}"
+        );
+    }
+    let csv = std::fs::read_to_string(out_dir.join("curves.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("optimizer,seed,epoch,train_error,test_error")
+    );
+    assert_eq!(
+        lines.count(),
+        3 * 2 * 4,
+        "one row per optimizer, seed and epoch 0..=3"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["optimizers"].as_array().unwrap().len(), 3);
+    assert!(
+        summary["optimizers"][0]["final_test_error"]["mean"]
+            .as_f64()
+            .unwrap()
+            .is_finite()
+    );
+
+    // A second run into the same directory refuses to destroy the first one's results.
+    let before = std::fs::read(out_dir.join("curves.csv")).unwrap();
+    let again = rbp(&args);
+    assert!(!again.status.success());
+    assert!(
+        stderr(&again).contains("already exists"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(std::fs::read(out_dir.join("curves.csv")).unwrap(), before);
+    let mut forced = args.to_vec();
+    forced.push("--overwrite");
+    assert!(rbp(&forced).status.success());
+}

@@ -1,0 +1,333 @@
+//! The optimizers' defining properties: R-BackProp with (gamma0, lambda) = (1, 0) is BackProp bit
+//! for bit; p = 1 always reinforces; the reinforced fraction follows 1 - gamma^t; Adam matches a
+//! hand computation; schedules follow the paper.
+
+use rbp::data::teacher;
+use rbp::experiment::{self, Settings};
+use rbp::init::Init;
+use rbp::net::{Arch, Layout};
+use rbp::optim::{self, Clock, Hyper, LrClock, Optimizer, OptimizerKind, RbpConfig, Reinforce};
+use rbp::progress::Progress;
+
+fn small_settings(optimizers: Vec<OptimizerKind>, hyper: Hyper) -> Settings {
+    Settings {
+        arch: "20-30-10-4".parse().unwrap(),
+        batch: 10,
+        epochs: 5,
+        init: Init::Lecun,
+        hyper,
+        optimizers,
+        seeds: vec![7],
+        workers: 1,
+    }
+}
+
+fn run(settings: &Settings, m: usize) -> Vec<experiment::RunResult> {
+    let a = &settings.arch;
+    let (i, o) = (a.input_width(), a.output_width());
+    experiment::run_grid(
+        settings,
+        |s| teacher::teacher_student(i, o, m, s),
+        &Progress::hidden(),
+    )
+}
+
+#[test]
+fn rbp_with_gamma_one_is_backprop_bit_for_bit() {
+    let mut hyper = Hyper::default();
+    hyper.rbp.gamma0 = 1.0;
+    hyper.rbp.lambda = 0.0;
+    for reinforce in [Reinforce::Accumulated, Reinforce::Raw] {
+        hyper.rbp.reinforce = reinforce;
+        let runs = run(
+            &small_settings(vec![OptimizerKind::Sgd, OptimizerKind::Rbp], hyper),
+            100,
+        );
+        let (sgd, rbp) = (&runs[0], &runs[1]);
+        assert_eq!(sgd.optimizer, OptimizerKind::Sgd);
+        for (a, b) in sgd.records.iter().zip(&rbp.records) {
+            assert_eq!(
+                a.train_error.to_bits(),
+                b.train_error.to_bits(),
+                "epoch {}",
+                a.epoch
+            );
+            assert_eq!(
+                a.test_error.to_bits(),
+                b.test_error.to_bits(),
+                "epoch {}",
+                a.epoch
+            );
+        }
+    }
+    // And at the parameter level, step by step.
+    let n = 1000;
+    let schedule = hyper.sgd_schedule();
+    let mut sgd = optim::Sgd::new(schedule);
+    let mut rbp = optim::RBackProp::new(
+        schedule,
+        RbpConfig {
+            gamma0: 1.0,
+            lambda: 0.0,
+            ..hyper.rbp
+        },
+        n,
+        1,
+    );
+    let (mut w1, mut w2) = (vec![0.5f32; n], vec![0.5f32; n]);
+    for t in 0..20u64 {
+        let g: Vec<f32> = (0..n)
+            .map(|i| ((i as u64 * 31 + t * 7) % 17) as f32 / 17.0 - 0.5)
+            .collect();
+        let clock = Clock { t, epoch: t / 4 };
+        sgd.step(&mut w1, &g, clock);
+        rbp.step(&mut w2, &g, clock);
+    }
+    assert!(w1.iter().zip(&w2).all(|(a, b)| a.to_bits() == b.to_bits()));
+}
+
+/// A reinforcement probability of 1 from the second update on: gamma0 so small that gamma^t
+/// rounds to 0.
+fn always(reinforce: Reinforce) -> RbpConfig {
+    RbpConfig {
+        gamma0: 1e-30,
+        lambda: 0.0,
+        reinforce,
+    }
+}
+
+#[test]
+fn probability_one_reinforces_every_weight() {
+    let n = 777;
+    let schedule = Hyper::default().sgd_schedule();
+    for reinforce in [Reinforce::Accumulated, Reinforce::Raw] {
+        let mut opt = optim::RBackProp::new(schedule, always(reinforce), n, 42);
+        let mut w = vec![0.0f32; n];
+        let g1: Vec<f32> = (0..n).map(|i| i as f32 * 1e-3).collect();
+        let g2: Vec<f32> = (0..n).map(|i| 1.0 - i as f32 * 1e-3).collect();
+        // t = 0: gamma^0 = 1, so p = 0 and the first step is plain SGD.
+        opt.step(&mut w, &g1, Clock { t: 0, epoch: 0 });
+        let after_first = w.clone();
+        let clock = Clock { t: 1, epoch: 0 };
+        assert_eq!(
+            optim::RbpConfig::probability(&always(reinforce), clock),
+            1.0
+        );
+        opt.step(&mut w, &g2, clock);
+        let eta = schedule.rate(clock) as f32;
+        for i in 0..n {
+            let expected = after_first[i] - eta * (g2[i] + g1[i]);
+            assert_eq!(
+                w[i], expected,
+                "weight {i} was not reinforced ({reinforce:?})"
+            );
+        }
+    }
+}
+
+#[test]
+fn reinforced_fraction_follows_one_minus_gamma_to_the_t() {
+    let n = 200_000;
+    let config = RbpConfig {
+        gamma0: 0.9995,
+        lambda: 0.0001,
+        reinforce: Reinforce::Accumulated,
+    };
+    let schedule = Hyper::default().sgd_schedule();
+    for (t, epoch) in [(1u64, 0u64), (50, 5), (600, 60), (3000, 99)] {
+        let mut opt = optim::RBackProp::new(schedule, config, n, 9);
+        let mut w = vec![0.0f32; n];
+        // Step 0 (never reinforced) stores g_prev = 1 everywhere.
+        opt.step(&mut w, &vec![1.0; n], Clock { t: 0, epoch: 0 });
+        let before = w.clone();
+        // With g = 0, a weight moves exactly when its coin fires.
+        let clock = Clock { t, epoch };
+        opt.step(&mut w, &vec![0.0; n], clock);
+        let fired = w.iter().zip(&before).filter(|(a, b)| a != b).count() as f64;
+        let p = config.probability(clock);
+        let sd = (n as f64 * p * (1.0 - p)).sqrt();
+        assert!(
+            (fired - n as f64 * p).abs() <= 5.0 * sd + 1.0,
+            "t = {t}: {fired} of {n} reinforced, expected {:.0} +- {sd:.0}",
+            n as f64 * p
+        );
+    }
+}
+
+#[test]
+fn coin_pattern_changes_with_t_and_seed() {
+    let n = 4096;
+    let config = RbpConfig {
+        gamma0: 0.9,
+        lambda: 0.0,
+        reinforce: Reinforce::Raw,
+    };
+    let pattern = |seed: u64, t: u64| {
+        let mut opt = optim::RBackProp::new(Hyper::default().sgd_schedule(), config, n, seed);
+        let mut w = vec![0.0f32; n];
+        opt.step(&mut w, &vec![1.0; n], Clock { t: 0, epoch: 0 });
+        let before = w.clone();
+        opt.step(&mut w, &vec![0.0; n], Clock { t, epoch: 0 });
+        w.iter()
+            .zip(&before)
+            .map(|(a, b)| a != b)
+            .collect::<Vec<bool>>()
+    };
+    assert_eq!(pattern(1, 5), pattern(1, 5));
+    assert_ne!(pattern(1, 5), pattern(1, 6));
+    assert_ne!(pattern(1, 5), pattern(2, 5));
+}
+
+#[test]
+fn adam_matches_a_hand_computed_two_step_example() {
+    let hyper = Hyper::default();
+    let mut adam = optim::Adam::new(hyper.adam_schedule(), hyper.adam, 2);
+    let mut w = vec![1.0f32, -2.0];
+    let g1 = [0.5f32, -1.0];
+    let g2 = [-0.25f32, 2.0];
+    adam.step(&mut w, &g1, Clock { t: 0, epoch: 0 });
+    // After one bias-corrected step m_hat / sqrt(v_hat) = sign(g): each weight moves by lr = 0.01.
+    assert!(
+        (w[0] - 0.99).abs() < 1e-6 && (w[1] + 1.99).abs() < 1e-6,
+        "{w:?}"
+    );
+    adam.step(&mut w, &g2, Clock { t: 1, epoch: 0 });
+    // By hand, in f64: lr_t = max(0.01 * 0.999^t, 0.001).
+    let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8f64);
+    let mut expected = [1.0f64, -2.0];
+    let (mut m, mut v) = ([0.0f64; 2], [0.0f64; 2]);
+    for (t, g) in [g1, g2].iter().enumerate() {
+        let lr = (0.01 * 0.999f64.powi(t as i32)).max(0.001);
+        for i in 0..2 {
+            let gi = g[i] as f64;
+            m[i] = b1 * m[i] + (1.0 - b1) * gi;
+            v[i] = b2 * v[i] + (1.0 - b2) * gi * gi;
+            let mhat = m[i] / (1.0 - b1.powi(t as i32 + 1));
+            let vhat = v[i] / (1.0 - b2.powi(t as i32 + 1));
+            expected[i] -= lr * mhat / (vhat.sqrt() + eps);
+        }
+    }
+    // f32 arithmetic over two steps: a few ulp of values near 1, so 1e-6 absolute.
+    for i in 0..2 {
+        assert!(
+            (w[i] as f64 - expected[i]).abs() < 1e-6,
+            "weight {i}: {} vs {}",
+            w[i],
+            expected[i]
+        );
+    }
+    assert_eq!(adam.state_bytes(), 2 * 2 * 4);
+}
+
+#[test]
+fn learning_rate_schedule_decays_to_its_floor() {
+    let h = Hyper::default();
+    let s = h.sgd_schedule();
+    assert_eq!(s.rate(Clock { t: 0, epoch: 0 }), 0.8);
+    assert!((s.rate(Clock { t: 1000, epoch: 0 }) - 0.8 * 0.999f64.powi(1000)).abs() < 1e-12);
+    assert_eq!(
+        s.rate(Clock {
+            t: 10_000,
+            epoch: 0
+        }),
+        0.02
+    );
+    let per_epoch = Hyper {
+        lr_clock: LrClock::Epoch,
+        ..h
+    }
+    .sgd_schedule();
+    assert_eq!(
+        per_epoch.rate(Clock {
+            t: 10_000,
+            epoch: 0
+        }),
+        0.8
+    );
+    assert_eq!(
+        h.adam_schedule().rate(Clock {
+            t: 100_000,
+            epoch: 0
+        }),
+        0.001
+    );
+}
+
+#[test]
+fn state_sizes_are_as_documented() {
+    let n = 1234;
+    let h = Hyper::default();
+    let sizes: Vec<usize> = OptimizerKind::ALL
+        .iter()
+        .map(|&k| optim::build(k, &h, n, 0).state_bytes())
+        .collect();
+    assert_eq!(sizes, vec![0, 4 * n + 8, 8 * n]);
+}
+
+#[test]
+fn same_seed_same_numbers_different_seed_different_numbers() {
+    let settings = small_settings(OptimizerKind::ALL.to_vec(), Hyper::default());
+    let a = run(&settings, 60);
+    let b = run(&settings, 60);
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(
+            x.records, y.records,
+            "{:?} is not reproducible",
+            x.optimizer
+        );
+    }
+    let other = Settings {
+        seeds: vec![8],
+        ..settings.clone()
+    };
+    let c = run(&other, 60);
+    for (x, y) in a.iter().zip(&c) {
+        assert_ne!(x.last().test_error, y.last().test_error);
+    }
+    // Parallel workers do not change any number.
+    let parallel = Settings {
+        seeds: vec![7, 8],
+        workers: 2,
+        ..settings.clone()
+    };
+    let serial = Settings {
+        workers: 1,
+        ..parallel.clone()
+    };
+    let (p, s) = (run(&parallel, 60), run(&serial, 60));
+    for (x, y) in p.iter().zip(&s) {
+        assert_eq!(
+            (x.seed, x.optimizer, &x.records),
+            (y.seed, y.optimizer, &y.records)
+        );
+    }
+}
+
+#[test]
+fn training_reduces_the_error() {
+    let runs = run(
+        &small_settings(OptimizerKind::ALL.to_vec(), Hyper::default()),
+        200,
+    );
+    for r in &runs {
+        let (first, last) = (r.records[0], *r.last());
+        assert!(
+            last.train_error < first.train_error,
+            "{:?}: {first:?} -> {last:?}",
+            r.optimizer
+        );
+        assert!(last.train_error.is_finite() && last.test_error.is_finite());
+    }
+}
+
+#[test]
+fn layout_matches_architecture() {
+    let arch: Arch = "100-400-200-10".parse().unwrap();
+    let layout = Layout::new(arch.clone());
+    assert_eq!(layout.param_count(), 100 * 400 + 400 * 200 + 200 * 10);
+    assert_eq!(layout.layer_range(1), 40_000..120_000);
+    assert!("".parse::<Arch>().is_err());
+    assert!("10".parse::<Arch>().is_err());
+    assert!("10-0-3".parse::<Arch>().is_err());
+    assert!("10-x-3".parse::<Arch>().is_err());
+}
