@@ -1,1 +1,111 @@
+//! Fused elementwise SIMD kernels for `rbp` (reinforced backpropagation,
+//! Huang & Toyoizumi 2017).
+//!
+//! Slices in, slices out: there is no training logic here. Every kernel is a
+//! single pass over memory, written once against pulp's generic [`pulp::Simd`]
+//! trait and dispatched at run time to the best instruction set the CPU has
+//! (AVX-512 [`Level::V4`], AVX2+FMA [`Level::V3`], else [`Level::Scalar`]).
+//!
+//! Layout of every kernel family:
+//! * `kernel(...)` dispatches to [`Level::best`];
+//! * `kernel_at(level, ...)` forces one level (tests and benchmarks);
+//! * `reference::kernel(...)` is the plain scalar loop used as the oracle.
+//!
+//! Slice tails go through the same vector code via masked partial loads and
+//! stores, so results never depend on a slice's length or alignment.
 
+pub mod activation;
+pub mod rng;
+mod simd;
+pub mod update;
+
+use pulp::{Arch, Scalar, Simd, WithSimd};
+
+/// Instruction-set levels a kernel can run at.
+///
+/// Tests iterate over [`Level::available`] and compare every level against
+/// the scalar reference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// One lane at a time, through the same generic code as the SIMD levels.
+    Scalar,
+    /// x86-64-v3: AVX2 + FMA, 8 f32 lanes.
+    V3,
+    /// x86-64-v4: AVX-512, 16 f32 lanes.
+    V4,
+}
+
+impl Level {
+    /// Every level this CPU can run, from `Scalar` up to the best.
+    pub fn available() -> Vec<Level> {
+        let mut levels = vec![Level::Scalar];
+        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+        {
+            if pulp::x86::V3::try_new().is_some() {
+                levels.push(Level::V3);
+            }
+            if pulp::x86::V4::try_new().is_some() {
+                levels.push(Level::V4);
+            }
+        }
+        levels
+    }
+
+    /// The level the dispatching kernels use (same choice as `pulp::Arch::new()`).
+    pub fn best() -> Level {
+        match Arch::new() {
+            #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+            Arch::V4(_) => Level::V4,
+            #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+            Arch::V3(_) => Level::V3,
+            _ => Level::Scalar,
+        }
+    }
+
+    /// Short lowercase name, for benchmark ids and log lines.
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Scalar => "scalar",
+            Level::V3 => "v3",
+            Level::V4 => "v4",
+        }
+    }
+}
+
+/// Runs `op` at the best level available.
+#[inline]
+pub(crate) fn dispatch<Op: WithSimd>(op: Op) -> Op::Output {
+    Arch::new().dispatch(op)
+}
+
+/// Runs `op` at exactly `level`.
+///
+/// # Panics
+/// If the CPU does not support `level`.
+#[inline]
+pub(crate) fn dispatch_at<Op: WithSimd>(level: Level, op: Op) -> Op::Output {
+    match level {
+        Level::Scalar => Simd::vectorize(Scalar::new(), op),
+        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+        Level::V3 => Simd::vectorize(
+            pulp::x86::V3::try_new().expect("Level::V3 (AVX2+FMA) is not available on this CPU"),
+            op,
+        ),
+        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+        Level::V4 => Simd::vectorize(
+            pulp::x86::V4::try_new().expect("Level::V4 (AVX-512) is not available on this CPU"),
+            op,
+        ),
+        #[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
+        _ => panic!("level {level:?} is not available on this architecture"),
+    }
+}
+
+/// Asserts that a buffer can be indexed by `u32` (the coin hashes 32-bit indices).
+#[inline]
+pub(crate) fn assert_u32_len(len: usize, what: &str) {
+    assert!(
+        u32::try_from(len).is_ok(),
+        "{what}: buffer of {len} elements exceeds the 2^32 - 1 element limit"
+    );
+}
