@@ -133,15 +133,13 @@ impl WithSimd for Fill<'_> {
     #[inline(always)]
     fn with_simd<S: Simd>(self, s: S) {
         let hasher = simd::Hasher::new(s, self.key);
-        let mut index = simd::lane_indices(s, self.first_index);
-        let step = s.splat_u32s(S::U32_LANES as u32);
+        let mut indices = simd::ScaledIndices::new(s, self.first_index);
         let (head, tail) = S::as_mut_simd_u32s(self.out);
         for o in head {
-            *o = hasher.uniform24(index);
-            index = s.add_u32s(index, step);
+            *o = hasher.uniform24(indices.next());
         }
         if !tail.is_empty() {
-            s.partial_store_u32s(tail, hasher.uniform24(index));
+            s.partial_store_u32s(tail, hasher.uniform24(indices.next()));
         }
     }
 }

@@ -11,11 +11,37 @@ use pulp::Simd;
 /// `0, 1, 2, ...`: lane offsets for building index vectors (16 = widest x86 f32 vector).
 const IOTA: [u32; 16] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
 
-/// The vector `[first, first + 1, ..., first + LANES - 1]` (wrapping).
-#[inline(always)]
-pub(crate) fn lane_indices<S: Simd>(s: S, first: u32) -> S::u32s {
-    let iota = s.partial_load_u32s(&IOTA[..S::U32_LANES]);
-    s.add_u32s(s.splat_u32s(first), iota)
+/// Consecutive element indices, one vector at a time, already multiplied by
+/// [`INDEX_MUL`] (the first step of the hash). Stepping the product by
+/// `LANES * INDEX_MUL` (wrapping) instead of multiplying every index saves one
+/// of the hash's five multiplies and gives the same bits.
+#[derive(Clone, Copy)]
+pub(crate) struct ScaledIndices<S: Simd> {
+    s: S,
+    current: S::u32s,
+    step: S::u32s,
+}
+
+impl<S: Simd> ScaledIndices<S> {
+    /// Starts at element `first` (wrapping modulo 2^32).
+    #[inline(always)]
+    pub(crate) fn new(s: S, first: u32) -> Self {
+        let iota = s.partial_load_u32s(&IOTA[..S::U32_LANES]);
+        let index = s.add_u32s(s.splat_u32s(first), iota);
+        ScaledIndices {
+            s,
+            current: s.mul_u32s(index, s.splat_u32s(INDEX_MUL)),
+            step: s.splat_u32s((S::U32_LANES as u32).wrapping_mul(INDEX_MUL)),
+        }
+    }
+
+    /// The current vector; advances to the next one.
+    #[inline(always)]
+    pub(crate) fn next(&mut self) -> S::u32s {
+        let current = self.current;
+        self.current = self.s.add_u32s(current, self.step);
+        current
+    }
 }
 
 /// Vectorized [`crate::rng::uniform24`], with the key and constants splatted once.
@@ -24,7 +50,6 @@ pub(crate) struct Hasher<S: Simd> {
     s: S,
     k0: S::u32s,
     k1: S::u32s,
-    index_mul: S::u32s,
     m1: S::u32s,
     m2: S::u32s,
     sh8: S::u32s,
@@ -39,7 +64,6 @@ impl<S: Simd> Hasher<S> {
             s,
             k0: s.splat_u32s(key.k0),
             k1: s.splat_u32s(key.k1),
-            index_mul: s.splat_u32s(INDEX_MUL),
             m1: s.splat_u32s(FMIX_M1),
             m2: s.splat_u32s(FMIX_M2),
             sh8: s.splat_u32s(8),
@@ -58,11 +82,12 @@ impl<S: Simd> Hasher<S> {
         s.xor_u32s(h, s.wrapping_dyn_shr_u32s(h, self.sh16))
     }
 
-    /// Lane-wise `uniform24(key, index)`.
+    /// Lane-wise `uniform24(key, index)`, given `scaled = index * INDEX_MUL`
+    /// (see [`ScaledIndices`]).
     #[inline(always)]
-    pub(crate) fn uniform24(&self, index: S::u32s) -> S::u32s {
+    pub(crate) fn uniform24(&self, scaled: S::u32s) -> S::u32s {
         let s = self.s;
-        let h = self.fmix32(s.xor_u32s(s.mul_u32s(index, self.index_mul), self.k0));
+        let h = self.fmix32(s.xor_u32s(scaled, self.k0));
         let h = self.fmix32(s.xor_u32s(h, self.k1));
         s.wrapping_dyn_shr_u32s(h, self.sh8)
     }

@@ -6,7 +6,7 @@
 //! bound, so FMA would buy nothing but level-dependent results.
 
 use crate::rng::{CoinKey, ONE};
-use crate::simd::{Hasher, lane_indices};
+use crate::simd::{Hasher, ScaledIndices};
 use crate::{Level, assert_u32_len, dispatch, dispatch_at};
 use pulp::{Simd, WithSimd};
 
@@ -221,12 +221,12 @@ struct RbpConsts<S: Simd> {
 fn rbp_step<S: Simd, const ACCUMULATED: bool>(
     s: S,
     c: &RbpConsts<S>,
-    index: S::u32s,
+    scaled_index: S::u32s,
     w: S::f32s,
     g: S::f32s,
     prev: S::f32s,
 ) -> (S::f32s, S::f32s) {
-    let u = s.transmute_i32s_u32s(c.hasher.uniform24(index));
+    let u = s.transmute_i32s_u32s(c.hasher.uniform24(scaled_index));
     let fire = s.less_than_i32s(u, c.threshold);
     let g_used = s.select_f32s(fire, s.add_f32s(g, prev), g);
     let w = s.sub_f32s(w, s.mul_f32s(c.eta, g_used));
@@ -243,20 +243,18 @@ impl<const ACCUMULATED: bool> WithSimd for RbpOp<'_, ACCUMULATED> {
             eta: s.splat_f32s(self.step.eta),
             threshold: s.splat_i32s(self.step.threshold.min(ONE) as i32),
         };
-        let step = s.splat_u32s(S::U32_LANES as u32);
-        let mut index = lane_indices(s, 0);
+        let mut indices = ScaledIndices::new(s, 0);
         let (wh, wt) = S::as_mut_simd_f32s(self.w);
         let (gh, gt) = S::as_simd_f32s(self.g);
         let (ph, pt) = S::as_mut_simd_f32s(self.prev);
         for ((w, &g), p) in wh.iter_mut().zip(gh).zip(ph.iter_mut()) {
-            (*w, *p) = rbp_step::<S, ACCUMULATED>(s, &c, index, *w, g, *p);
-            index = s.add_u32s(index, step);
+            (*w, *p) = rbp_step::<S, ACCUMULATED>(s, &c, indices.next(), *w, g, *p);
         }
         if !wt.is_empty() {
             let w = s.partial_load_f32s(wt);
             let g = s.partial_load_f32s(gt);
             let p = s.partial_load_f32s(pt);
-            let (w, p) = rbp_step::<S, ACCUMULATED>(s, &c, index, w, g, p);
+            let (w, p) = rbp_step::<S, ACCUMULATED>(s, &c, indices.next(), w, g, p);
             s.partial_store_f32s(wt, w);
             s.partial_store_f32s(pt, p);
         }
