@@ -47,6 +47,30 @@ fn sigmoid_matches_reference_all_lengths_and_offsets() {
     }
 }
 
+/// Each lane is computed independently by the same vector code, whether it
+/// lands in a full vector or in the masked tail, so an element's result must
+/// not depend on where the slice starts or how long it is.
+#[test]
+fn sigmoid_is_independent_of_position_and_length() {
+    let mut rng = TestRng::new(16);
+    let x = rng.vec(200, -20.0, 20.0);
+    for level in Level::available() {
+        let mut full = x.clone();
+        activation::sigmoid_inplace_at(level, &mut full);
+        for off in 0..17 {
+            for len in [0, 1, 5, 15, 16, 17, 31, 33, 100, 183 - off] {
+                let mut part = x[off..off + len].to_vec();
+                activation::sigmoid_inplace_at(level, &mut part);
+                assert_bits_eq(
+                    &format!("{level:?} off={off} len={len}"),
+                    &part,
+                    &full[off..off + len],
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn sigmoid_dense_grid_against_f64() {
     // Every 1/4096 on [-30, 30] (245_761 points), through one call so that
