@@ -59,26 +59,82 @@ pub struct RbpStep {
 /// turn an unreinforced element into NaN. Reads `w, g, prev` once and writes
 /// `w, prev` once; with `threshold == 0` the new `w` equals [`sgd`]'s bit for bit.
 pub fn rbp(w: &mut [f32], g: &[f32], prev: &mut [f32], step: RbpStep) {
-    check_rbp(w, g, prev);
-    match step.reinforce {
-        Reinforce::Accumulated => dispatch(RbpOp::<true> { w, g, prev, step }),
-        Reinforce::Raw => dispatch(RbpOp::<false> { w, g, prev, step }),
-    }
+    rbp_chunk(w, g, prev, step, 0)
 }
 
 /// [`rbp`] at a forced level.
 pub fn rbp_at(level: Level, w: &mut [f32], g: &[f32], prev: &mut [f32], step: RbpStep) {
-    check_rbp(w, g, prev);
+    rbp_chunk_at(level, w, g, prev, step, 0)
+}
+
+/// [`rbp`] on a chunk of the parameter buffer whose first element has global
+/// index `first_index`.
+///
+/// The coin is keyed by the global index, so splitting the buffer (per layer,
+/// or across threads) and passing each chunk's offset gives bit-for-bit the
+/// same result as one call over the whole buffer. Calling [`rbp`] on each
+/// chunk instead would restart the index at 0 and reuse one coin pattern.
+///
+/// # Panics
+/// If lengths differ or `first_index + len` exceeds 2^32.
+pub fn rbp_chunk(w: &mut [f32], g: &[f32], prev: &mut [f32], step: RbpStep, first_index: u32) {
+    check_rbp(w, g, prev, first_index);
     match step.reinforce {
-        Reinforce::Accumulated => dispatch_at(level, RbpOp::<true> { w, g, prev, step }),
-        Reinforce::Raw => dispatch_at(level, RbpOp::<false> { w, g, prev, step }),
+        Reinforce::Accumulated => dispatch(RbpOp::<true> {
+            w,
+            g,
+            prev,
+            step,
+            first_index,
+        }),
+        Reinforce::Raw => dispatch(RbpOp::<false> {
+            w,
+            g,
+            prev,
+            step,
+            first_index,
+        }),
     }
 }
 
-fn check_rbp(w: &[f32], g: &[f32], prev: &[f32]) {
+/// [`rbp_chunk`] at a forced level.
+pub fn rbp_chunk_at(
+    level: Level,
+    w: &mut [f32],
+    g: &[f32],
+    prev: &mut [f32],
+    step: RbpStep,
+    first_index: u32,
+) {
+    check_rbp(w, g, prev, first_index);
+    match step.reinforce {
+        Reinforce::Accumulated => dispatch_at(
+            level,
+            RbpOp::<true> {
+                w,
+                g,
+                prev,
+                step,
+                first_index,
+            },
+        ),
+        Reinforce::Raw => dispatch_at(
+            level,
+            RbpOp::<false> {
+                w,
+                g,
+                prev,
+                step,
+                first_index,
+            },
+        ),
+    }
+}
+
+fn check_rbp(w: &[f32], g: &[f32], prev: &[f32], first_index: u32) {
     check_len("rbp (w, g)", w.len(), g.len());
     check_len("rbp (w, prev)", w.len(), prev.len());
-    assert_u32_len(w.len(), "rbp");
+    assert_u32_len(first_index as usize + w.len(), "rbp");
 }
 
 /// Parameters of one Adam step.
@@ -140,11 +196,17 @@ pub mod reference {
 
     /// R-BackProp, Eq. (6), one element at a time with the scalar [`coin`].
     pub fn rbp(w: &mut [f32], g: &[f32], prev: &mut [f32], step: RbpStep) {
+        rbp_chunk(w, g, prev, step, 0)
+    }
+
+    /// Scalar [`super::rbp_chunk`]: element `j` uses the coin of global index `first_index + j`.
+    pub fn rbp_chunk(w: &mut [f32], g: &[f32], prev: &mut [f32], step: RbpStep, first_index: u32) {
         assert_eq!(w.len(), g.len(), "rbp: slice lengths differ");
         assert_eq!(w.len(), prev.len(), "rbp: slice lengths differ");
-        crate::assert_u32_len(w.len(), "rbp");
-        for (i, ((w, &g), p)) in w.iter_mut().zip(g).zip(prev.iter_mut()).enumerate() {
-            let g_used = if coin(step.key, step.threshold, i as u32) {
+        crate::assert_u32_len(first_index as usize + w.len(), "rbp");
+        for (j, ((w, &g), p)) in w.iter_mut().zip(g).zip(prev.iter_mut()).enumerate() {
+            let i = first_index + j as u32;
+            let g_used = if coin(step.key, step.threshold, i) {
                 g + *p
             } else {
                 g
@@ -204,6 +266,7 @@ struct RbpOp<'a, const ACCUMULATED: bool> {
     g: &'a [f32],
     prev: &'a mut [f32],
     step: RbpStep,
+    first_index: u32,
 }
 
 /// Splatted per-call constants of the R-BackProp kernel.
@@ -243,7 +306,7 @@ impl<const ACCUMULATED: bool> WithSimd for RbpOp<'_, ACCUMULATED> {
             eta: s.splat_f32s(self.step.eta),
             threshold: s.splat_i32s(self.step.threshold.min(ONE) as i32),
         };
-        let mut indices = ScaledIndices::new(s, 0);
+        let mut indices = ScaledIndices::new(s, self.first_index);
         let (wh, wt) = S::as_mut_simd_f32s(self.w);
         let (gh, gt) = S::as_simd_f32s(self.g);
         let (ph, pt) = S::as_mut_simd_f32s(self.prev);

@@ -88,6 +88,51 @@ fn rbp_dispatching_entry_point_matches_reference() {
 }
 
 #[test]
+fn rbp_chunks_with_offsets_equal_one_call() {
+    // Splitting the buffer at arbitrary points and passing each chunk's global
+    // offset must reproduce the single call bit for bit, at every level.
+    let mut rng = TestRng::new(8);
+    let n = 10_007;
+    let step = rbp_step(21, 22, 0.4, Reinforce::Accumulated);
+    let w0 = rng.vec(n, -2.0, 2.0);
+    let g = rng.vec(n, -1.0, 1.0);
+    let p0 = rng.vec(n, -1.0, 1.0);
+    let (mut w_whole, mut p_whole) = (w0.clone(), p0.clone());
+    reference::rbp(&mut w_whole, &g, &mut p_whole, step);
+    let cuts = [0, 1, 17, 18, 100, 4095, 4096, 9000, 10_006, n];
+    for level in Level::available() {
+        let (mut w, mut p) = (w0.clone(), p0.clone());
+        for pair in cuts.windows(2) {
+            let (a, b) = (pair[0], pair[1]);
+            update::rbp_chunk_at(level, &mut w[a..b], &g[a..b], &mut p[a..b], step, a as u32);
+        }
+        assert_bits_eq(&format!("{level:?} w"), &w, &w_whole);
+        assert_bits_eq(&format!("{level:?} prev"), &p, &p_whole);
+    }
+    let (mut w, mut p) = (w0.clone(), p0.clone());
+    let (mut w_ref, mut p_ref) = (w0, p0);
+    update::rbp_chunk(&mut w[5000..], &g[5000..], &mut p[5000..], step, 5000);
+    reference::rbp_chunk(
+        &mut w_ref[5000..],
+        &g[5000..],
+        &mut p_ref[5000..],
+        step,
+        5000,
+    );
+    assert_bits_eq("dispatching rbp_chunk", &w, &w_ref);
+    assert_bits_eq("reference chunk vs whole", &w_ref[5000..], &w_whole[5000..]);
+}
+
+#[test]
+#[should_panic(expected = "exceeds the 2^32 - 1 element limit")]
+fn rbp_chunk_past_u32_indices_panics() {
+    let mut w = [0.0f32; 4];
+    let mut p = [0.0f32; 4];
+    let step = rbp_step(0, 0, 0.5, Reinforce::Raw);
+    update::rbp_chunk(&mut w, &[0.0; 4], &mut p, step, u32::MAX - 2);
+}
+
+#[test]
 fn rbp_uses_the_coin_per_global_index() {
     // Element i is reinforced exactly when coin(key, threshold, i): checked by
     // making g = 0, prev = 1, eta = 1, so w drops by 1 exactly where the coin fires.
