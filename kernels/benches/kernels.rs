@@ -60,6 +60,11 @@ fn bench_sigmoid(c: &mut Criterion) {
         g.bench_function("fused", |b| {
             b.iter(|| activation::sigmoid_inplace(black_box(&mut x)))
         });
+        if let Some(level) = second_level() {
+            g.bench_function(format!("fused_{}", level.name()), |b| {
+                b.iter(|| activation::sigmoid_inplace_at(level, black_box(&mut x)))
+            });
+        }
         g.bench_function("scalar", |b| {
             b.iter(|| act_ref::sigmoid_inplace(black_box(&mut x)))
         });
