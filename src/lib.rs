@@ -4,6 +4,7 @@
 //! ([`train`]) whose layers ([`net`]) call GEMM ([`gemm`]) and the fused elementwise kernels of
 //! the `rbp-kernels` crate, updates them with an optimizer ([`optim`]), and reports.
 
+pub mod alloc_count;
 pub mod data;
 pub mod experiment;
 pub mod gemm;

@@ -25,6 +25,9 @@ struct Cli {
 enum Command {
     /// Teacher-student toy task (paper Sec. II, Fig. 2): sigmoid(W_g v) targets, Gaussian inputs.
     Toy(ToyArgs),
+    /// Time a training step per architecture and optimizer (median step, GEMM share, update,
+    /// optimizer state, allocations per step) and compare each optimizer with Adam.
+    Bench(BenchArgs),
 }
 
 #[derive(Args)]
@@ -177,11 +180,33 @@ impl CommonArgs {
     }
 }
 
+/// Counts heap allocations so `rbp bench` can show allocations per step; an atomic increment per
+/// allocation costs nothing measurable next to the allocation.
+#[global_allocator]
+static ALLOC: rbp::alloc_count::CountingAlloc = rbp::alloc_count::CountingAlloc;
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Timed repetitions per cell (after a tenth as many warm-up steps); figures are medians.
+    #[arg(long, default_value_t = 100)]
+    reps: usize,
+    /// A short run (20 repetitions): rough figures in a few seconds.
+    #[arg(long, conflicts_with = "reps")]
+    quick: bool,
+    /// BLAS threads. 1 is fastest for these small nets (see README, Performance).
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Also write the rows as a JSON array to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
 fn main() {
     let cli = Cli::parse();
     rbp::gemm::restart_with_fast_core();
     let result = match cli.command {
         Command::Toy(args) => run_toy(args),
+        Command::Bench(args) => run_bench(args),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");
@@ -243,6 +268,32 @@ fn run_toy(args: ToyArgs) -> Result<()> {
             }
         }
         None => println!("(pass --out DIR to save curves.csv and summary.json)"),
+    }
+    Ok(())
+}
+
+fn run_bench(args: BenchArgs) -> Result<()> {
+    use rbp::experiment::bench;
+    if args.threads == 0 || args.reps == 0 {
+        anyhow::bail!("--threads and --reps must be at least 1");
+    }
+    rbp::gemm::set_threads(args.threads);
+    let config = bench::BenchConfig::new(if args.quick { 20 } else { args.reps });
+    println!(
+        "rbp bench: {} timed steps per cell after {} warm-up steps",
+        config.reps, config.warmup
+    );
+    println!("{}", output::backend_line(1));
+    let rows = bench::run(&config, &mut |what| eprintln!("measuring {what}"));
+    println!("\n{}", bench::render(&rows));
+    println!("targets:");
+    for verdict in bench::verdicts(&rows) {
+        println!("  {verdict}");
+    }
+    if let Some(path) = &args.json {
+        std::fs::write(path, bench::to_json(&rows))
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!("wrote {}", path.display());
     }
     Ok(())
 }

@@ -1,0 +1,219 @@
+//! What the benchmarks time, built once and then run step after step: a full training step, the
+//! GEMM-only part of it, and an optimizer update alone. `rbp bench` and the criterion benches
+//! (`benches/step.rs`, `benches/memory.rs`) share these, so they measure the same work.
+
+use crate::data::{Examples, teacher};
+use crate::gemm::{self, MatRef, Trans};
+use crate::init::{self, Init};
+use crate::net::{Arch, Layout};
+use crate::optim::{self, Clock, Hyper, Optimizer, OptimizerKind};
+use crate::seed::{self, Stream};
+use crate::train::Trainer;
+
+/// The update count the benchmarks start from. At `t = 0` R-BackProp's coin never fires; at
+/// `t = 1000` (mid-way through the toy run) it fires with probability ~0.39, the regime the
+/// update spends most of a run in.
+const STEADY_T: u64 = 1000;
+
+/// Updates per epoch of the toy task (M = 1000, batch 100), to give the clock a plausible epoch.
+const UPDATES_PER_EPOCH: u64 = 10;
+
+/// A clock that advances by one update per call, from [`STEADY_T`].
+#[derive(Clone, Copy, Debug)]
+struct Ticker(u64);
+
+impl Ticker {
+    fn new() -> Ticker {
+        Ticker(STEADY_T)
+    }
+    fn tick(&mut self) -> Clock {
+        let clock = Clock {
+            t: self.0,
+            epoch: self.0 / UPDATES_PER_EPOCH,
+        };
+        self.0 += 1;
+        clock
+    }
+}
+
+/// A network and optimizer training on one fixed toy batch: [`StepCell::step`] is exactly the
+/// work of one step of `rbp toy` (gather the batch, forward, backward, update).
+pub struct StepCell {
+    trainer: Trainer,
+    data: Examples,
+    rows: Vec<usize>,
+    opt: Box<dyn Optimizer>,
+    ticker: Ticker,
+}
+
+impl StepCell {
+    /// Seed 0's teacher, data and initial weights (paper defaults), `batch` examples.
+    pub fn new(arch: &Arch, batch: usize, kind: OptimizerKind) -> StepCell {
+        let layout = Layout::new(arch.clone());
+        let split = teacher::teacher_student(arch.input_width(), arch.output_width(), batch, 0);
+        let params = init::initial_params(&layout, Init::Lecun, 0);
+        let n = layout.param_count();
+        let opt = optim::build(
+            kind,
+            &Hyper::default(),
+            n,
+            seed::stream_seed(0, Stream::Coin),
+        );
+        StepCell {
+            trainer: Trainer::new(layout, params, batch),
+            data: split.train,
+            rows: (0..batch).collect(),
+            opt,
+            ticker: Ticker::new(),
+        }
+    }
+
+    /// One training step; returns the batch loss (for `black_box`).
+    pub fn step(&mut self) -> f64 {
+        let clock = self.ticker.tick();
+        self.trainer
+            .step(&self.data, &self.rows, self.opt.as_mut(), clock)
+    }
+
+    pub fn optimizer(&self) -> &dyn Optimizer {
+        self.opt.as_ref()
+    }
+
+    pub fn param_count(&self) -> usize {
+        self.trainer.params().len()
+    }
+}
+
+/// An optimizer update alone over `n` weights, on fixed gradients.
+pub struct UpdateCell {
+    params: Vec<f32>,
+    grads: Vec<f32>,
+    opt: Box<dyn Optimizer>,
+    ticker: Ticker,
+}
+
+impl UpdateCell {
+    pub fn new(kind: OptimizerKind, n: usize) -> UpdateCell {
+        UpdateCell {
+            params: filled(n, 1, 0.1),
+            grads: filled(n, 2, 0.01),
+            opt: optim::build(kind, &Hyper::default(), n, 7),
+            ticker: Ticker::new(),
+        }
+    }
+
+    pub fn update(&mut self) {
+        let clock = self.ticker.tick();
+        self.opt.step(&mut self.params, &self.grads, clock);
+    }
+
+    pub fn optimizer(&self) -> &dyn Optimizer {
+        self.opt.as_ref()
+    }
+}
+
+/// Deterministic values in `[-scale, scale)` (the timing does not depend on them, but denormals,
+/// infinities or NaN could, so they are kept ordinary).
+fn filled(n: usize, salt: u64, scale: f32) -> Vec<f32> {
+    (0..n as u64)
+        .map(|i| {
+            let u = (seed::mix64(i ^ (salt << 48)) >> 40) as f32 / (1u64 << 24) as f32;
+            scale * (2.0 * u - 1.0)
+        })
+        .collect()
+}
+
+/// Which GEMM runs a [`GemmPlan`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// What training uses: [`gemm::sgemm`] (OpenBLAS when linked).
+    Default,
+    /// The pure-Rust `matrixmultiply`, [`gemm::fallback::sgemm`].
+    Fallback,
+}
+
+impl Backend {
+    fn sgemm(self, alpha: f32, a: MatRef, ta: Trans, b: MatRef, tb: Trans, c: &mut [f32]) {
+        match self {
+            Backend::Default => gemm::sgemm(alpha, a, ta, b, tb, 0.0, c),
+            Backend::Fallback => {
+                let (m, k) = if ta == Trans::No {
+                    (a.rows, a.cols)
+                } else {
+                    (a.cols, a.rows)
+                };
+                let n = if tb == Trans::No { b.cols } else { b.rows };
+                gemm::fallback::sgemm(m, n, k, alpha, a, ta, b, tb, 0.0, c)
+            }
+        }
+    }
+}
+
+/// The matrix products of one training step without anything else: per layer the forward product
+/// `v W^T` (Eq. 2), and backwards the weight gradient `(1/B) kappa^T v` (Eq. 5) and, below the
+/// top, the back-propagated error `kappa W` (Eq. 4b). Same shapes, transposes and order as
+/// `net::forward` and `net::backward`, on buffers of their own, so the difference between a step
+/// and this is the elementwise kernels, the batch gather and the update.
+pub struct GemmPlan {
+    layout: Layout,
+    batch: usize,
+    params: Vec<f32>,
+    grads: Vec<f32>,
+    /// `acts[l]` is `batch x width_l`; `kappas[l]` the same shape (index 0 unused).
+    acts: Vec<Vec<f32>>,
+    kappas: Vec<Vec<f32>>,
+}
+
+impl GemmPlan {
+    pub fn new(arch: &Arch, batch: usize) -> GemmPlan {
+        let layout = Layout::new(arch.clone());
+        let n = layout.param_count();
+        let buffers = |salt| -> Vec<Vec<f32>> {
+            arch.widths()
+                .iter()
+                .map(|&w| filled(w * batch, salt, 1.0))
+                .collect()
+        };
+        GemmPlan {
+            params: filled(n, 3, 0.1),
+            grads: vec![0.0; n],
+            acts: buffers(4),
+            kappas: buffers(5),
+            layout,
+            batch,
+        }
+    }
+
+    /// Floating-point operations of one pass: three `2 B in out` products per layer, minus the
+    /// error product of the first layer, which is not needed.
+    pub fn flops(&self) -> u64 {
+        let b = self.batch as u64;
+        let n_in0 = self.layout.layer_shape(0);
+        2 * b * (3 * self.layout.param_count() as u64 - (n_in0.0 * n_in0.1) as u64)
+    }
+
+    /// Runs every product once with `backend`.
+    pub fn run(&mut self, backend: Backend) {
+        let b = self.batch;
+        let depth = self.layout.arch().depth();
+        for l in 0..depth {
+            let (n_in, n_out) = self.layout.layer_shape(l);
+            let w = MatRef::new(&self.params[self.layout.layer_range(l)], n_out, n_in);
+            let (below, above) = self.acts.split_at_mut(l + 1);
+            let v = MatRef::new(&below[l], b, n_in);
+            backend.sgemm(1.0, v, Trans::No, w, Trans::Yes, &mut above[0]);
+        }
+        for l in (0..depth).rev() {
+            let (n_in, n_out) = self.layout.layer_shape(l);
+            let w = MatRef::new(&self.params[self.layout.layer_range(l)], n_out, n_in);
+            let (lower, upper) = self.kappas.split_at_mut(l + 1);
+            let kappa = MatRef::new(&upper[0], b, n_out);
+            let v = MatRef::new(&self.acts[l], b, n_in);
+            let grad = &mut self.grads[self.layout.layer_range(l)];
+            backend.sgemm(1.0 / b as f32, kappa, Trans::Yes, v, Trans::No, grad);
+            if l > 0 {
+                backend.sgemm(1.0, kappa, Trans::No, w, Trans::No, &mut lower[l]);
+            }
+        }
+    }
+}

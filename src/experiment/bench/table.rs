@@ -1,0 +1,173 @@
+//! The human-readable side of `rbp bench`: the tables and the verdicts on the performance targets.
+
+use super::Row;
+use std::fmt::Write as _;
+
+/// `1.23 ms`, `456.7 µs`, `89 ns`: three significant figures in a unit that fits.
+fn duration(ns: f64) -> String {
+    if ns >= 1e6 {
+        format!("{:.2} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.1} µs", ns / 1e3)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
+
+fn bytes(b: usize) -> String {
+    if b >= 1 << 20 {
+        format!("{:.2} MiB", b as f64 / (1u64 << 20) as f64)
+    } else if b >= 1 << 10 {
+        format!("{:.1} KiB", b as f64 / 1024.0)
+    } else {
+        format!("{b} B")
+    }
+}
+
+fn ratio(x: Option<f64>) -> String {
+    x.map_or("-".into(), |r| format!("{r:.2}x"))
+}
+
+fn allocs(x: Option<f64>) -> String {
+    x.map_or("n/a".into(), |a| format!("{a:.1}"))
+}
+
+/// Both tables: training steps per case, then updates alone per size.
+pub fn render(rows: &[Row]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<17} {:>5} {:<5} {:>10} {:>11} {:>10} {:>6} {:>10} {:>7} {:>7} {:>10} {:>7} {:>7}",
+        "arch",
+        "batch",
+        "opt",
+        "step",
+        "examples/s",
+        "GEMM",
+        "GEMM%",
+        "update",
+        "upd/adam",
+        "step/adam",
+        "state",
+        "B/param",
+        "allocs"
+    );
+    for r in rows.iter().filter(|r| r.kind == "step") {
+        let _ = writeln!(
+            out,
+            "{:<17} {:>5} {:<5} {:>10} {:>11.0} {:>10} {:>5.0}% {:>10} {:>8} {:>9} {:>10} {:>7.1} {:>7}",
+            r.arch,
+            r.batch,
+            r.optimizer,
+            duration(r.step_ns.unwrap_or(f64::NAN)),
+            r.examples_per_s.unwrap_or(f64::NAN),
+            duration(r.gemm_ns.unwrap_or(f64::NAN)),
+            100.0 * r.gemm_share.unwrap_or(f64::NAN),
+            duration(r.update_ns),
+            ratio(r.update_vs_adam),
+            ratio(r.step_vs_adam),
+            bytes(r.state_bytes),
+            r.bytes_per_param,
+            allocs(r.allocs_per_step),
+        );
+    }
+    let updates: Vec<&Row> = rows.iter().filter(|r| r.kind == "update").collect();
+    if !updates.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{:<17} {:<5} {:>10} {:>8} {:>10} {:>7} {:>7}",
+            "update alone", "opt", "update", "upd/adam", "state", "B/param", "allocs"
+        );
+        for r in updates {
+            let _ = writeln!(
+                out,
+                "{:<17} {:<5} {:>10} {:>8} {:>10} {:>7.1} {:>7}",
+                format!("{} weights", r.params),
+                r.optimizer,
+                duration(r.update_ns),
+                ratio(r.update_vs_adam),
+                bytes(r.state_bytes),
+                r.bytes_per_param,
+                allocs(r.allocs_per_step),
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nstep, GEMM, update: medians; GEMM = the step's matrix products alone; allocs = heap \
+         allocations per step (per update below)"
+    );
+    out
+}
+
+/// One performance target and how this run did against it. `met` is `None` when the run lacks
+/// what the target needs (an optimizer or case left out, allocations not counted).
+#[derive(Clone, Debug)]
+pub struct Verdict {
+    pub target: String,
+    pub measured: String,
+    pub met: Option<bool>,
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let met = match self.met {
+            Some(true) => "met",
+            Some(false) => "MISSED",
+            None => "not measured",
+        };
+        write!(f, "{:<52} {:<34} {met}", self.target, self.measured)
+    }
+}
+
+/// The issue's targets: R-BackProp's update at most 0.75x Adam's (at 122k and 4M weights), a toy
+/// step at most 1.25x its own GEMM time, and no allocation in any steady-state step.
+pub fn verdicts(rows: &[Row]) -> Vec<Verdict> {
+    let mut out = Vec::new();
+    for n in super::UPDATE_SIZES {
+        let r = rows
+            .iter()
+            .find(|r| r.kind == "update" && r.params == n && r.optimizer == "rbp");
+        let v = r.and_then(|r| r.update_vs_adam);
+        out.push(Verdict {
+            target: format!("rbp update <= 0.75x adam update, {n} weights"),
+            measured: ratio(v),
+            met: v.map(|v| v <= 0.75),
+        });
+    }
+    let toy: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.kind == "step" && r.arch == "100-400-200-10" && r.batch == 100)
+        .collect();
+    let step_over_gemm: Vec<String> = toy
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {:.2}x",
+                r.optimizer,
+                1.0 / r.gemm_share.unwrap_or(f64::NAN)
+            )
+        })
+        .collect();
+    out.push(Verdict {
+        target: "step <= 1.25x its GEMM, 100-400-200-10 batch 100".into(),
+        measured: step_over_gemm.join(", "),
+        met: (!toy.is_empty()).then(|| toy.iter().all(|r| r.gemm_share.unwrap_or(0.0) >= 0.8)),
+    });
+    let steps: Vec<&Row> = rows.iter().filter(|r| r.kind == "step").collect();
+    let counted: Option<Vec<f64>> = steps.iter().map(|r| r.allocs_per_step).collect();
+    out.push(Verdict {
+        target: "0 allocations per steady-state step".into(),
+        measured: counted.as_ref().map_or("not counted".into(), |c| {
+            format!(
+                "max {:.1} over {} cells",
+                c.iter().copied().fold(0.0, f64::max),
+                c.len()
+            )
+        }),
+        met: counted
+            .filter(|c| !c.is_empty())
+            .map(|c| c.iter().all(|&a| a == 0.0)),
+    });
+    out
+}

@@ -1,0 +1,72 @@
+//! A steady-state training step allocates nothing, for every optimizer: the point of the one
+//! parameter buffer and the workspaces allocated up front. A counting global allocator sees every
+//! Rust heap allocation made by this thread (OpenBLAS's own buffers are not Rust's and are set up
+//! once, when it starts).
+
+use rbp::alloc_count::{CountingAlloc, Counts, is_installed};
+use rbp::data::teacher;
+use rbp::init::{self, Init};
+use rbp::net::{Arch, Layout};
+use rbp::optim::{self, Clock, Hyper, OptimizerKind};
+use rbp::train::Trainer;
+
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
+
+const BATCH: usize = 50;
+const TRAIN_SIZE: usize = 120;
+
+/// Allocations made by `steps` training steps after two warm-up steps. The batches walk through
+/// a training set that `BATCH` does not divide, so the short last batch of an epoch is included.
+fn allocations_per_run(kind: OptimizerKind, steps: u64) -> Counts {
+    let arch: Arch = "20-30-15-4".parse().unwrap();
+    let layout = Layout::new(arch.clone());
+    let split = teacher::teacher_student(arch.input_width(), arch.output_width(), TRAIN_SIZE, 3);
+    let params = init::initial_params(&layout, Init::Lecun, 3);
+    let mut opt = optim::build(kind, &Hyper::default(), layout.param_count(), 11);
+    let mut trainer = Trainer::new(layout, params, BATCH);
+    let rows: Vec<usize> = (0..TRAIN_SIZE).rev().collect();
+    let batches: Vec<&[usize]> = rows.chunks(BATCH).collect();
+    let mut step = |t: u64| {
+        let clock = Clock { t, epoch: t / 3 };
+        let loss = trainer.step(
+            &split.train,
+            batches[t as usize % batches.len()],
+            opt.as_mut(),
+            clock,
+        );
+        assert!(loss.is_finite());
+    };
+    step(0);
+    step(1);
+    let before = Counts::this_thread();
+    for t in 2..2 + steps {
+        step(t);
+    }
+    Counts::this_thread().since(before)
+}
+
+#[test]
+fn the_counting_allocator_counts() {
+    assert!(is_installed());
+    let before = Counts::this_thread();
+    let v = std::hint::black_box(vec![0u8; 100]);
+    let d = Counts::this_thread().since(before);
+    drop(v);
+    assert_eq!(d.allocs, 1);
+    assert_eq!(d.bytes, 100);
+}
+
+/// Every optimizer, so one added later is covered without a new test.
+#[test]
+fn steady_state_steps_allocate_nothing() {
+    for kind in OptimizerKind::ALL {
+        let counts = allocations_per_run(kind, 30);
+        assert_eq!(
+            counts,
+            Counts::default(),
+            "{} allocated during steady-state steps",
+            kind.name()
+        );
+    }
+}
