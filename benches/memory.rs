@@ -28,13 +28,16 @@ fn footprint_table() {
         for kind in OptimizerKind::ALL {
             let mut cell = StepCell::new(&case.arch, case.batch, kind);
             for _ in 0..WARMUP {
+                cell.prepare();
                 cell.step();
             }
-            let before = Counts::global();
+            let mut d = Counts::default();
             for _ in 0..STEPS {
+                cell.prepare(); // restarts now and then, allocating: not a training step's doing
+                let before = Counts::global();
                 std::hint::black_box(cell.step());
+                d += Counts::global().since(before);
             }
-            let d = Counts::global().since(before);
             let state = cell.optimizer().state_bytes();
             let n = cell.param_count();
             println!(

@@ -90,6 +90,13 @@ impl Counts {
     }
 }
 
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, other: Counts) {
+        self.allocs += other.allocs;
+        self.bytes += other.bytes;
+    }
+}
+
 /// Whether [`CountingAlloc`] is this program's global allocator: without it every count stays 0,
 /// which must not be mistaken for "allocates nothing".
 pub fn is_installed() -> bool {

@@ -165,12 +165,10 @@ impl Tally {
     fn time_counting(&mut self, f: impl FnOnce()) {
         let before = Counts::global();
         let ns = time_ns(f);
-        let d = Counts::global().since(before);
+        self.heap += Counts::global().since(before);
         // Recorded after counting: the samples vector growing is the bench's allocation, not the
         // step's.
         self.main.0.push(ns);
-        self.heap.allocs += d.allocs;
-        self.heap.bytes += d.bytes;
     }
     fn per_call(&self, counted: bool) -> (Option<f64>, Option<f64>) {
         let n = self.main.0.len().max(1) as f64;
@@ -201,6 +199,7 @@ fn measure_case(config: &BenchConfig, case: &Case) -> Vec<Row> {
     for _ in 0..config.warmup {
         gemm.run(Backend::Default);
         steps.iter_mut().for_each(|s| {
+            s.prepare();
             black_box(s.step());
         });
         updates.iter_mut().for_each(UpdateCell::update);
@@ -210,6 +209,7 @@ fn measure_case(config: &BenchConfig, case: &Case) -> Vec<Row> {
     for _ in 0..config.reps {
         gemm_times.time(|| gemm.run(Backend::Default));
         for ((step, update), tally) in steps.iter_mut().zip(&mut updates).zip(&mut tallies) {
+            step.prepare();
             tally.time_counting(|| {
                 black_box(step.step());
             });
