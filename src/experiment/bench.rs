@@ -314,3 +314,82 @@ fn add_ratios(rows: &mut [Row]) {
 pub fn to_json(rows: &[Row]) -> String {
     serde_json::to_string_pretty(rows).expect("bench rows serialize")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny() -> BenchConfig {
+        BenchConfig {
+            cases: vec![Case {
+                arch: "12-8-6-3".parse().unwrap(),
+                batch: 4,
+            }],
+            optimizers: OptimizerKind::ALL.to_vec(),
+            warmup: 1,
+            reps: 3,
+            update_sizes: vec![100],
+        }
+    }
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert!(median(&[]).is_nan());
+    }
+
+    #[test]
+    fn rows_cover_every_cell_and_serialize_with_the_documented_keys() {
+        let rows = run(&tiny(), &mut |_| {});
+        assert_eq!(rows.len(), 6);
+        let json: serde_json::Value = serde_json::from_str(&to_json(&rows)).unwrap();
+        let objects = json.as_array().unwrap();
+        for key in [
+            "arch",
+            "batch",
+            "optimizer",
+            "step_ns",
+            "gemm_ns",
+            "update_ns",
+            "state_bytes",
+            "allocs_per_step",
+        ] {
+            assert!(objects.iter().all(|o| o.get(key).is_some()), "{key}");
+        }
+        let step = &objects[0];
+        assert_eq!(step["arch"], "12-8-6-3");
+        assert_eq!(step["batch"], 4);
+        assert_eq!(step["optimizer"], "sgd");
+        assert_eq!(step["state_bytes"], 0);
+    }
+
+    #[test]
+    fn ratios_are_to_adam_of_the_same_case_and_state_is_exact() {
+        let rows = run(&tiny(), &mut |_| {});
+        for r in &rows {
+            let n = r.params;
+            let expected_state = match r.optimizer {
+                "sgd" => 0,
+                "rbp" => 4 * n + 8,
+                _ => 8 * n,
+            };
+            assert_eq!(r.state_bytes, expected_state, "{}", r.optimizer);
+            if r.optimizer == "adam" {
+                assert_eq!(r.update_vs_adam, Some(1.0));
+            }
+        }
+        assert_eq!(rows[0].params, 12 * 8 + 8 * 6 + 6 * 3);
+    }
+
+    #[test]
+    fn without_the_counting_allocator_allocations_are_not_claimed() {
+        // Unit tests run without `CountingAlloc`, so nothing can be counted: the table must say
+        // so rather than print zeros.
+        let rows = run(&tiny(), &mut |_| {});
+        assert!(rows.iter().all(|r| r.allocs_per_step.is_none()));
+        let v = verdicts(&rows);
+        assert_eq!(v.last().unwrap().met, None);
+        assert!(render(&rows).contains("n/a"));
+    }
+}
