@@ -2,7 +2,7 @@
 //! traffic per step.
 //!
 //! The library never installs it: a binary, bench or test opts in with
-//! ```ignore
+//! ```no_run
 //! #[global_allocator]
 //! static ALLOC: rbp::alloc_count::CountingAlloc = rbp::alloc_count::CountingAlloc;
 //! ```
