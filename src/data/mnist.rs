@@ -181,23 +181,36 @@ pub enum DataError {
         dir.display()
     )]
     FashionMissing { dir: PathBuf, missing: FileList },
-    /// Every mirror failed for one file.
-    #[error(
-        "could not download {file}; tried:{attempts}\n\
-         To install it by hand, get {file} (md5 {md5}) and put it in {} \
-         (gzipped, or unpacked as {stem}); this run needs {needed} there. \
-         Or pass --data-dir DIR / set {DATA_DIR_ENV} to a directory that has them, \
-         or --mirror URL to try another mirror.",
-        dir.display()
-    )]
-    DownloadFailed {
-        file: String,
-        stem: &'static str,
-        md5: &'static str,
-        dir: PathBuf,
-        needed: FileList,
-        attempts: Attempts,
-    },
+    /// Every mirror failed for one file (boxed: it is much larger than the
+    /// other variants).
+    #[error(transparent)]
+    DownloadFailed(Box<DownloadFailure>),
+}
+
+/// Every mirror failed for one file: what was tried, and how to fix it by
+/// hand.
+#[derive(Debug, Error)]
+#[error(
+    "could not download {file}; tried:{attempts}\n\
+     To install it by hand, get {file} (md5 {md5}) and put it in {} \
+     (gzipped, or unpacked as {stem}); this run needs {needed} there. \
+     Or pass --data-dir DIR / set {DATA_DIR_ENV} to a directory that has them, \
+     or --mirror URL to try another mirror.",
+    dir.display()
+)]
+pub struct DownloadFailure {
+    /// The file that could not be downloaded (`NAME.gz`).
+    pub file: String,
+    /// Its unpacked name.
+    pub stem: &'static str,
+    /// Its expected MD5.
+    pub md5: &'static str,
+    /// Where it was to be put.
+    pub dir: PathBuf,
+    /// Every file the run needs in `dir`.
+    pub needed: FileList,
+    /// Each URL tried and its failure.
+    pub attempts: Attempts,
 }
 
 /// File names, displayed as `a, b`.
@@ -393,13 +406,15 @@ pub fn locate(spec: &DataSpec, split: Split) -> Result<(PathBuf, PathBuf), DataE
             &mirrors,
             spec.progress,
         )
-        .map_err(|attempts| DataError::DownloadFailed {
-            file: file.clone(),
-            stem,
-            md5,
-            dir: dir.clone(),
-            needed: needed.clone(),
-            attempts,
+        .map_err(|attempts| {
+            DataError::DownloadFailed(Box::new(DownloadFailure {
+                file: file.clone(),
+                stem,
+                md5,
+                dir: dir.clone(),
+                needed: needed.clone(),
+                attempts,
+            }))
         })
     };
     let images = match images {
