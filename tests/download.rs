@@ -46,6 +46,8 @@ enum Reply {
     /// 200 announcing the full length, but the connection drops after
     /// `cut` bytes of the body: an interrupted transfer.
     Cut(Vec<u8>, usize),
+    /// 200 announcing this many bytes, sending none.
+    Announce(u64),
 }
 
 /// A bounded one-thread HTTP/1.1 server: at most 64 connections, at most
@@ -146,6 +148,9 @@ fn serve(
             out.write_all(head("200 OK", body.len()).as_bytes())?;
             out.write_all(&body[..*cut])?;
         }
+        Some(Reply::Announce(len)) => {
+            out.write_all(head("200 OK", *len as usize).as_bytes())?;
+        }
         None => {
             let body = b"not found";
             out.write_all(head("404 Not Found", body.len()).as_bytes())?;
@@ -167,6 +172,7 @@ fn routes(images: &[u8], labels: &[u8]) -> HashMap<String, Reply> {
     bad[mid] ^= 0xff;
     r.insert(format!("/bad/{IMAGES}"), Reply::Ok(bad));
     r.insert(format!("/bad/{LABELS}"), Reply::Ok(labels.to_vec()));
+    r.insert(format!("/huge/{IMAGES}"), Reply::Announce(1 << 40));
     r.insert(
         format!("/cut/{IMAGES}"),
         Reply::Cut(images.to_vec(), images.len() / 3),
@@ -262,6 +268,23 @@ fn interrupted_download_leaves_nothing() {
         .to_string();
     assert!(
         err.contains(&format!("{}{IMAGES}", server.mirror("cut"))),
+        "{err}"
+    );
+    assert_eq!(listing(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn oversized_download_is_refused_before_reading() {
+    let Some((images, labels)) = real_files() else {
+        return;
+    };
+    let server = Server::start(routes(&images, &labels));
+    let dir = tempfile::tempdir().unwrap();
+    let err = mnist::load(&spec(dir.path(), vec![server.mirror("huge")]), Split::Test)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("server announces 1099511627776 bytes, more than the 67108864-byte limit"),
         "{err}"
     );
     assert_eq!(listing(dir.path()), Vec::<String>::new());

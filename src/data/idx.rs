@@ -248,21 +248,25 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>, IdxError> {
 /// does); the output is capped at [`MAX_FILE_BYTES`] so a small hostile
 /// input cannot exhaust memory.
 pub fn gunzip_if_gzip<'a>(bytes: &'a [u8], name: &str) -> Result<Cow<'a, [u8]>, IdxError> {
+    gunzip_capped(bytes, name, MAX_FILE_BYTES)
+}
+
+fn gunzip_capped<'a>(bytes: &'a [u8], name: &str, cap: u64) -> Result<Cow<'a, [u8]>, IdxError> {
     if !bytes.starts_with(&GZIP_MAGIC) {
         return Ok(Cow::Borrowed(bytes));
     }
     let mut out = Vec::new();
     MultiGzDecoder::new(bytes)
-        .take(MAX_FILE_BYTES + 1)
+        .take(cap + 1)
         .read_to_end(&mut out)
         .map_err(|source| IdxError::Gzip {
             name: name.to_owned(),
             source,
         })?;
-    if out.len() as u64 > MAX_FILE_BYTES {
+    if out.len() as u64 > cap {
         return Err(IdxError::TooLarge {
             name: name.to_owned(),
-            limit: MAX_FILE_BYTES,
+            limit: cap,
         });
     }
     Ok(Cow::Owned(out))
@@ -369,4 +373,43 @@ fn word(bytes: &[u8], i: usize) -> u32 {
     let mut w = [0u8; 4];
     w.copy_from_slice(&bytes[4 * i..4 * i + 4]);
     u32::from_be_bytes(w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::Compression;
+    use flate2::write::GzEncoder;
+    use std::io::Write;
+
+    #[test]
+    fn decompression_is_capped() {
+        // 1 MB of zeros compresses to about 1 kB: a miniature gzip bomb.
+        let mut e = GzEncoder::new(Vec::new(), Compression::best());
+        e.write_all(&vec![0u8; 1 << 20]).unwrap();
+        let bomb = e.finish().unwrap();
+        assert!(bomb.len() < 4096);
+        let err = gunzip_capped(&bomb, "bomb.gz", 1000).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "bomb.gz: file is larger than the 1000-byte limit for an IDX file"
+        );
+        assert_eq!(
+            gunzip_capped(&bomb, "bomb.gz", 1 << 20).unwrap().len(),
+            1 << 20
+        );
+    }
+
+    #[test]
+    fn concatenated_gzip_members_are_one_file() {
+        let gz = |b: &[u8]| {
+            let mut e = GzEncoder::new(Vec::new(), Compression::fast());
+            e.write_all(b).unwrap();
+            e.finish().unwrap()
+        };
+        let mut two = gz(&[0, 0, 8, 1]);
+        two.extend(gz(&[0, 0, 0, 1, 3]));
+        let plain = gunzip_if_gzip(&two, "two.gz").unwrap();
+        assert_eq!(parse_labels(&plain, "two.gz").unwrap(), vec![3]);
+    }
 }
