@@ -1,7 +1,7 @@
 //! The training loop: epochs of shuffled mini-batches, errors measured before training and after
 //! every epoch.
 
-use crate::data::{Examples, Split};
+use crate::data::{Examples, TrainTest};
 use crate::net::{self, Layout, Workspace};
 use crate::optim::{Clock, Optimizer};
 use rand::seq::SliceRandom;
@@ -136,7 +136,7 @@ impl Trainer {
         (loss / n, data.labels.as_ref().map(|_| wrong as f64 / n))
     }
 
-    fn record(&mut self, epoch: usize, split: &Split) -> EpochRecord {
+    fn record(&mut self, epoch: usize, split: &TrainTest) -> EpochRecord {
         let (train_error, _) = self.evaluate(&split.train);
         let (test_error, test_class_error) = self.evaluate(&split.test);
         EpochRecord {
@@ -156,7 +156,7 @@ impl Trainer {
 pub fn train(
     layout: &Layout,
     params: Vec<f32>,
-    split: &Split,
+    split: &TrainTest,
     opt: &mut dyn Optimizer,
     schedule: Schedule,
     order: &mut ChaCha8Rng,

@@ -3,7 +3,7 @@
 pub mod output;
 pub mod toy;
 
-use crate::data::Split;
+use crate::data::TrainTest;
 use crate::init::{self, Init};
 use crate::net::{Arch, Layout};
 use crate::optim::{self, ConfigError, Hyper, OptimizerKind};
@@ -102,7 +102,7 @@ impl RunResult {
 /// of workers: a run's numbers do not depend on scheduling.
 pub fn run_grid<F>(settings: &Settings, make_split: F, progress: &Progress) -> Vec<RunResult>
 where
-    F: Fn(u64) -> Split + Sync,
+    F: Fn(u64) -> TrainTest + Sync,
 {
     let layout = Layout::new(settings.arch.clone());
     let run_seed = |seed: u64| -> Vec<RunResult> {
@@ -134,7 +134,7 @@ where
 pub fn run_one(
     settings: &Settings,
     layout: &Layout,
-    split: &Split,
+    split: &TrainTest,
     kind: OptimizerKind,
     seed: u64,
     progress: &Progress,
