@@ -1,5 +1,6 @@
 //! Experiments: grids of independent training runs (seeds x optimizers) on one task.
 
+pub mod mnist;
 pub mod output;
 pub mod toy;
 
