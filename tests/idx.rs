@@ -79,7 +79,10 @@ fn valid_labels_parse() {
         idx::parse_labels(&labels_file(&[7, 2, 1, 0, 9]), "x").unwrap(),
         vec![7, 2, 1, 0, 9]
     );
-    assert_eq!(idx::parse_labels(&labels_file(&[]), "x").unwrap(), Vec::<u8>::new());
+    assert_eq!(
+        idx::parse_labels(&labels_file(&[]), "x").unwrap(),
+        Vec::<u8>::new()
+    );
 }
 
 #[test]
