@@ -162,6 +162,33 @@ pub fn train(
     order: &mut ChaCha8Rng,
     on_epoch: &mut dyn FnMut(&EpochRecord),
 ) -> Vec<EpochRecord> {
+    train_recording(
+        layout,
+        params,
+        split,
+        opt,
+        schedule,
+        order,
+        &|_| true,
+        on_epoch,
+    )
+}
+
+/// [`train`], but errors are measured only after the epochs where `record_at(epoch)` is true
+/// (epoch 0 and the last epoch always are). Measuring never changes the weights, so the
+/// recorded numbers equal [`train`]'s; skipping it saves most of the cost of runs whose
+/// curves nobody plots. `on_epoch` is still called after every epoch (with the latest record).
+#[allow(clippy::too_many_arguments)]
+pub fn train_recording(
+    layout: &Layout,
+    params: Vec<f32>,
+    split: &TrainTest,
+    opt: &mut dyn Optimizer,
+    schedule: Schedule,
+    order: &mut ChaCha8Rng,
+    record_at: &dyn Fn(usize) -> bool,
+    on_epoch: &mut dyn FnMut(&EpochRecord),
+) -> Vec<EpochRecord> {
     let batch = schedule.batch.min(split.train.len()).max(1);
     let mut trainer = Trainer::new(layout.clone(), params, batch);
     let mut rows: Vec<usize> = (0..split.train.len()).collect();
@@ -184,9 +211,11 @@ pub fn train(
             );
             t += 1;
         }
-        let record = trainer.record(epoch + 1, split);
-        on_epoch(&record);
-        records.push(record);
+        let done = epoch + 1;
+        if done == schedule.epochs || record_at(done) {
+            records.push(trainer.record(done, split));
+        }
+        on_epoch(records.last().expect("epoch 0 is always recorded"));
     }
     records
 }

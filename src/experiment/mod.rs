@@ -2,6 +2,7 @@
 
 pub mod mnist;
 pub mod output;
+pub mod reproduce;
 pub mod toy;
 
 use crate::data::TrainTest;
@@ -140,6 +141,20 @@ pub fn run_one(
     seed: u64,
     progress: &Progress,
 ) -> RunResult {
+    run_one_recording(settings, layout, split, kind, seed, &|_| true, progress)
+}
+
+/// [`run_one`], measuring errors only after the epochs where `record_at(epoch)` holds (plus
+/// epoch 0 and the last); see [`train::train_recording`]. The recorded numbers are the same.
+pub fn run_one_recording(
+    settings: &Settings,
+    layout: &Layout,
+    split: &TrainTest,
+    kind: OptimizerKind,
+    seed: u64,
+    record_at: &dyn Fn(usize) -> bool,
+    progress: &Progress,
+) -> RunResult {
     let params = init::initial_params(layout, settings.init, seed);
     let coin_seed = seed::stream_seed(seed, Stream::Coin);
     let mut opt = optim::build(kind, &settings.hyper, layout.param_count(), coin_seed);
@@ -148,17 +163,21 @@ pub fn run_one(
         batch: settings.batch,
         epochs: settings.epochs,
     };
-    let records = train::train(
+    let mut epochs_done = 0usize;
+    let records = train::train_recording(
         layout,
         params,
         split,
         opt.as_mut(),
         schedule,
         &mut order,
-        &mut |r| {
-            if r.epoch > 0 {
+        record_at,
+        &mut |_| {
+            // Called once for epoch 0, then once per trained epoch.
+            if epochs_done > 0 {
                 progress.tick();
             }
+            epochs_done += 1;
         },
     );
     RunResult {
