@@ -20,11 +20,23 @@ pub struct EpochRecord {
     pub test_class_error: Option<f64>,
 }
 
-/// Mini-batch size and length of a run.
+/// Which epochs' errors a run measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Recording {
+    /// Before training and after every epoch: full curves.
+    EveryEpoch,
+    /// Only before training and after the last epoch. Measuring never changes the weights, so
+    /// the final numbers equal those of [`Recording::EveryEpoch`]; skipping the rest saves most
+    /// of the cost of runs whose curves nobody plots.
+    FinalOnly,
+}
+
+/// Mini-batch size, length of a run and what it measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Schedule {
     pub batch: usize,
     pub epochs: usize,
+    pub record: Recording,
 }
 
 /// Rows evaluated per forward pass when measuring errors (larger GEMMs run faster).
@@ -148,11 +160,12 @@ impl Trainer {
     }
 }
 
-/// Trains `params` on `split.train` with `opt`; returns the record of epochs `0..=epochs`.
+/// Trains `params` on `split.train` with `opt`; returns the records of epochs `0..=epochs`
+/// (only epoch 0 and the last with [`Recording::FinalOnly`]).
 ///
 /// `order` shuffles the training set at the start of every epoch; give every optimizer a
-/// generator from the same seed so their runs see the same batches. `on_epoch` is called after
-/// each record (for progress).
+/// generator from the same seed so their runs see the same batches. `on_epoch` is called once for
+/// epoch 0 and after every trained epoch, with the latest record (for progress).
 pub fn train(
     layout: &Layout,
     params: Vec<f32>,
@@ -160,33 +173,6 @@ pub fn train(
     opt: &mut dyn Optimizer,
     schedule: Schedule,
     order: &mut ChaCha8Rng,
-    on_epoch: &mut dyn FnMut(&EpochRecord),
-) -> Vec<EpochRecord> {
-    train_recording(
-        layout,
-        params,
-        split,
-        opt,
-        schedule,
-        order,
-        &|_| true,
-        on_epoch,
-    )
-}
-
-/// [`train`], but errors are measured only after the epochs where `record_at(epoch)` is true
-/// (epoch 0 and the last epoch always are). Measuring never changes the weights, so the
-/// recorded numbers equal [`train`]'s; skipping it saves most of the cost of runs whose
-/// curves nobody plots. `on_epoch` is still called after every epoch (with the latest record).
-#[allow(clippy::too_many_arguments)]
-pub fn train_recording(
-    layout: &Layout,
-    params: Vec<f32>,
-    split: &TrainTest,
-    opt: &mut dyn Optimizer,
-    schedule: Schedule,
-    order: &mut ChaCha8Rng,
-    record_at: &dyn Fn(usize) -> bool,
     on_epoch: &mut dyn FnMut(&EpochRecord),
 ) -> Vec<EpochRecord> {
     let batch = schedule.batch.min(split.train.len()).max(1);
@@ -212,7 +198,7 @@ pub fn train_recording(
             t += 1;
         }
         let done = epoch + 1;
-        if done == schedule.epochs || record_at(done) {
+        if done == schedule.epochs || schedule.record == Recording::EveryEpoch {
             records.push(trainer.record(done, split));
         }
         on_epoch(records.last().expect("epoch 0 is always recorded"));

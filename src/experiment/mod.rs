@@ -11,7 +11,7 @@ use crate::net::{Arch, Layout};
 use crate::optim::{self, ConfigError, Hyper, OptimizerKind};
 use crate::progress::Progress;
 use crate::seed::{self, Stream};
-use crate::train::{self, EpochRecord};
+use crate::train::{self, EpochRecord, Recording};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -112,7 +112,17 @@ where
         settings
             .optimizers
             .par_iter()
-            .map(|&kind| run_one(settings, &layout, &split, kind, seed, progress))
+            .map(|&kind| {
+                run_one(
+                    settings,
+                    &layout,
+                    &split,
+                    kind,
+                    seed,
+                    Recording::EveryEpoch,
+                    progress,
+                )
+            })
             .collect()
     };
     let workers = settings.workers.max(1);
@@ -139,20 +149,7 @@ pub fn run_one(
     split: &TrainTest,
     kind: OptimizerKind,
     seed: u64,
-    progress: &Progress,
-) -> RunResult {
-    run_one_recording(settings, layout, split, kind, seed, &|_| true, progress)
-}
-
-/// [`run_one`], measuring errors only after the epochs where `record_at(epoch)` holds (plus
-/// epoch 0 and the last); see [`train::train_recording`]. The recorded numbers are the same.
-pub fn run_one_recording(
-    settings: &Settings,
-    layout: &Layout,
-    split: &TrainTest,
-    kind: OptimizerKind,
-    seed: u64,
-    record_at: &dyn Fn(usize) -> bool,
+    record: Recording,
     progress: &Progress,
 ) -> RunResult {
     let params = init::initial_params(layout, settings.init, seed);
@@ -162,16 +159,16 @@ pub fn run_one_recording(
     let schedule = train::Schedule {
         batch: settings.batch,
         epochs: settings.epochs,
+        record,
     };
     let mut epochs_done = 0usize;
-    let records = train::train_recording(
+    let records = train::train(
         layout,
         params,
         split,
         opt.as_mut(),
         schedule,
         &mut order,
-        record_at,
         &mut |_| {
             // Called once for epoch 0, then once per trained epoch.
             if epochs_done > 0 {

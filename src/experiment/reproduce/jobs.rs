@@ -8,10 +8,11 @@
 
 use super::{Figure, ReproduceConfig};
 use crate::data::teacher;
-use crate::experiment::{RunResult, Settings, run_one_recording};
+use crate::experiment::{RunResult, Settings, run_one};
 use crate::net::Layout;
 use crate::optim::{Hyper, OptimizerKind};
 use crate::progress::Progress;
+use crate::train::Recording;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -156,14 +157,18 @@ fn train_job(config: &ReproduceConfig, job: &Job, epochs_bar: &Progress) -> RunR
         job.key.train_size,
         job.key.seed,
     );
-    let full = job.full_curve;
-    run_one_recording(
+    let record = if job.full_curve {
+        Recording::EveryEpoch
+    } else {
+        Recording::FinalOnly
+    };
+    run_one(
         &settings,
         &layout,
         &split,
         job.key.optimizer(),
         job.key.seed,
-        &|_| full,
+        record,
         epochs_bar,
     )
 }
