@@ -2,13 +2,16 @@
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
+use rbp::data::mnist::{DataSpec, DatasetKind};
+use rbp::experiment::mnist::{self, Pool, TestSize};
 use rbp::experiment::output::{self, Finished};
-use rbp::experiment::{Settings, toy};
+use rbp::experiment::{RunResult, Settings, toy};
 use rbp::init::Init;
 use rbp::net::Arch;
 use rbp::optim::{AdamConfig, Hyper, LrClock, OptimizerKind, RbpConfig, Reinforce};
 use rbp::progress::Progress;
 use rbp::report::files::OutDir;
+use rbp::report::table::PaperValue;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -28,6 +31,80 @@ enum Command {
     /// Time a training step per architecture and optimizer (median step, GEMM share, update,
     /// optimizer state, allocations per step) and compare each optimizer with Adam.
     Bench(BenchArgs),
+    /// MNIST (paper Fig. 5) or Fashion-MNIST: M training images per run, classification error.
+    Mnist(MnistArgs),
+    /// Every figure of the paper (Figs. 1-5) with REPORT.md checking each claim.
+    Reproduce(ReproduceArgs),
+}
+
+/// `rbp reproduce`: the paper's protocol by default, `--quick` for a ~10 s smoke run.
+#[derive(Args)]
+struct ReproduceArgs {
+    /// 3 seeds, 30 epochs, small M for Fig. 4: a smoke run of every figure.
+    #[arg(long)]
+    quick: bool,
+    /// Output directory (figures, CSVs, REPORT.md).
+    #[arg(long, default_value = "reproduction")]
+    out: PathBuf,
+    /// Readings of what the paper leaves open: `all`, or a comma-separated choice of
+    /// accumulated|raw (g_prev), iteration|epoch (lr clock), lecun|normal (init); unnamed parts keep
+    /// the default (accumulated,iteration,lecun). Repeat the flag to run several.
+    #[arg(long)]
+    reading: Vec<String>,
+    /// Where Fig. 5 looks for MNIST (never downloaded here) [default: $RBP_DATA_DIR, else
+    /// ~/.cache/rbp/mnist]; without the training images, the 10k test file is split (--pool test).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Training-set sizes of Fig. 4, comma separated (the paper's: 500,1000,2000,4000,8000).
+    #[arg(long, value_delimiter = ',')]
+    fig4_sizes: Option<Vec<usize>>,
+    /// Replace result files that already exist in --out.
+    #[arg(long)]
+    overwrite: bool,
+    /// Runs trained in parallel (default: the number of cores); results do not depend on it.
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// No progress bars.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+#[command(allow_negative_numbers = true)]
+struct MnistArgs {
+    /// Layer widths, input first (784 inputs, 10 outputs).
+    #[arg(long, default_value = "784-100-200-10")]
+    arch: String,
+    /// Training images drawn at random for each run (M).
+    #[arg(long, default_value_t = 1000)]
+    train_size: usize,
+    /// Test images each run is scored on: a number, or `all`.
+    #[arg(long, default_value = "1000")]
+    test_size: TestSize,
+    /// `train`: training images from the training file; `test`: disjoint training and test
+    /// subsets of the 10k test file (when the 60k training images are not at hand).
+    #[arg(long, value_enum, default_value_t = Pool::Train)]
+    pool: Pool,
+    /// `mnist`, or `fashion` for Fashion-MNIST (read from /usr/share/datasets/fashion-mnist by default).
+    #[arg(long, value_enum, default_value_t = DatasetArg::Mnist)]
+    dataset: DatasetArg,
+    /// Directory holding the IDX files [default: $RBP_DATA_DIR, else ~/.cache/rbp/mnist].
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Never download; fail if a file is missing.
+    #[arg(long)]
+    offline: bool,
+    /// Mirror to download from (repeatable; replaces the default list).
+    #[arg(long = "mirror")]
+    mirrors: Vec<String>,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum DatasetArg {
+    Mnist,
+    Fashion,
 }
 
 #[derive(Args)]
@@ -52,9 +129,9 @@ struct CommonArgs {
     /// Mini-batch size.
     #[arg(long, default_value_t = 100)]
     batch: usize,
-    /// Run seeds 0..N-1 (ignored when --seed is given).
-    #[arg(long, default_value_t = 10)]
-    seeds: u64,
+    /// Run seeds 0..N-1 (ignored when --seed is given) [default: toy 10, mnist 5, the paper's counts].
+    #[arg(long)]
+    seeds: Option<u64>,
     /// Run this single seed.
     #[arg(long)]
     seed: Option<u64>,
@@ -121,11 +198,11 @@ enum ReinforceArg {
 }
 
 impl CommonArgs {
-    fn settings(&self, arch: &str) -> Result<Settings> {
+    fn settings(&self, arch: &str, default_seeds: u64) -> Result<Settings> {
         let arch: Arch = arch.parse().context("--arch")?;
         let seeds: Vec<u64> = match self.seed {
             Some(s) => vec![s],
-            None => (0..self.seeds).collect(),
+            None => (0..self.seeds.unwrap_or(default_seeds)).collect(),
         };
         let runs = seeds.len() * self.optimizer.len();
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -207,6 +284,8 @@ fn main() {
     let result = match cli.command {
         Command::Toy(args) => run_toy(args),
         Command::Bench(args) => run_bench(args),
+        Command::Mnist(args) => run_mnist(args),
+        Command::Reproduce(args) => run_reproduce(args),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");
@@ -215,22 +294,95 @@ fn main() {
 }
 
 fn run_toy(args: ToyArgs) -> Result<()> {
-    let settings = args.common.settings(&args.arch)?;
     let config = toy::ToyConfig {
-        settings,
+        settings: args.common.settings(&args.arch, 10)?,
         train_size: args.train_size,
     };
     config.validate()?;
-    let out = args.common.out_dir();
+    let m = config.train_size;
+    let description = format!("M = {m}");
+    let task = serde_json::json!({ "task": "teacher-student", "train_size": m, "test_size": m });
+    run_experiment(
+        "toy",
+        &args.common,
+        &config.settings,
+        &description,
+        task,
+        false,
+        &[],
+        |progress| Ok(toy::run(&config, progress)?),
+    )
+}
+
+fn run_mnist(args: MnistArgs) -> Result<()> {
+    let kind = match args.dataset {
+        DatasetArg::Mnist => DatasetKind::Mnist,
+        DatasetArg::Fashion => DatasetKind::Fashion,
+    };
+    let data = DataSpec {
+        kind,
+        dir: args.data_dir.clone(),
+        offline: args.offline,
+        mirrors: args.mirrors.clone(),
+        progress: args.common.show_progress(),
+    };
+    let config = mnist::MnistConfig {
+        settings: args.common.settings(&args.arch, 5)?,
+        data,
+        pool: args.pool,
+        train_size: args.train_size,
+        test_size: args.test_size,
+    };
+    let pools = config.load()?;
+    config.check_sizes(&pools)?;
+    let description = format!(
+        "{kind}, M = {}, test size {:?}, pool {:?}",
+        config.train_size, config.test_size, config.pool
+    );
+    let task = serde_json::json!({
+        "task": kind.to_string(),
+        "train_size": config.train_size,
+        "test_size": config.test_size,
+        "pool": config.pool,
+        "data_dir": rbp::data::mnist::data_dir(&config.data).ok(),
+    });
+    let paper: &[PaperValue] = if kind == DatasetKind::Mnist {
+        &mnist::PAPER_FIG5
+    } else {
+        &[]
+    };
+    run_experiment(
+        "mnist",
+        &args.common,
+        &config.settings,
+        &description,
+        task,
+        true,
+        paper,
+        |progress| Ok(mnist::run(&config, &pools, progress)?),
+    )
+}
+
+/// Prints the header, runs the grid with a progress bar, prints the table and saves the files.
+#[allow(clippy::too_many_arguments)]
+fn run_experiment(
+    command: &str,
+    common: &CommonArgs,
+    s: &Settings,
+    description: &str,
+    task: serde_json::Value,
+    class_error: bool,
+    paper: &[PaperValue],
+    run: impl FnOnce(&Progress) -> Result<Vec<RunResult>>,
+) -> Result<()> {
+    let out = common.out_dir();
     if let Some(out) = &out {
         out.prepare(&output::RESULT_FILES)?;
     }
-    let s = &config.settings;
-    output::configure_threads(s.workers, args.common.threads);
+    output::configure_threads(s.workers, common.threads);
     println!(
-        "rbp toy: arch {}, M = {}, batch {}, {} epochs, {} seed(s), optimizers {}, init {}, reinforce {}, lr clock {}",
+        "rbp {command}: arch {}, {description}, batch {}, {} epochs, {} seed(s), optimizers {}, init {}, reinforce {}, lr clock {}",
         s.arch,
-        config.train_size,
         s.batch,
         s.epochs,
         s.seeds.len(),
@@ -245,19 +397,19 @@ fn run_toy(args: ToyArgs) -> Result<()> {
     );
     println!("{}", output::backend_line(s.workers));
     let total = (s.seeds.len() * s.optimizers.len() * s.epochs) as u64;
-    let progress = Progress::new(total, "toy", args.common.show_progress());
+    let progress = Progress::new(total, command, common.show_progress());
     let start = Instant::now();
-    let runs = toy::run(&config, &progress)?;
+    let runs = run(&progress)?;
     progress.finish();
     let seconds = start.elapsed().as_secs_f64();
     let finished = Finished {
-        command: "toy",
+        command,
         settings: s,
-        task: serde_json::json!({ "task": "teacher-student", "train_size": config.train_size, "test_size": config.train_size }),
+        task,
         runs: &runs,
         seconds,
-        class_error: false,
-        paper: &[],
+        class_error,
+        paper,
     };
     println!("\n{}", finished.table());
     println!("{} runs in {seconds:.1} s", runs.len());
@@ -295,5 +447,74 @@ fn run_bench(args: BenchArgs) -> Result<()> {
             .with_context(|| format!("writing {}", path.display()))?;
         println!("wrote {}", path.display());
     }
+    Ok(())
+}
+
+fn run_reproduce(args: ReproduceArgs) -> Result<()> {
+    use rbp::experiment::reproduce::mnist_source::MnistSource;
+    use rbp::experiment::reproduce::{self, Reading, ReproduceConfig};
+    let readings = Reading::parse_all(&args.reading)?;
+    if args.jobs == Some(0) {
+        anyhow::bail!("--jobs must be at least 1");
+    }
+    let workers = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let mut config = if args.quick {
+        ReproduceConfig::quick(readings, workers)
+    } else {
+        ReproduceConfig::paper(readings, workers)
+    };
+    if let Some(sizes) = args.fig4_sizes {
+        config.fig4_sizes = sizes;
+    }
+    let out = OutDir::new(&args.out, args.overwrite);
+    let show = !args.quiet && std::io::stderr().is_terminal();
+    // Always one BLAS thread per run (reproduce::run sets it too): results must not depend on it.
+    output::configure_threads(2, 1);
+    println!(
+        "rbp reproduce ({} protocol): readings {}; {}",
+        config.protocol,
+        config
+            .readings
+            .iter()
+            .map(|r| r.name())
+            .collect::<Vec<_>>()
+            .join(", "),
+        output::backend_line(config.workers)
+    );
+    let mnist_seeds = if args.quick { 2 } else { 5 };
+    let mnist = MnistSource::find(
+        args.data_dir.clone(),
+        config.epochs,
+        mnist_seeds,
+        config.workers,
+    );
+    match &mnist {
+        Some(_) => println!("Fig. 5: MNIST found; {mnist_seeds} runs per optimizer"),
+        None => {
+            println!("Fig. 5: MNIST not found (see --data-dir); the report will say it was skipped")
+        }
+    }
+    let outcome = reproduce::run(&config, &out, show, &|reading| {
+        mnist.as_ref().and_then(|m| m.run(reading))
+    })?;
+    for r in &outcome.readings {
+        for c in r.claims() {
+            println!(
+                "[{}] {}: {} — {}",
+                r.reading.name(),
+                c.id,
+                c.verdict,
+                c.statement
+            );
+        }
+    }
+    println!(
+        "{} runs in {:.1} s; report: {}",
+        outcome.runs,
+        outcome.seconds,
+        out.path(reproduce::report_md::REPORT).display()
+    );
     Ok(())
 }

@@ -28,6 +28,29 @@ impl Progress {
         bar.set_message(label.to_string());
         Progress { bar }
     }
+    /// A bar over `total` units drawn as one line of `multi` (e.g. per-figure bars under an
+    /// overall one); it is drawn only when `multi` is.
+    pub fn in_multi(
+        multi: &indicatif::MultiProgress,
+        total: u64,
+        label: &str,
+        unit: &str,
+    ) -> Progress {
+        let bar = multi.add(ProgressBar::new(total));
+        bar.set_style(
+            ProgressStyle::with_template(&format!(
+                "{{msg:>10}} [{{bar:40.cyan/blue}}] {{pos}}/{{len}} {unit}, {{elapsed}} elapsed, ETA {{eta}}"
+            ))
+            .expect("the template is valid")
+            .progress_chars("=> "),
+        );
+        bar.set_message(label.to_string());
+        Progress { bar }
+    }
+    /// Adds `n` finished units at once.
+    pub fn inc(&self, n: u64) {
+        self.bar.inc(n);
+    }
     /// A progress that shows nothing (library calls and tests).
     pub fn hidden() -> Progress {
         Progress {

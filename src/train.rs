@@ -1,7 +1,7 @@
 //! The training loop: epochs of shuffled mini-batches, errors measured before training and after
 //! every epoch.
 
-use crate::data::{Examples, Split};
+use crate::data::{Examples, TrainTest};
 use crate::net::{self, Layout, Workspace};
 use crate::optim::{Clock, Optimizer};
 use rand::seq::SliceRandom;
@@ -20,11 +20,23 @@ pub struct EpochRecord {
     pub test_class_error: Option<f64>,
 }
 
-/// Mini-batch size and length of a run.
+/// Which epochs' errors a run measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Recording {
+    /// Before training and after every epoch: full curves.
+    EveryEpoch,
+    /// Only before training and after the last epoch. Measuring never changes the weights, so
+    /// the final numbers equal those of [`Recording::EveryEpoch`]; skipping the rest saves most
+    /// of the cost of runs whose curves nobody plots.
+    FinalOnly,
+}
+
+/// Mini-batch size, length of a run and what it measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Schedule {
     pub batch: usize,
     pub epochs: usize,
+    pub record: Recording,
 }
 
 /// Rows evaluated per forward pass when measuring errors (larger GEMMs run faster).
@@ -136,7 +148,7 @@ impl Trainer {
         (loss / n, data.labels.as_ref().map(|_| wrong as f64 / n))
     }
 
-    fn record(&mut self, epoch: usize, split: &Split) -> EpochRecord {
+    fn record(&mut self, epoch: usize, split: &TrainTest) -> EpochRecord {
         let (train_error, _) = self.evaluate(&split.train);
         let (test_error, test_class_error) = self.evaluate(&split.test);
         EpochRecord {
@@ -148,15 +160,16 @@ impl Trainer {
     }
 }
 
-/// Trains `params` on `split.train` with `opt`; returns the record of epochs `0..=epochs`.
+/// Trains `params` on `split.train` with `opt`; returns the records of epochs `0..=epochs`
+/// (only epoch 0 and the last with [`Recording::FinalOnly`]).
 ///
 /// `order` shuffles the training set at the start of every epoch; give every optimizer a
-/// generator from the same seed so their runs see the same batches. `on_epoch` is called after
-/// each record (for progress).
+/// generator from the same seed so their runs see the same batches. `on_epoch` is called once for
+/// epoch 0 and after every trained epoch, with the latest record (for progress).
 pub fn train(
     layout: &Layout,
     params: Vec<f32>,
-    split: &Split,
+    split: &TrainTest,
     opt: &mut dyn Optimizer,
     schedule: Schedule,
     order: &mut ChaCha8Rng,
@@ -184,9 +197,11 @@ pub fn train(
             );
             t += 1;
         }
-        let record = trainer.record(epoch + 1, split);
-        on_epoch(&record);
-        records.push(record);
+        let done = epoch + 1;
+        if done == schedule.epochs || schedule.record == Recording::EveryEpoch {
+            records.push(trainer.record(done, split));
+        }
+        on_epoch(records.last().expect("epoch 0 is always recorded"));
     }
     records
 }

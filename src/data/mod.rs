@@ -1,5 +1,9 @@
-//! Data sets: the teacher-student toy task and MNIST-style IDX files.
+//! Data sets: the teacher-student toy task, and MNIST / Fashion-MNIST (IDX parsing, locating
+//! and downloading files).
 
+pub mod download;
+pub mod idx;
+pub mod mnist;
 pub mod teacher;
 
 use ndarray::{Array2, ArrayView2};
@@ -47,7 +51,7 @@ impl Examples {
 
 /// A training set and a test set drawn for one run.
 #[derive(Clone, Debug)]
-pub struct Split {
+pub struct TrainTest {
     pub train: Examples,
     pub test: Examples,
 }

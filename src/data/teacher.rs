@@ -4,7 +4,7 @@
 //! `v ~ N(0, I)` with `y* = sigmoid(W_g v)`. `2M` examples are drawn: the first `M` train, the last
 //! `M` test.
 
-use super::{Examples, Split};
+use super::{Examples, TrainTest};
 use crate::seed::{self, Stream};
 use ndarray::Array2;
 use rand::RngExt;
@@ -16,7 +16,7 @@ pub fn teacher_student(
     output_width: usize,
     train_size: usize,
     seed: u64,
-) -> Split {
+) -> TrainTest {
     let mut rng = seed::rng(seed, Stream::Data);
     let teacher = Array2::<f32>::from_shape_simple_fn((output_width, input_width), || {
         rng.sample(StandardNormal)
@@ -34,5 +34,5 @@ pub fn teacher_student(
     };
     let train = draw(train_size);
     let test = draw(train_size);
-    Split { train, test }
+    TrainTest { train, test }
 }

@@ -1,16 +1,18 @@
 //! Experiments: grids of independent training runs (seeds x optimizers) on one task.
 
 pub mod bench;
+pub mod mnist;
 pub mod output;
+pub mod reproduce;
 pub mod toy;
 
-use crate::data::Split;
+use crate::data::TrainTest;
 use crate::init::{self, Init};
 use crate::net::{Arch, Layout};
 use crate::optim::{self, ConfigError, Hyper, OptimizerKind};
 use crate::progress::Progress;
 use crate::seed::{self, Stream};
-use crate::train::{self, EpochRecord};
+use crate::train::{self, EpochRecord, Recording};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -103,7 +105,7 @@ impl RunResult {
 /// of workers: a run's numbers do not depend on scheduling.
 pub fn run_grid<F>(settings: &Settings, make_split: F, progress: &Progress) -> Vec<RunResult>
 where
-    F: Fn(u64) -> Split + Sync,
+    F: Fn(u64) -> TrainTest + Sync,
 {
     let layout = Layout::new(settings.arch.clone());
     let run_seed = |seed: u64| -> Vec<RunResult> {
@@ -111,7 +113,17 @@ where
         settings
             .optimizers
             .par_iter()
-            .map(|&kind| run_one(settings, &layout, &split, kind, seed, progress))
+            .map(|&kind| {
+                run_one(
+                    settings,
+                    &layout,
+                    &split,
+                    kind,
+                    seed,
+                    Recording::EveryEpoch,
+                    progress,
+                )
+            })
             .collect()
     };
     let workers = settings.workers.max(1);
@@ -135,9 +147,10 @@ where
 pub fn run_one(
     settings: &Settings,
     layout: &Layout,
-    split: &Split,
+    split: &TrainTest,
     kind: OptimizerKind,
     seed: u64,
+    record: Recording,
     progress: &Progress,
 ) -> RunResult {
     let params = init::initial_params(layout, settings.init, seed);
@@ -147,7 +160,9 @@ pub fn run_one(
     let schedule = train::Schedule {
         batch: settings.batch,
         epochs: settings.epochs,
+        record,
     };
+    let mut epochs_done = 0usize;
     let records = train::train(
         layout,
         params,
@@ -155,10 +170,12 @@ pub fn run_one(
         opt.as_mut(),
         schedule,
         &mut order,
-        &mut |r| {
-            if r.epoch > 0 {
+        &mut |_| {
+            // Called once for epoch 0, then once per trained epoch.
+            if epochs_done > 0 {
                 progress.tick();
             }
+            epochs_done += 1;
         },
     );
     RunResult {

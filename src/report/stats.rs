@@ -32,7 +32,8 @@ pub enum StatsError {
 }
 
 /// Mean, sample standard deviation and 95% confidence interval of a sample.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// (In JSON, an infinite interval end is written as `null`.)
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Summary {
     /// Number of values.
     pub n: usize,

@@ -1,6 +1,7 @@
 //! The table printed at the end of a run.
 
-use super::summary::{MeanStd, OptimizerSummary, relative_improvement};
+use super::stats::{Summary, relative_improvement};
+use super::summary::OptimizerSummary;
 use crate::optim::OptimizerKind;
 use std::fmt::Write as _;
 
@@ -12,7 +13,7 @@ pub struct PaperValue {
     pub std: f64,
 }
 
-fn fmt_ms(x: MeanStd) -> String {
+fn fmt_ms(x: Summary) -> String {
     format!("{:.4e} ± {:.1e}", x.mean, x.std)
 }
 

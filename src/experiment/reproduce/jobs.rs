@@ -1,0 +1,220 @@
+//! The training runs every figure needs, deduplicated and scheduled on a pool of workers.
+//!
+//! Figures share runs: Fig. 2's R-BackProp runs are Fig. 3's default point, and Fig. 2's runs at
+//! the default `M` are a column of Fig. 4. Each distinct run is trained once, with its full curve
+//! only when some figure plots it. Runs are started biggest first and handed out one at a time, so
+//! both cores stay busy to the end; each run's numbers depend only on its key, never on which
+//! worker trained it or when.
+
+use super::{Figure, ReproduceConfig};
+use crate::data::teacher;
+use crate::experiment::{RunResult, Settings, run_one};
+use crate::net::Layout;
+use crate::optim::{Hyper, OptimizerKind};
+use crate::progress::Progress;
+use crate::train::Recording;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// What makes a run distinct. R-BackProp's `(gamma0, lambda)` are part of the key only for
+/// R-BackProp (the other optimizers ignore them), so identical runs are shared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RunKey {
+    pub reading: usize,
+    pub train_size: usize,
+    /// Index in [`OptimizerKind::ALL`].
+    optimizer: usize,
+    pub seed: u64,
+    gamma0_bits: u64,
+    lambda_bits: u64,
+}
+
+impl RunKey {
+    /// The key of a run; `rbp` = `(gamma0, lambda)` (ignored unless `optimizer` is R-BackProp).
+    pub fn new(
+        reading: usize,
+        train_size: usize,
+        optimizer: OptimizerKind,
+        seed: u64,
+        rbp: (f64, f64),
+    ) -> RunKey {
+        let (g, l) = if optimizer == OptimizerKind::Rbp {
+            (rbp.0.to_bits(), rbp.1.to_bits())
+        } else {
+            (0, 0)
+        };
+        RunKey {
+            reading,
+            train_size,
+            optimizer: OptimizerKind::ALL
+                .iter()
+                .position(|&k| k == optimizer)
+                .expect("ALL lists every optimizer"),
+            seed,
+            gamma0_bits: g,
+            lambda_bits: l,
+        }
+    }
+    pub fn optimizer(&self) -> OptimizerKind {
+        OptimizerKind::ALL[self.optimizer]
+    }
+    fn rbp(&self) -> Option<(f64, f64)> {
+        (self.optimizer() == OptimizerKind::Rbp).then(|| {
+            (
+                f64::from_bits(self.gamma0_bits),
+                f64::from_bits(self.lambda_bits),
+            )
+        })
+    }
+}
+
+/// One run to train: its key, whether every epoch is measured, and the figures waiting on it.
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub key: RunKey,
+    pub full_curve: bool,
+    pub figures: Vec<Figure>,
+}
+
+/// The runs of all figures, without duplicates.
+#[derive(Default, Debug)]
+pub struct Plan {
+    jobs: BTreeMap<RunKey, Job>,
+}
+
+impl Plan {
+    /// Asks for a run; a run asked for twice is trained once (with its curve if either asks).
+    pub fn want(&mut self, key: RunKey, full_curve: bool, figure: Figure) {
+        let job = self.jobs.entry(key).or_insert(Job {
+            key,
+            full_curve,
+            figures: Vec::new(),
+        });
+        job.full_curve |= full_curve;
+        if !job.figures.contains(&figure) {
+            job.figures.push(figure);
+        }
+    }
+    pub fn len(&self) -> usize {
+        self.jobs.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.jobs.is_empty()
+    }
+    /// Runs each figure waits on.
+    pub fn count_for(&self, figure: Figure) -> usize {
+        self.jobs
+            .values()
+            .filter(|j| j.figures.contains(&figure))
+            .count()
+    }
+    /// Jobs biggest first (cost ~ training-set size), ties in key order: a fixed order.
+    pub fn ordered(&self) -> Vec<Job> {
+        let mut jobs: Vec<Job> = self.jobs.values().cloned().collect();
+        jobs.sort_by(|a, b| {
+            b.key
+                .train_size
+                .cmp(&a.key.train_size)
+                .then(a.key.cmp(&b.key))
+        });
+        jobs
+    }
+}
+
+/// Settings of one run of `key` under `config`.
+fn settings_for(config: &ReproduceConfig, key: &RunKey) -> Settings {
+    let reading = config.readings[key.reading];
+    let mut hyper = Hyper {
+        lr_clock: reading.lr_clock,
+        ..Hyper::default()
+    };
+    hyper.rbp.reinforce = reading.reinforce;
+    if let Some((gamma0, lambda)) = key.rbp() {
+        hyper.rbp.gamma0 = gamma0;
+        hyper.rbp.lambda = lambda;
+    }
+    Settings {
+        arch: config.arch.clone(),
+        batch: config.batch,
+        epochs: config.epochs,
+        init: reading.init,
+        hyper,
+        optimizers: vec![key.optimizer()],
+        seeds: vec![key.seed],
+        workers: 1,
+    }
+}
+
+/// Trains one job: draws its seed's teacher data, then runs it (single-threaded).
+fn train_job(config: &ReproduceConfig, job: &Job, epochs_bar: &Progress) -> RunResult {
+    let settings = settings_for(config, &job.key);
+    let layout = Layout::new(settings.arch.clone());
+    let arch = &settings.arch;
+    let split = teacher::teacher_student(
+        arch.input_width(),
+        arch.output_width(),
+        job.key.train_size,
+        job.key.seed,
+    );
+    let record = if job.full_curve {
+        Recording::EveryEpoch
+    } else {
+        Recording::FinalOnly
+    };
+    run_one(
+        &settings,
+        &layout,
+        &split,
+        job.key.optimizer(),
+        job.key.seed,
+        record,
+        epochs_bar,
+    )
+}
+
+/// Trains every job of `plan` on `workers` threads; returns the results by key. `epochs_bar` ticks
+/// once per trained epoch; `on_done(job)` is called as each run finishes (per-figure progress).
+pub fn execute(
+    config: &ReproduceConfig,
+    plan: &Plan,
+    workers: usize,
+    epochs_bar: &Progress,
+    on_done: &(dyn Fn(&Job) + Sync),
+) -> Result<BTreeMap<RunKey, RunResult>, String> {
+    let jobs = plan.ordered();
+    let results: Vec<Mutex<Option<RunResult>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let work = || {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(job) = jobs.get(i) else { break };
+            let run = train_job(config, job, epochs_bar);
+            *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(run);
+            on_done(job);
+        }
+    };
+    let workers = workers.clamp(1, jobs.len().max(1));
+    if workers == 1 {
+        work();
+    } else {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(workers)
+            .build()
+            .map_err(|e| format!("cannot start {workers} worker threads: {e}"))?;
+        pool.scope(|s| {
+            for _ in 0..workers {
+                s.spawn(|_| work());
+            }
+        });
+    }
+    Ok(jobs
+        .iter()
+        .zip(results)
+        .filter_map(|(job, r)| {
+            r.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .map(|run| (job.key, run))
+        })
+        .collect())
+}
