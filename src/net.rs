@@ -200,15 +200,25 @@ fn layer_forward(input: MatRef, weights: MatRef, out: &mut [f32]) {
     activation::sigmoid_inplace(out);
 }
 
+/// What to do with a layer's weights once backpropagation no longer needs them: called with the
+/// layer's weights, their gradient and the offset of the layer in the flat buffer.
+pub type LayerDone<'a> = &'a mut dyn FnMut(&mut [f32], &[f32], usize);
+
 /// Eqs. (3)-(5): the backward pass after [`forward`] on the same batch. Writes the mini-batch mean
 /// gradient of `E = 1/2 |y* - y|^2` into `grads` and returns the summed loss of the batch.
+///
+/// Layers are visited from the top; as soon as layer `l`'s gradient and the error signal below
+/// it are computed, its weights are no longer read, and `layer_done` gets them. A training step
+/// updates them there, while they and their gradient are still in cache: the result is the same
+/// as updating the whole buffer afterwards, with one pass less over memory.
 pub fn backward(
     layout: &Layout,
-    params: &[f32],
+    params: &mut [f32],
     ws: &mut Workspace,
     targets: &[f32],
     batch: usize,
     grads: &mut [f32],
+    layer_done: LayerDone,
 ) -> f64 {
     let depth = layout.arch.depth();
     let n_out = layout.arch.output_width();
@@ -220,9 +230,10 @@ pub fn backward(
     let inv_batch = 1.0 / batch as f32;
     for l in (0..depth).rev() {
         let (n_in, n_out) = layout.layer_shape(l);
+        let range = layout.layer_range(l);
         let kappa = MatRef::new(&ws.kappas[l + 1][..batch * n_out], batch, n_out);
         let input = MatRef::new(&ws.acts[l][..batch * n_in], batch, n_in);
-        weight_gradient(kappa, input, inv_batch, &mut grads[layout.layer_range(l)]);
+        weight_gradient(kappa, input, inv_batch, &mut grads[range.clone()]);
         if l > 0 {
             let (lower, upper) = ws.kappas.split_at_mut(l + 1);
             let kappa = MatRef::new(&upper[0][..batch * n_out], batch, n_out);
@@ -233,6 +244,11 @@ pub fn backward(
                 &mut lower[l][..batch * n_in],
             );
         }
+        layer_done(
+            &mut params[range.clone()],
+            &grads[range.clone()],
+            range.start,
+        );
     }
     loss
 }

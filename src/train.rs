@@ -79,8 +79,31 @@ impl Trainer {
     }
 
     /// Forward and backward on the rows `rows` of `data`, leaving the mean gradient in
-    /// [`Self::grads`]; returns the batch's summed loss. Allocates nothing.
+    /// [`Self::grads`] and the weights unchanged; returns the batch's summed loss.
     pub fn compute_gradient(&mut self, data: &Examples, rows: &[usize]) -> f64 {
+        self.forward_backward(data, rows, &mut |_, _, _| {})
+    }
+
+    /// One training step: gradient on `rows`, and the optimizer's update of each layer as soon as
+    /// backpropagation is done with it (see [`net::backward`]). Allocates nothing.
+    pub fn step(
+        &mut self,
+        data: &Examples,
+        rows: &[usize],
+        opt: &mut dyn Optimizer,
+        clock: Clock,
+    ) -> f64 {
+        self.forward_backward(data, rows, &mut |w, g, offset| {
+            opt.update(w, g, offset, clock)
+        })
+    }
+
+    fn forward_backward(
+        &mut self,
+        data: &Examples,
+        rows: &[usize],
+        layer_done: net::LayerDone,
+    ) -> f64 {
         let b = rows.len();
         let (n_in, n_out) = (data.input_width(), data.output_width());
         gather_rows(
@@ -98,25 +121,13 @@ impl Trainer {
         net::forward(&self.layout, &self.params, &mut self.train_ws, b);
         net::backward(
             &self.layout,
-            &self.params,
+            &mut self.params,
             &mut self.train_ws,
             &self.targets,
             b,
             &mut self.grads,
+            layer_done,
         )
-    }
-
-    /// One training step: gradient on `rows`, then the optimizer's update. Allocates nothing.
-    pub fn step(
-        &mut self,
-        data: &Examples,
-        rows: &[usize],
-        opt: &mut dyn Optimizer,
-        clock: Clock,
-    ) -> f64 {
-        let loss = self.compute_gradient(data, rows);
-        opt.step(&mut self.params, &self.grads, clock);
-        loss
     }
 
     /// Mean error `E` over `data`, and the classification error when `data` has labels.

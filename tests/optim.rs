@@ -331,3 +331,39 @@ fn layout_matches_architecture() {
     assert!("10-0-3".parse::<Arch>().is_err());
     assert!("10-x-3".parse::<Arch>().is_err());
 }
+
+#[test]
+fn per_layer_updates_equal_one_whole_buffer_update() {
+    // Trainer::step updates each layer inside the backward pass; the reference computes the full
+    // gradient first and updates the whole buffer in one call. They must agree bit for bit.
+    let layout = Layout::new("12-9-7-5".parse().unwrap());
+    let split = teacher::teacher_student(12, 5, 40, 3);
+    let rows: Vec<usize> = (0..10).collect();
+    let mut hyper = Hyper::default();
+    hyper.rbp.gamma0 = 0.5; // reinforce often, so the coin's global indexing matters
+    for kind in OptimizerKind::ALL {
+        let params = rbp::init::initial_params(&layout, Init::Lecun, 1);
+        let mut fused = rbp::train::Trainer::new(layout.clone(), params.clone(), 10);
+        let mut opt_fused = optim::build(kind, &hyper, layout.param_count(), 5);
+        let mut opt_plain = optim::build(kind, &hyper, layout.param_count(), 5);
+        let mut w = params;
+        for t in 0..6u64 {
+            let clock = Clock { t, epoch: t / 3 };
+            let batch = &rows[(t as usize % 4)..(t as usize % 4) + 6];
+            fused.step(&split.train, batch, opt_fused.as_mut(), clock);
+            // Reference: gradient at the current weights, then one whole-buffer update.
+            let mut plain = rbp::train::Trainer::new(layout.clone(), w.clone(), 10);
+            plain.compute_gradient(&split.train, batch);
+            opt_plain.step(&mut w, plain.grads(), clock);
+        }
+        let same = fused
+            .params()
+            .iter()
+            .zip(&w)
+            .all(|(a, b)| a.to_bits() == b.to_bits());
+        assert!(
+            same,
+            "{kind:?}: per-layer updates differ from a whole-buffer update"
+        );
+    }
+}

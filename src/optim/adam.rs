@@ -39,9 +39,16 @@ impl Optimizer for Adam {
     fn name(&self) -> &'static str {
         "adam"
     }
-    fn step(&mut self, params: &mut [f32], grads: &[f32], clock: Clock) {
+    fn update(&mut self, params: &mut [f32], grads: &[f32], offset: usize, clock: Clock) {
         let step = self.step_at(clock);
-        update::adam(params, grads, &mut self.m, &mut self.v, step);
+        let range = offset..offset + params.len();
+        update::adam(
+            params,
+            grads,
+            &mut self.m[range.clone()],
+            &mut self.v[range],
+            step,
+        );
     }
     fn state_bytes(&self) -> usize {
         (self.m.len() + self.v.len()) * size_of::<f32>()

@@ -29,8 +29,15 @@ pub struct Clock {
 pub trait Optimizer: Send {
     /// Short name used in tables and files (`sgd`, `rbp`, `adam`).
     fn name(&self) -> &'static str;
-    /// Applies one update with the mini-batch gradient `grads` at time `clock`.
-    fn step(&mut self, params: &mut [f32], grads: &[f32], clock: Clock);
+    /// Applies one update at time `clock` to the weights `offset..offset + params.len()` of the
+    /// flat buffer, with their mini-batch gradient `grads`. Updating a buffer piece by piece
+    /// (e.g. each layer as soon as backpropagation is done with it, while its weights are still in
+    /// cache) gives exactly the numbers of one whole-buffer update.
+    fn update(&mut self, params: &mut [f32], grads: &[f32], offset: usize, clock: Clock);
+    /// Applies one update to the whole buffer.
+    fn step(&mut self, params: &mut [f32], grads: &[f32], clock: Clock) {
+        self.update(params, grads, 0, clock);
+    }
     /// Bytes of optimizer state (per-weight buffers plus counters and settings).
     fn state_bytes(&self) -> usize;
     /// The learning rate used at `clock` (for logs and plots).

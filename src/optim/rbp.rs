@@ -44,9 +44,12 @@ impl Optimizer for RBackProp {
     fn name(&self) -> &'static str {
         "rbp"
     }
-    fn step(&mut self, params: &mut [f32], grads: &[f32], clock: Clock) {
+    fn update(&mut self, params: &mut [f32], grads: &[f32], offset: usize, clock: Clock) {
         let step = self.step_at(clock);
-        update::rbp(params, grads, &mut self.prev, step);
+        let prev = &mut self.prev[offset..offset + params.len()];
+        // The coin is keyed by the index in the whole buffer, so pieces draw what one call would.
+        let first = u32::try_from(offset).expect("parameter buffers stay below 2^32 weights");
+        update::rbp_chunk(params, grads, prev, step, first);
     }
     fn state_bytes(&self) -> usize {
         self.prev.len() * size_of::<f32>() + size_of::<u64>()

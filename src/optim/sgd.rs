@@ -17,7 +17,7 @@ impl Optimizer for Sgd {
     fn name(&self) -> &'static str {
         "sgd"
     }
-    fn step(&mut self, params: &mut [f32], grads: &[f32], clock: Clock) {
+    fn update(&mut self, params: &mut [f32], grads: &[f32], _offset: usize, clock: Clock) {
         update::sgd(params, grads, self.schedule.rate(clock) as f32);
     }
     fn state_bytes(&self) -> usize {
