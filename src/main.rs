@@ -28,13 +28,13 @@ struct Cli {
 enum Command {
     /// Teacher-student toy task (paper Sec. II, Fig. 2): sigmoid(W_g v) targets, Gaussian inputs.
     Toy(ToyArgs),
-    /// Time a training step per architecture and optimizer (median step, GEMM share, update,
-    /// optimizer state, allocations per step) and compare each optimizer with Adam.
-    Bench(BenchArgs),
     /// MNIST (paper Fig. 5) or Fashion-MNIST: M training images per run, classification error.
     Mnist(MnistArgs),
     /// Every figure of the paper (Figs. 1-5) with REPORT.md checking each claim.
     Reproduce(ReproduceArgs),
+    /// Time a training step per architecture and optimizer (median step, GEMM share, update,
+    /// optimizer state, allocations per step) and compare each optimizer with Adam.
+    Bench(BenchArgs),
 }
 
 /// `rbp reproduce`: the paper's protocol by default, `--quick` for a ~10 s smoke run.
