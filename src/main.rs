@@ -510,6 +510,15 @@ fn run_reproduce(args: ReproduceArgs) -> Result<()> {
             );
         }
     }
+    for c in &outcome.fig5.claims {
+        println!(
+            "[{}] {}: {} — {}",
+            outcome.readings[0].reading.name(),
+            c.id,
+            c.verdict,
+            c.statement
+        );
+    }
     println!(
         "{} runs in {:.1} s; report: {}",
         outcome.runs,
