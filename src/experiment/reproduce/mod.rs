@@ -69,9 +69,9 @@ pub struct ReproduceConfig {
 
 /// The training-set sizes of Fig. 4 in the default protocol: the paper's list up to 2000.
 ///
-/// Measured on this shared 2-core machine (scalar elementwise kernels, other builds running):
-/// Figs. 2 and 3 alone (70 full-curve runs at M = 1000) take ~145 s of CPU, M = 2000 another
-/// ~55 s, and M = 4000 and 8000 would add ~400 s, far over the 2-minute budget; pass
+/// Measured on the quiet 2-core machine: the whole default reproduction (130 runs, with MNIST's
+/// Fig. 5) takes ~72 s; Fig. 4 runs cost in proportion to M, so M = 4000 would add ~35 s and
+/// M = 8000 another ~70 s, past the 2-minute budget (and far past it on a busy machine). Pass
 /// `--fig4-sizes 500,1000,2000,4000,8000` for the paper's full range.
 pub const DEFAULT_FIG4_SIZES: [usize; 3] = [500, 1000, 2000];
 
