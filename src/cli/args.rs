@@ -1,0 +1,269 @@
+//! The command line's arguments: every flag documented where it is defined.
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use rbp::experiment::Settings;
+use rbp::experiment::mnist::{Pool, TestSize};
+use rbp::init::Init;
+use rbp::net::Arch;
+use rbp::optim::{AdamConfig, Hyper, LrClock, OptimizerKind, RbpConfig, Reinforce};
+use rbp::report::files::OutDir;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// Reinforced backpropagation (Huang & Toyoizumi, 2017) against BackProp and Adam.
+#[derive(Parser)]
+#[command(name = "rbp", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Teacher-student toy task (paper Sec. II, Fig. 2): sigmoid(W_g v) targets, Gaussian inputs.
+    Toy(ToyArgs),
+    /// MNIST (paper Fig. 5) or Fashion-MNIST: M training images per run, classification error.
+    Mnist(MnistArgs),
+    /// Every figure of the paper (Figs. 1-5) with REPORT.md checking each claim.
+    Reproduce(ReproduceArgs),
+    /// Time a training step per architecture and optimizer (median step, GEMM share, update,
+    /// optimizer state, allocations per step) and compare each optimizer with Adam.
+    Bench(BenchArgs),
+}
+
+/// `rbp reproduce`: the paper's protocol by default, `--quick` for a ~10 s smoke run.
+#[derive(Args)]
+pub struct ReproduceArgs {
+    /// 3 seeds, 30 epochs, small M for Fig. 4: a smoke run of every figure.
+    #[arg(long)]
+    pub quick: bool,
+    /// Output directory (figures, CSVs, REPORT.md).
+    #[arg(long, default_value = "reproduction")]
+    pub out: PathBuf,
+    /// Readings of what the paper leaves open: `all`, or a comma-separated choice of
+    /// accumulated|raw (g_prev), iteration|epoch (lr clock), lecun|normal (init); unnamed parts keep
+    /// the default (accumulated,iteration,lecun). Repeat the flag to run several.
+    #[arg(long)]
+    pub reading: Vec<String>,
+    /// Where Fig. 5 looks for MNIST (never downloaded here) [default: $RBP_DATA_DIR, else
+    /// ~/.cache/rbp/mnist]; without the training images, the 10k test file is split (--pool test).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Training-set sizes of Fig. 4, comma separated (the paper's: 500,1000,2000,4000,8000).
+    #[arg(long, value_delimiter = ',')]
+    pub fig4_sizes: Option<Vec<usize>>,
+    /// Replace result files that already exist in --out.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Runs trained in parallel (default: the number of cores); results do not depend on it.
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// No progress bars.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Args)]
+#[command(allow_negative_numbers = true)]
+pub struct MnistArgs {
+    /// Layer widths, input first (784 inputs, 10 outputs).
+    #[arg(long, default_value = "784-100-200-10")]
+    pub arch: String,
+    /// Training images drawn at random for each run (M).
+    #[arg(long, default_value_t = 1000)]
+    pub train_size: usize,
+    /// Test images each run is scored on: a number, or `all`.
+    #[arg(long, default_value = "1000")]
+    pub test_size: TestSize,
+    /// `train`: training images from the training file; `test`: disjoint training and test
+    /// subsets of the 10k test file (when the 60k training images are not at hand).
+    #[arg(long, value_enum, default_value_t = Pool::Train)]
+    pub pool: Pool,
+    /// `mnist`, or `fashion` for Fashion-MNIST (read from /usr/share/datasets/fashion-mnist by default).
+    #[arg(long, value_enum, default_value_t = DatasetArg::Mnist)]
+    pub dataset: DatasetArg,
+    /// Directory holding the IDX files [default: $RBP_DATA_DIR, else ~/.cache/rbp/mnist].
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Never download; fail if a file is missing.
+    #[arg(long)]
+    pub offline: bool,
+    /// Mirror to download from (repeatable; replaces the default list).
+    #[arg(long = "mirror")]
+    pub mirrors: Vec<String>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum DatasetArg {
+    Mnist,
+    Fashion,
+}
+
+#[derive(Args)]
+#[command(allow_negative_numbers = true)]
+pub struct ToyArgs {
+    /// Layer widths, input first.
+    #[arg(long, default_value = "100-400-200-10")]
+    pub arch: String,
+    /// Training-set size M; the test set has M examples too.
+    #[arg(long, default_value_t = 1000)]
+    pub train_size: usize,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Options every experiment shares.
+#[derive(Args)]
+pub struct CommonArgs {
+    /// Epochs of training.
+    #[arg(long, default_value_t = 100)]
+    pub epochs: usize,
+    /// Mini-batch size.
+    #[arg(long, default_value_t = 100)]
+    pub batch: usize,
+    /// Run seeds 0..N-1 (ignored when --seed is given) [default: toy 10, mnist 5, the paper's counts].
+    #[arg(long)]
+    pub seeds: Option<u64>,
+    /// Run this single seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Optimizers to compare, comma separated.
+    #[arg(long, value_delimiter = ',', default_value = "sgd,rbp,adam")]
+    pub optimizer: Vec<OptimizerKind>,
+    /// Weight initialization (the paper gives none).
+    #[arg(long, value_enum, default_value_t = Init::Lecun)]
+    pub init: Init,
+    /// Which previous gradient R-BackProp adds: the one it used last step, or the raw one.
+    #[arg(long, value_enum, default_value_t = ReinforceArg::Accumulated)]
+    pub reinforce: ReinforceArg,
+    /// Whether learning rates decay per update (iteration) or per epoch.
+    #[arg(long, value_enum, default_value_t = LrClock::Iteration)]
+    pub lr_clock: LrClock,
+    /// BackProp / R-BackProp initial learning rate eta0.
+    #[arg(long, default_value_t = 0.8)]
+    pub lr0: f64,
+    /// Learning-rate decay factor beta (all optimizers): eta = eta0 * beta^t.
+    #[arg(long, default_value_t = 0.999)]
+    pub lr_decay: f64,
+    /// BackProp / R-BackProp learning-rate floor.
+    #[arg(long, default_value_t = 0.02)]
+    pub lr_min: f64,
+    /// R-BackProp gamma0 in (0, 1]; (1, 0) for (gamma0, lambda) reproduces BackProp exactly.
+    #[arg(long, default_value_t = 0.9995)]
+    pub gamma0: f64,
+    /// R-BackProp lambda >= 0: gamma = gamma0 * exp(-lambda * epoch).
+    #[arg(long, default_value_t = 0.0001)]
+    pub lambda: f64,
+    /// Adam initial learning rate.
+    #[arg(long, default_value_t = 0.01)]
+    pub adam_lr0: f64,
+    /// Adam learning-rate floor.
+    #[arg(long, default_value_t = 0.001)]
+    pub adam_lr_min: f64,
+    #[arg(long, default_value_t = 0.9)]
+    pub adam_beta1: f64,
+    #[arg(long, default_value_t = 0.999)]
+    pub adam_beta2: f64,
+    #[arg(long, default_value_t = 1e-8)]
+    pub adam_eps: f64,
+    /// Write curves.csv and summary.json into this directory.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Replace result files that already exist in --out.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Runs trained in parallel (default: the number of cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// BLAS threads per run when runs are not parallel.
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum ReinforceArg {
+    Accumulated,
+    Raw,
+}
+
+impl CommonArgs {
+    pub fn settings(&self, arch: &str, default_seeds: u64) -> Result<Settings> {
+        let arch: Arch = arch.parse().context("--arch")?;
+        let seeds: Vec<u64> = match self.seed {
+            Some(s) => vec![s],
+            None => (0..self.seeds.unwrap_or(default_seeds)).collect(),
+        };
+        let runs = seeds.len() * self.optimizer.len();
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let workers = self.jobs.unwrap_or(cores).clamp(1, runs.max(1));
+        if self.jobs == Some(0) {
+            anyhow::bail!("--jobs must be at least 1");
+        }
+        let mut optimizers = Vec::new();
+        for o in &self.optimizer {
+            if !optimizers.contains(o) {
+                optimizers.push(*o);
+            }
+        }
+        Ok(Settings {
+            arch,
+            batch: self.batch,
+            epochs: self.epochs,
+            init: self.init,
+            hyper: Hyper {
+                lr0: self.lr0,
+                lr_decay: self.lr_decay,
+                lr_min: self.lr_min,
+                lr_clock: self.lr_clock,
+                rbp: RbpConfig {
+                    gamma0: self.gamma0,
+                    lambda: self.lambda,
+                    reinforce: match self.reinforce {
+                        ReinforceArg::Accumulated => Reinforce::Accumulated,
+                        ReinforceArg::Raw => Reinforce::Raw,
+                    },
+                },
+                adam: AdamConfig {
+                    lr0: self.adam_lr0,
+                    lr_min: self.adam_lr_min,
+                    beta1: self.adam_beta1,
+                    beta2: self.adam_beta2,
+                    eps: self.adam_eps,
+                },
+            },
+            optimizers,
+            seeds,
+            workers,
+        })
+    }
+
+    pub fn out_dir(&self) -> Option<OutDir> {
+        self.out.as_ref().map(|d| OutDir::new(d, self.overwrite))
+    }
+
+    pub fn show_progress(&self) -> bool {
+        !self.quiet && std::io::stderr().is_terminal()
+    }
+}
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Timed repetitions per cell (after a tenth as many warm-up steps); figures are medians.
+    #[arg(long, default_value_t = 100)]
+    pub reps: usize,
+    /// A short run (20 repetitions): rough figures in a few seconds.
+    #[arg(long, conflicts_with = "reps")]
+    pub quick: bool,
+    /// BLAS threads. 1 is fastest for these small nets (see README, Performance).
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+    /// Also write the rows as a JSON array to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
