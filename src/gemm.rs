@@ -42,18 +42,57 @@ impl<'a> MatRef<'a> {
 /// Shapes are checked with `assert!`: a mismatch is a programming error inside the crate, never a
 /// user input error (user-facing sizes are validated long before we get here).
 pub fn sgemm(alpha: f32, a: MatRef, ta: Trans, b: MatRef, tb: Trans, beta: f32, c: &mut [f32]) {
-    let (m, k) = a.shape(ta);
-    let (k2, n) = b.shape(tb);
-    assert_eq!(k, k2, "inner dimensions of the product differ");
-    assert_eq!(
-        c.len(),
-        m * n,
-        "output buffer length does not match the product's shape"
-    );
-    if m == 0 || n == 0 {
-        return;
+    if let Some(p) = Product::checked(alpha, a, ta, b, tb, beta, c) {
+        backend::sgemm(&p, c);
     }
-    backend::sgemm(m, n, k, alpha, a, ta, b, tb, beta, c);
+}
+
+/// A product whose shapes were checked against its output: what the backends receive, so neither
+/// can be called with dimensions that do not match the slices (their inner calls are `unsafe`).
+#[derive(Clone, Copy, Debug)]
+struct Product<'a> {
+    m: usize,
+    n: usize,
+    k: usize,
+    alpha: f32,
+    a: MatRef<'a>,
+    ta: Trans,
+    b: MatRef<'a>,
+    tb: Trans,
+    beta: f32,
+}
+
+impl<'a> Product<'a> {
+    /// The checked product, or `None` when it has no output element (nothing to compute).
+    fn checked(
+        alpha: f32,
+        a: MatRef<'a>,
+        ta: Trans,
+        b: MatRef<'a>,
+        tb: Trans,
+        beta: f32,
+        c: &[f32],
+    ) -> Option<Product<'a>> {
+        let (m, k) = a.shape(ta);
+        let (k2, n) = b.shape(tb);
+        assert_eq!(k, k2, "inner dimensions of the product differ");
+        assert_eq!(
+            c.len(),
+            m * n,
+            "output buffer length does not match the product's shape"
+        );
+        (m > 0 && n > 0).then_some(Product {
+            m,
+            n,
+            k,
+            alpha,
+            a,
+            ta,
+            b,
+            tb,
+            beta,
+        })
+    }
 }
 
 /// Human-readable name of the backend, with its version where known.
@@ -76,7 +115,7 @@ pub const HAS_OPENBLAS: bool = cfg!(rbp_openblas);
 
 #[cfg(rbp_openblas)]
 mod backend {
-    use super::{MatRef, Trans};
+    use super::{Product, Trans};
     use std::ffi::{CStr, c_char, c_int};
 
     const CBLAS_ROW_MAJOR: c_int = 101;
@@ -118,19 +157,18 @@ mod backend {
         c_int::try_from(x).expect("matrix dimension exceeds the BLAS integer range")
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn sgemm(
-        m: usize,
-        n: usize,
-        k: usize,
-        alpha: f32,
-        a: MatRef,
-        ta: Trans,
-        b: MatRef,
-        tb: Trans,
-        beta: f32,
-        c: &mut [f32],
-    ) {
+    pub(super) fn sgemm(p: &Product, c: &mut [f32]) {
+        let Product {
+            m,
+            n,
+            k,
+            alpha,
+            a,
+            ta,
+            b,
+            tb,
+            beta,
+        } = *p;
         // SAFETY: the shapes were checked by the caller, so every pointer covers the `m x k`,
         // `k x n` and `m x n` row-major extents cblas reads and writes; the leading dimensions
         // are the stored column counts.
@@ -190,7 +228,7 @@ mod backend {
 
 #[cfg(not(rbp_openblas))]
 mod backend {
-    pub(super) use super::fallback::sgemm;
+    pub(super) use super::fallback::run as sgemm;
 
     pub(super) fn name() -> String {
         "matrixmultiply (pure-Rust fallback)".to_string()
@@ -203,7 +241,7 @@ mod backend {
 
 /// The pure-Rust GEMM, always compiled so benchmarks can compare it with OpenBLAS.
 pub mod fallback {
-    use super::{MatRef, Trans};
+    use super::{MatRef, Product, Trans};
 
     /// Row and column strides of `op(X)` for a row-major `X`: a transpose only swaps strides.
     fn strides(x: &MatRef, t: Trans) -> (isize, isize) {
@@ -214,22 +252,28 @@ pub mod fallback {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub fn sgemm(
-        m: usize,
-        n: usize,
-        k: usize,
-        alpha: f32,
-        a: MatRef,
-        ta: Trans,
-        b: MatRef,
-        tb: Trans,
-        beta: f32,
-        c: &mut [f32],
-    ) {
+    /// [`super::sgemm`] through `matrixmultiply`, whatever the build linked.
+    pub fn sgemm(alpha: f32, a: MatRef, ta: Trans, b: MatRef, tb: Trans, beta: f32, c: &mut [f32]) {
+        if let Some(p) = Product::checked(alpha, a, ta, b, tb, beta, c) {
+            run(&p, c);
+        }
+    }
+
+    pub(super) fn run(p: &Product, c: &mut [f32]) {
+        let Product {
+            m,
+            n,
+            k,
+            alpha,
+            a,
+            ta,
+            b,
+            tb,
+            beta,
+        } = *p;
         let (rsa, csa) = strides(&a, ta);
         let (rsb, csb) = strides(&b, tb);
-        // SAFETY: shapes were checked by `super::sgemm`; the strides describe exactly the
+        // SAFETY: `Product::checked` matched the shapes to the slices; the strides describe exactly the
         // row-major storage of each operand, so every index stays inside its slice.
         unsafe {
             matrixmultiply::sgemm(

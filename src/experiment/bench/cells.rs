@@ -183,15 +183,7 @@ impl Backend {
     fn sgemm(self, alpha: f32, a: MatRef, ta: Trans, b: MatRef, tb: Trans, c: &mut [f32]) {
         match self {
             Backend::Default => gemm::sgemm(alpha, a, ta, b, tb, 0.0, c),
-            Backend::Fallback => {
-                let (m, k) = if ta == Trans::No {
-                    (a.rows, a.cols)
-                } else {
-                    (a.cols, a.rows)
-                };
-                let n = if tb == Trans::No { b.cols } else { b.rows };
-                gemm::fallback::sgemm(m, n, k, alpha, a, ta, b, tb, 0.0, c)
-            }
+            Backend::Fallback => gemm::fallback::sgemm(alpha, a, ta, b, tb, 0.0, c),
         }
     }
 }
