@@ -199,12 +199,7 @@ impl CommonArgs {
             Some(s) => vec![s],
             None => (0..self.seeds.unwrap_or(default_seeds)).collect(),
         };
-        let runs = seeds.len() * self.optimizer.len();
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let workers = self.jobs.unwrap_or(cores).clamp(1, runs.max(1));
-        if self.jobs == Some(0) {
-            anyhow::bail!("--jobs must be at least 1");
-        }
+        let workers = workers(self.jobs)?.min((seeds.len() * self.optimizer.len()).max(1));
         let mut optimizers = Vec::new();
         for o in &self.optimizer {
             if !optimizers.contains(o) {
@@ -266,4 +261,13 @@ pub struct BenchArgs {
     /// Also write the rows as a JSON array to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
+}
+
+/// Runs trained at once: `--jobs`, else the number of cores.
+pub fn workers(jobs: Option<usize>) -> Result<usize> {
+    match jobs {
+        Some(0) => anyhow::bail!("--jobs must be at least 1"),
+        Some(n) => Ok(n),
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
 }

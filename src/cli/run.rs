@@ -1,7 +1,7 @@
 //! What each command does: build the library's configuration from the arguments, run it, print
 //! and save the results.
 
-use super::args::{BenchArgs, CommonArgs, DatasetArg, MnistArgs, ReproduceArgs, ToyArgs};
+use super::args::{BenchArgs, CommonArgs, DatasetArg, MnistArgs, ReproduceArgs, ToyArgs, workers};
 use anyhow::{Context, Result};
 use rbp::data::mnist::{DataSpec, DatasetKind};
 use rbp::experiment::mnist;
@@ -174,12 +174,7 @@ pub fn run_reproduce(args: ReproduceArgs) -> Result<()> {
     use rbp::experiment::reproduce::mnist_source::MnistSource;
     use rbp::experiment::reproduce::{self, Reading, ReproduceConfig};
     let readings = Reading::parse_all(&args.reading)?;
-    if args.jobs == Some(0) {
-        anyhow::bail!("--jobs must be at least 1");
-    }
-    let workers = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let workers = workers(args.jobs)?;
     let mut config = if args.quick {
         ReproduceConfig::quick(readings, workers)
     } else {
@@ -190,8 +185,8 @@ pub fn run_reproduce(args: ReproduceArgs) -> Result<()> {
     }
     let out = OutDir::new(&args.out, args.overwrite);
     let show = !args.quiet && std::io::stderr().is_terminal();
-    // Always one BLAS thread per run (reproduce::run sets it too): results must not depend on it.
-    output::configure_threads(2, 1);
+    // One BLAS thread per run (reproduce::run enforces it; set here so the header reports it).
+    rbp::gemm::set_threads(1);
     println!(
         "rbp reproduce ({} protocol): readings {}; {}",
         config.protocol,
