@@ -114,22 +114,29 @@ fn short_mnist_run_learns_and_reports_class_error() {
     }
 }
 
+/// Runs `rbp mnist --pool test --offline --data-dir DIR` with `args` added.
+fn rbp_mnist(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_rbp"))
+        .args(["mnist", "--pool", "test", "--offline", "--data-dir"])
+        .arg(dir)
+        .args(args)
+        .env("RBP_KEEP_BLAS_CORE", "1")
+        .output()
+        .expect("the rbp binary runs")
+}
+
 #[test]
 fn cli_mnist_writes_class_error_column() {
     let Some(dir) = shared_mnist() else { return };
     let out = tempfile::tempdir().unwrap();
-    let res = std::process::Command::new(env!("CARGO_BIN_EXE_rbp"))
-        .args([
-            "mnist",
-            "--pool",
-            "test",
-            "--offline",
+    let out_dir = out.path().to_str().unwrap();
+    let res = rbp_mnist(
+        &dir,
+        &[
             "--arch",
             "784-20-10",
             "--train-size",
             "200",
-        ])
-        .args([
             "--test-size",
             "100",
             "--epochs",
@@ -138,14 +145,10 @@ fn cli_mnist_writes_class_error_column() {
             "1",
             "--batch",
             "50",
-            "--data-dir",
-        ])
-        .arg(&dir)
-        .arg("--out")
-        .arg(out.path())
-        .env("RBP_KEEP_BLAS_CORE", "1")
-        .output()
-        .unwrap();
+            "--out",
+            out_dir,
+        ],
+    );
     let stdout = String::from_utf8_lossy(&res.stdout);
     assert!(
         res.status.success(),
@@ -160,20 +163,7 @@ fn cli_mnist_writes_class_error_column() {
     assert!(csv.starts_with("optimizer,seed,epoch,train_error,test_error,test_class_error\n"));
     assert_eq!(csv.lines().count(), 1 + 3 * 3);
 
-    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_rbp"))
-        .args([
-            "mnist",
-            "--pool",
-            "test",
-            "--offline",
-            "--arch",
-            "100-10",
-            "--data-dir",
-        ])
-        .arg(&dir)
-        .env("RBP_KEEP_BLAS_CORE", "1")
-        .output()
-        .unwrap();
+    let bad = rbp_mnist(&dir, &["--arch", "100-10"]);
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(!bad.status.success() && err.contains("784 inputs"), "{err}");
 }
