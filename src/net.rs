@@ -164,10 +164,6 @@ impl Workspace {
             kappas,
         }
     }
-    /// Largest batch this workspace holds.
-    pub fn capacity(&self) -> usize {
-        self.capacity
-    }
     /// The input rows of the current batch, to be filled by the caller (`batch x input_width`).
     pub fn input_mut(&mut self, batch: usize) -> &mut [f32] {
         let w = self.acts[0].len() / self.capacity;

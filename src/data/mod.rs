@@ -6,7 +6,7 @@ pub mod idx;
 pub mod mnist;
 pub mod teacher;
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::Array2;
 
 /// Examples as the trainer sees them: one row per example.
 #[derive(Clone, Debug)]
@@ -31,21 +31,6 @@ impl Examples {
     }
     pub fn output_width(&self) -> usize {
         self.targets.ncols()
-    }
-    pub fn inputs(&self) -> ArrayView2<'_, f32> {
-        self.inputs.view()
-    }
-
-    /// The examples at `rows`, in that order (used to draw subsets).
-    pub fn select(&self, rows: &[usize]) -> Examples {
-        Examples {
-            inputs: self.inputs.select(ndarray::Axis(0), rows),
-            targets: self.targets.select(ndarray::Axis(0), rows),
-            labels: self
-                .labels
-                .as_ref()
-                .map(|l| rows.iter().map(|&r| l[r]).collect()),
-        }
     }
 }
 

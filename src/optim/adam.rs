@@ -53,7 +53,4 @@ impl Optimizer for Adam {
     fn state_bytes(&self) -> usize {
         (self.m.len() + self.v.len()) * size_of::<f32>()
     }
-    fn learning_rate(&self, clock: Clock) -> f64 {
-        self.schedule.rate(clock)
-    }
 }

@@ -40,8 +40,6 @@ pub trait Optimizer: Send {
     }
     /// Bytes of optimizer state (per-weight buffers plus counters and settings).
     fn state_bytes(&self) -> usize;
-    /// The learning rate used at `clock` (for logs and plots).
-    fn learning_rate(&self, clock: Clock) -> f64;
 }
 
 /// Builds the optimizer `kind` for `n_params` weights, with the coin seed for R-BackProp.

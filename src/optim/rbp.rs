@@ -54,7 +54,4 @@ impl Optimizer for RBackProp {
     fn state_bytes(&self) -> usize {
         self.prev.len() * size_of::<f32>() + size_of::<u64>()
     }
-    fn learning_rate(&self, clock: Clock) -> f64 {
-        self.schedule.rate(clock)
-    }
 }

@@ -23,7 +23,4 @@ impl Optimizer for Sgd {
     fn state_bytes(&self) -> usize {
         0
     }
-    fn learning_rate(&self, clock: Clock) -> f64 {
-        self.schedule.rate(clock)
-    }
 }
