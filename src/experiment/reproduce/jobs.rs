@@ -9,6 +9,7 @@
 use super::{Figure, ReproduceConfig};
 use crate::data::teacher;
 use crate::experiment::{RunResult, Settings, run_one};
+use crate::init::Init;
 use crate::net::Layout;
 use crate::optim::{Hyper, OptimizerKind};
 use crate::progress::Progress;
@@ -124,26 +125,22 @@ impl Plan {
 
 /// Settings of one run of `key` under `config`.
 fn settings_for(config: &ReproduceConfig, key: &RunKey) -> Settings {
-    let reading = config.readings[key.reading];
-    let mut hyper = Hyper {
-        lr_clock: reading.lr_clock,
-        ..Hyper::default()
-    };
-    hyper.rbp.reinforce = reading.reinforce;
-    if let Some((gamma0, lambda)) = key.rbp() {
-        hyper.rbp.gamma0 = gamma0;
-        hyper.rbp.lambda = lambda;
-    }
-    Settings {
+    let mut settings = Settings {
         arch: config.arch.clone(),
         batch: config.batch,
         epochs: config.epochs,
-        init: reading.init,
-        hyper,
+        init: Init::Lecun,
+        hyper: Hyper::default(),
         optimizers: vec![key.optimizer()],
         seeds: vec![key.seed],
         workers: 1,
+    };
+    config.readings[key.reading].apply(&mut settings);
+    if let Some((gamma0, lambda)) = key.rbp() {
+        settings.hyper.rbp.gamma0 = gamma0;
+        settings.hyper.rbp.lambda = lambda;
     }
+    settings
 }
 
 /// Trains one job: draws its seed's teacher data, then runs it (single-threaded).

@@ -63,9 +63,7 @@ impl MnistSource {
     /// Fig. 5's runs under `reading`.
     pub fn run(&self, reading: &Reading) -> Option<MnistResults> {
         let mut config = self.template.clone();
-        config.settings.init = reading.init;
-        config.settings.hyper.lr_clock = reading.lr_clock;
-        config.settings.hyper.rbp.reinforce = reading.reinforce;
+        reading.apply(&mut config.settings);
         let runs = mnist::run(&config, &self.pools, &Progress::hidden()).ok()?;
         let description = format!(
             "MNIST from {}, {}: 784-100-200-10, M = 1000, 1000 test images, batch 100, {} epochs, {} seeds",

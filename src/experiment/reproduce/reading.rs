@@ -5,6 +5,7 @@
 //! combination is a *reading* of the paper; `rbp reproduce` runs one or all of them so the report
 //! can say which reading comes closest to the published numbers.
 
+use crate::experiment::Settings;
 use crate::init::Init;
 use crate::optim::{LrClock, Reinforce, config_reinforce_name};
 
@@ -57,6 +58,14 @@ impl Default for Reading {
 
 impl Reading {
     /// Every combination, the default first.
+    /// Applies this reading to a run's settings: which `g_prev`, which learning-rate clock,
+    /// which initialization. Everything else keeps its value.
+    pub fn apply(&self, settings: &mut Settings) {
+        settings.init = self.init;
+        settings.hyper.lr_clock = self.lr_clock;
+        settings.hyper.rbp.reinforce = self.reinforce;
+    }
+
     pub fn all() -> Vec<Reading> {
         let mut out = Vec::new();
         for &(_, reinforce) in &REINFORCE {
