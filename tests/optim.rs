@@ -125,6 +125,18 @@ fn probability_one_reinforces_every_weight() {
     }
 }
 
+/// Which of `n` weights R-BackProp reinforces at `clock`, for coin seed `seed`: step 0 (never
+/// reinforced) stores `g_prev = 1` everywhere, then with `g = 0` a weight moves exactly when its
+/// coin fires.
+fn reinforced(config: RbpConfig, seed: u64, n: usize, clock: Clock) -> Vec<bool> {
+    let mut opt = optim::RBackProp::new(Hyper::default().sgd_schedule(), config, n, seed);
+    let mut w = vec![0.0f32; n];
+    opt.step(&mut w, &vec![1.0; n], Clock { t: 0, epoch: 0 });
+    let before = w.clone();
+    opt.step(&mut w, &vec![0.0; n], clock);
+    w.iter().zip(&before).map(|(a, b)| a != b).collect()
+}
+
 #[test]
 fn reinforced_fraction_follows_one_minus_gamma_to_the_t() {
     let n = 200_000;
@@ -133,17 +145,12 @@ fn reinforced_fraction_follows_one_minus_gamma_to_the_t() {
         lambda: 0.0001,
         reinforce: Reinforce::Accumulated,
     };
-    let schedule = Hyper::default().sgd_schedule();
     for (t, epoch) in [(1u64, 0u64), (50, 5), (600, 60), (3000, 99)] {
-        let mut opt = optim::RBackProp::new(schedule, config, n, 9);
-        let mut w = vec![0.0f32; n];
-        // Step 0 (never reinforced) stores g_prev = 1 everywhere.
-        opt.step(&mut w, &vec![1.0; n], Clock { t: 0, epoch: 0 });
-        let before = w.clone();
-        // With g = 0, a weight moves exactly when its coin fires.
         let clock = Clock { t, epoch };
-        opt.step(&mut w, &vec![0.0; n], clock);
-        let fired = w.iter().zip(&before).filter(|(a, b)| a != b).count() as f64;
+        let fired = reinforced(config, 9, n, clock)
+            .iter()
+            .filter(|&&f| f)
+            .count() as f64;
         let p = config.probability(clock);
         let sd = (n as f64 * p * (1.0 - p)).sqrt();
         assert!(
@@ -156,23 +163,12 @@ fn reinforced_fraction_follows_one_minus_gamma_to_the_t() {
 
 #[test]
 fn coin_pattern_changes_with_t_and_seed() {
-    let n = 4096;
     let config = RbpConfig {
         gamma0: 0.9,
         lambda: 0.0,
         reinforce: Reinforce::Raw,
     };
-    let pattern = |seed: u64, t: u64| {
-        let mut opt = optim::RBackProp::new(Hyper::default().sgd_schedule(), config, n, seed);
-        let mut w = vec![0.0f32; n];
-        opt.step(&mut w, &vec![1.0; n], Clock { t: 0, epoch: 0 });
-        let before = w.clone();
-        opt.step(&mut w, &vec![0.0; n], Clock { t, epoch: 0 });
-        w.iter()
-            .zip(&before)
-            .map(|(a, b)| a != b)
-            .collect::<Vec<bool>>()
-    };
+    let pattern = |seed: u64, t: u64| reinforced(config, seed, 4096, Clock { t, epoch: 0 });
     assert_eq!(pattern(1, 5), pattern(1, 5));
     assert_ne!(pattern(1, 5), pattern(1, 6));
     assert_ne!(pattern(1, 5), pattern(2, 5));
