@@ -32,6 +32,7 @@
 //! the loss sums within 1.5e-6 relative (different summation order).
 
 pub mod activation;
+mod prefetch;
 pub mod rng;
 mod simd;
 pub mod update;

@@ -5,6 +5,7 @@
 //! every level is bit-identical to the scalar reference. They are memory
 //! bound, so FMA would buy nothing but level-dependent results.
 
+use crate::prefetch::Streams;
 use crate::rng::{CoinKey, ONE};
 use crate::simd::{Hasher, ScaledIndices};
 use crate::{Level, assert_u32_len, dispatch, dispatch_at};
@@ -257,9 +258,11 @@ impl WithSimd for SgdOp<'_> {
     #[inline(always)]
     fn with_simd<S: Simd>(self, s: S) {
         let eta = s.splat_f32s(self.eta);
+        let streams = Streams::new([self.w.as_ptr(), self.g.as_ptr()]);
         let (wh, wt) = S::as_mut_simd_f32s(self.w);
         let (gh, gt) = S::as_simd_f32s(self.g);
-        for (w, &g) in wh.iter_mut().zip(gh) {
+        for (i, (w, &g)) in wh.iter_mut().zip(gh).enumerate() {
+            streams.ahead_of(i * S::F32_LANES, S::F32_LANES);
             *w = s.sub_f32s(*w, s.mul_f32s(eta, g));
         }
         if !wt.is_empty() {
@@ -318,10 +321,12 @@ impl<const ACCUMULATED: bool> WithSimd for RbpOp<'_, ACCUMULATED> {
             threshold: s.splat_i32s(self.step.threshold.min(ONE) as i32),
         };
         let mut indices = ScaledIndices::new(s, self.first_index);
+        let streams = Streams::new([self.w.as_ptr(), self.g.as_ptr(), self.prev.as_ptr()]);
         let (wh, wt) = S::as_mut_simd_f32s(self.w);
         let (gh, gt) = S::as_simd_f32s(self.g);
         let (ph, pt) = S::as_mut_simd_f32s(self.prev);
-        for ((w, &g), p) in wh.iter_mut().zip(gh).zip(ph.iter_mut()) {
+        for (i, ((w, &g), p)) in wh.iter_mut().zip(gh).zip(ph.iter_mut()).enumerate() {
+            streams.ahead_of(i * S::F32_LANES, S::F32_LANES);
             (*w, *p) = rbp_step::<S, ACCUMULATED>(s, &c, indices.next(), *w, g, *p);
         }
         if !wt.is_empty() {
@@ -387,11 +392,19 @@ impl WithSimd for AdamOp<'_> {
             a2: s.splat_f32s(1.0 - st.beta2),
             eps: s.splat_f32s(st.eps),
         };
+        let streams = Streams::new([
+            self.w.as_ptr(),
+            self.g.as_ptr(),
+            self.m.as_ptr(),
+            self.v.as_ptr(),
+        ]);
         let (wh, wt) = S::as_mut_simd_f32s(self.w);
         let (gh, gt) = S::as_simd_f32s(self.g);
         let (mh, mt) = S::as_mut_simd_f32s(self.m);
         let (vh, vt) = S::as_mut_simd_f32s(self.v);
-        for (((w, &g), m), v) in wh.iter_mut().zip(gh).zip(mh.iter_mut()).zip(vh.iter_mut()) {
+        let heads = wh.iter_mut().zip(gh).zip(mh.iter_mut()).zip(vh.iter_mut());
+        for (i, (((w, &g), m), v)) in heads.enumerate() {
+            streams.ahead_of(i * S::F32_LANES, S::F32_LANES);
             (*w, *m, *v) = adam_step(s, &c, *w, g, *m, *v);
         }
         if !wt.is_empty() {
