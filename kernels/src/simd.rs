@@ -5,7 +5,7 @@
 //! `with_simd`, otherwise they are compiled for the baseline ISA (a closure
 //! doing this measured ~30x slower).
 
-use crate::rng::{CoinKey, FMIX_M1, FMIX_M2, INDEX_MUL};
+use crate::rng::{CoinKey, INDEX_MUL, MIX_M1, MIX_M2};
 use pulp::Simd;
 
 /// `0, 1, 2, ...`: lane offsets for building index vectors (16 = widest x86 f32 vector).
@@ -14,7 +14,7 @@ const IOTA: [u32; 16] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
 /// Consecutive element indices, one vector at a time, already multiplied by
 /// [`INDEX_MUL`] (the first step of the hash). Stepping the product by
 /// `LANES * INDEX_MUL` (wrapping) instead of multiplying every index saves one
-/// of the hash's five multiplies and gives the same bits.
+/// of the hash's three multiplies and gives the same bits.
 #[derive(Clone, Copy)]
 pub(crate) struct ScaledIndices<S: Simd> {
     s: S,
@@ -53,7 +53,7 @@ pub(crate) struct Hasher<S: Simd> {
     m1: S::u32s,
     m2: S::u32s,
     sh8: S::u32s,
-    sh13: S::u32s,
+    sh15: S::u32s,
     sh16: S::u32s,
 }
 
@@ -64,22 +64,12 @@ impl<S: Simd> Hasher<S> {
             s,
             k0: s.splat_u32s(key.k0),
             k1: s.splat_u32s(key.k1),
-            m1: s.splat_u32s(FMIX_M1),
-            m2: s.splat_u32s(FMIX_M2),
+            m1: s.splat_u32s(MIX_M1),
+            m2: s.splat_u32s(MIX_M2),
             sh8: s.splat_u32s(8),
-            sh13: s.splat_u32s(13),
+            sh15: s.splat_u32s(15),
             sh16: s.splat_u32s(16),
         }
-    }
-
-    #[inline(always)]
-    fn fmix32(&self, h: S::u32s) -> S::u32s {
-        let s = self.s;
-        let h = s.xor_u32s(h, s.wrapping_dyn_shr_u32s(h, self.sh16));
-        let h = s.mul_u32s(h, self.m1);
-        let h = s.xor_u32s(h, s.wrapping_dyn_shr_u32s(h, self.sh13));
-        let h = s.mul_u32s(h, self.m2);
-        s.xor_u32s(h, s.wrapping_dyn_shr_u32s(h, self.sh16))
     }
 
     /// Lane-wise `uniform24(key, index)`, given `scaled = index * INDEX_MUL`
@@ -87,8 +77,12 @@ impl<S: Simd> Hasher<S> {
     #[inline(always)]
     pub(crate) fn uniform24(&self, scaled: S::u32s) -> S::u32s {
         let s = self.s;
-        let h = self.fmix32(s.xor_u32s(scaled, self.k0));
-        let h = self.fmix32(s.xor_u32s(h, self.k1));
+        let h = s.xor_u32s(scaled, self.k0);
+        let h = s.xor_u32s(h, s.wrapping_dyn_shr_u32s(h, self.sh16));
+        let h = s.xor_u32s(s.mul_u32s(h, self.m1), self.k1);
+        let h = s.xor_u32s(h, s.wrapping_dyn_shr_u32s(h, self.sh15));
+        let h = s.mul_u32s(h, self.m2);
+        let h = s.xor_u32s(h, s.wrapping_dyn_shr_u32s(h, self.sh16));
         s.wrapping_dyn_shr_u32s(h, self.sh8)
     }
 }
