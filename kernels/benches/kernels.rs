@@ -1,6 +1,7 @@
 //! Fused pulp kernels (best level) vs. the scalar references vs. a naive
 //! ndarray version written one operation at a time, at 122_000 elements
-//! (a small network's parameters, cache resident) and 4_000_000 (DRAM bound).
+//! (a small network's parameters: called back to back, the data stays in L2)
+//! and 4_000_000 (streamed from L3 or DRAM, whichever holds 48-112 MB).
 //!
 //! Throughput counts the bytes each kernel must move (f32 reads + writes per
 //! element): sigmoid 8, sigmoid_backward 12, output_error 12, sgd 12, rbp 20,
