@@ -11,6 +11,8 @@
 //! 2.71 ms, SGD 1.52 -> 1.26 ms; no change at 122k weights. Results are
 //! unaffected: a prefetch is a hint.
 
+use pulp::Simd;
+
 /// How far ahead of the element being updated each stream is prefetched:
 /// 4 KiB (64 cache lines). 2-6 KiB measured alike at 4M weights; 0.5-1 KiB
 /// were up to 5% slower.
@@ -34,13 +36,14 @@ impl<const N: usize> Streams<N> {
         Streams { bases }
     }
 
-    /// Called once per vector of `lanes` elements starting at `element`:
+    /// Called once per vector, with the vector's position in the loop:
     /// prefetches, for every stream, the cache line [`AHEAD_ELEMENTS`]
     /// further on, once per line (every vector at 16 lanes, every other one
     /// at 8, every 16th element on the scalar level).
     #[inline(always)]
-    pub(crate) fn ahead_of(&self, element: usize, lanes: usize) {
-        if lanes >= LINE_ELEMENTS || element % LINE_ELEMENTS < lanes {
+    pub(crate) fn ahead_of_vector<S: Simd>(&self, vector: usize) {
+        let element = vector * S::F32_LANES;
+        if S::F32_LANES >= LINE_ELEMENTS || element % LINE_ELEMENTS < S::F32_LANES {
             for &base in &self.bases {
                 prefetch(base.wrapping_add(element + AHEAD_ELEMENTS));
             }

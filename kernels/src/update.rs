@@ -262,7 +262,7 @@ impl WithSimd for SgdOp<'_> {
         let (wh, wt) = S::as_mut_simd_f32s(self.w);
         let (gh, gt) = S::as_simd_f32s(self.g);
         for (i, (w, &g)) in wh.iter_mut().zip(gh).enumerate() {
-            streams.ahead_of(i * S::F32_LANES, S::F32_LANES);
+            streams.ahead_of_vector::<S>(i);
             *w = s.sub_f32s(*w, s.mul_f32s(eta, g));
         }
         if !wt.is_empty() {
@@ -326,7 +326,7 @@ impl<const ACCUMULATED: bool> WithSimd for RbpOp<'_, ACCUMULATED> {
         let (gh, gt) = S::as_simd_f32s(self.g);
         let (ph, pt) = S::as_mut_simd_f32s(self.prev);
         for (i, ((w, &g), p)) in wh.iter_mut().zip(gh).zip(ph.iter_mut()).enumerate() {
-            streams.ahead_of(i * S::F32_LANES, S::F32_LANES);
+            streams.ahead_of_vector::<S>(i);
             (*w, *p) = rbp_step::<S, ACCUMULATED>(s, &c, indices.next(), *w, g, *p);
         }
         if !wt.is_empty() {
@@ -404,7 +404,7 @@ impl WithSimd for AdamOp<'_> {
         let (vh, vt) = S::as_mut_simd_f32s(self.v);
         let heads = wh.iter_mut().zip(gh).zip(mh.iter_mut()).zip(vh.iter_mut());
         for (i, (((w, &g), m), v)) in heads.enumerate() {
-            streams.ahead_of(i * S::F32_LANES, S::F32_LANES);
+            streams.ahead_of_vector::<S>(i);
             (*w, *m, *v) = adam_step(s, &c, *w, g, *m, *v);
         }
         if !wt.is_empty() {
