@@ -76,6 +76,12 @@ pub struct ReproduceConfig {
 pub const DEFAULT_FIG4_SIZES: [usize; 3] = [500, 1000, 2000];
 
 impl ReproduceConfig {
+    /// The `(gamma0, lambda)` of every R-BackProp run outside Fig. 3's sweep (Figs. 2 and 4):
+    /// the first Fig. 3 point, the paper's default. `validate` rejects an empty list.
+    pub fn default_point(&self) -> (f64, f64) {
+        self.fig3_points[0]
+    }
+
     /// The paper's protocol (Sec. II): 100-400-200-10, `M = 1000`, batch 100, 100 epochs,
     /// 10 seeds everywhere.
     pub fn paper(readings: Vec<Reading>, workers: usize) -> ReproduceConfig {
@@ -232,7 +238,7 @@ pub fn planned_files(config: &ReproduceConfig) -> Vec<String> {
 /// Every run of every figure and reading.
 pub fn plan(config: &ReproduceConfig) -> Plan {
     let mut plan = Plan::default();
-    let default_point = config.fig3_points[0];
+    let default_point = config.default_point();
     for r in 0..config.readings.len() {
         for seed in 0..config.seeds {
             for kind in OptimizerKind::ALL {

@@ -20,7 +20,7 @@ pub fn fig2(
     get: &Lookup<'_>,
     files: &mut Vec<PathBuf>,
 ) -> Result<FigureOutput, ReproduceError> {
-    let point = config.fig3_points[0];
+    let point = config.default_point();
     let runs_of = |kind| -> Vec<&RunResult> {
         (0..config.seeds)
             .map(|s| get(config.train_size, kind, s, point))
@@ -261,7 +261,7 @@ pub fn fig4(
     get: &Lookup<'_>,
     files: &mut Vec<PathBuf>,
 ) -> Result<FigureOutput, ReproduceError> {
-    let point = config.fig3_points[0];
+    let point = config.default_point();
     let sizes = &config.fig4_sizes;
     let mut per_seed =
         String::from("train_size,optimizer,seed,final_train_error,final_test_error\n");
