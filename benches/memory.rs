@@ -6,10 +6,10 @@
 //!    process, for the paper's toy net and for a wide one where the optimizer state is large
 //!    enough to show.
 
-use rbp::alloc_count::{CountingAlloc, Counts};
-use rbp::experiment::bench::{StepCell, default_cases};
-use rbp::gemm;
-use rbp::optim::OptimizerKind;
+use rbp_core::gemm;
+use rbp_core::optim::OptimizerKind;
+use rbp_lab::alloc_count::{CountingAlloc, Counts};
+use rbp_lab::experiment::bench::{StepCell, default_cases};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 

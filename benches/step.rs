@@ -7,9 +7,9 @@
 //! comparison as a table without criterion.
 
 use criterion::{Criterion, Throughput};
-use rbp::experiment::bench::{Backend, GemmPlan, StepCell, default_cases};
-use rbp::gemm;
-use rbp::optim::OptimizerKind;
+use rbp_core::gemm;
+use rbp_core::optim::OptimizerKind;
+use rbp_lab::experiment::bench::{Backend, GemmPlan, StepCell, default_cases};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -60,7 +60,7 @@ fn main() {
         "GEMM: {}, {} thread(s); kernels: {}",
         gemm::backend_name(),
         gemm::threads(),
-        rbp_kernels::Level::best().name()
+        rbp_core::kernel_level()
     );
     // Short windows keep a full `cargo bench` within minutes; the largest case (~20 ms a step)
     // still gets its 10 samples.

@@ -9,15 +9,16 @@ use cli::run;
 /// Counts heap allocations so `rbp bench` can show allocations per step; an atomic increment per
 /// allocation costs nothing measurable next to the allocation.
 #[global_allocator]
-static ALLOC: rbp::alloc_count::CountingAlloc = rbp::alloc_count::CountingAlloc;
+static ALLOC: rbp_lab::alloc_count::CountingAlloc = rbp_lab::alloc_count::CountingAlloc;
 
 fn main() {
     let cli = Cli::parse();
-    rbp::gemm::restart_with_fast_core();
+    rbp_core::gemm::restart_with_fast_core();
     let result = match cli.command {
         Command::Toy(args) => run::run_toy(args),
         Command::Mnist(args) => run::run_mnist(args),
         Command::Reproduce(args) => run::run_reproduce(args),
+        Command::Resume(args) => run::run_resume(args),
         Command::Bench(args) => run::run_bench(args),
     };
     if let Err(err) = result {

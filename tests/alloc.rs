@@ -3,12 +3,12 @@
 //! Rust heap allocation made by this thread (OpenBLAS's own buffers are not Rust's and are set up
 //! once, when it starts).
 
-use rbp::alloc_count::{CountingAlloc, Counts, is_installed};
-use rbp::data::teacher;
-use rbp::init::{self, Init};
-use rbp::net::{Arch, Layout};
-use rbp::optim::{self, Clock, Hyper, OptimizerKind};
-use rbp::train::Trainer;
+use rbp_core::data::teacher;
+use rbp_core::init::{self, Init};
+use rbp_core::net::{Arch, Layout};
+use rbp_core::optim::{Hyper, Optimizer, OptimizerKind};
+use rbp_core::train::Trainer;
+use rbp_lab::alloc_count::{CountingAlloc, Counts, is_installed};
 
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc;
@@ -20,21 +20,19 @@ const TRAIN_SIZE: usize = 120;
 /// a training set that `BATCH` does not divide, so the short last batch of an epoch is included.
 fn allocations_per_run(kind: OptimizerKind, steps: u64) -> Counts {
     let arch: Arch = "20-30-15-4".parse().unwrap();
-    let layout = Layout::new(arch.clone());
-    let split = teacher::teacher_student(arch.input_width(), arch.output_width(), TRAIN_SIZE, 3);
-    let params = init::initial_params(&layout, Init::Lecun, 3);
-    let mut opt = optim::build(kind, &Hyper::default(), layout.param_count(), 11);
-    let mut trainer = Trainer::new(layout, params, BATCH);
+    let layout = Layout::new(arch.clone()).unwrap();
+    let split =
+        teacher::teacher_student(arch.input_width(), arch.output_width(), TRAIN_SIZE, 3).unwrap();
+    let params = init::initial_params(&layout, Init::Lecun, 3).unwrap();
+    let mut opt = Optimizer::new(kind, &Hyper::default(), layout.param_count(), 11).unwrap();
+    let mut trainer = Trainer::new(layout, params, BATCH).unwrap();
     let rows: Vec<usize> = (0..TRAIN_SIZE).rev().collect();
     let batches: Vec<&[usize]> = rows.chunks(BATCH).collect();
     let mut step = |t: u64| {
-        let clock = Clock { t, epoch: t / 3 };
-        let loss = trainer.step(
-            &split.train,
-            batches[t as usize % batches.len()],
-            opt.as_mut(),
-            clock,
-        );
+        if t.is_multiple_of(3) && t > 0 {
+            opt.finish_epoch();
+        }
+        let loss = trainer.step(&split.train, batches[t as usize % batches.len()], &mut opt);
         assert!(loss.is_finite());
     };
     step(0);
@@ -67,7 +65,7 @@ fn steady_state_steps_allocate_nothing() {
     // Forward: one product per layer; backward: one gradient per layer, one error signal per
     // layer but the first. The test network has 3 weight layers.
     let products_per_step = 3 + 3 + 2;
-    let expected_allocs = if rbp::gemm::HAS_OPENBLAS {
+    let expected_allocs = if rbp_core::gemm::HAS_OPENBLAS {
         0
     } else {
         steps * products_per_step
@@ -79,7 +77,7 @@ fn steady_state_steps_allocate_nothing() {
             expected_allocs,
             "{} allocated during steady-state steps ({}): {counts:?}",
             kind.name(),
-            rbp::gemm::backend_name()
+            rbp_core::gemm::backend_name()
         );
     }
 }

@@ -43,10 +43,13 @@ fn nonsense_arguments_are_rejected_before_any_work() {
     fails_with(&["toy", "--lr0", "-0.1"], &["--lr0"]);
     fails_with(&["toy", "--lr0", "NaN"], &["--lr0"]);
     fails_with(&["toy", "--adam-beta1", "1"], &["--adam-beta1"]);
-    fails_with(&["toy", "--batch", "0"], &["--batch 0"]);
+    fails_with(
+        &["toy", "--batch", "0"],
+        &["--batch", "at least one example"],
+    );
     fails_with(
         &["toy", "--train-size", "50", "--batch", "100"],
-        &["--batch 100", "larger than the training set (50"],
+        &["--batch", "100 is larger than the training set (50"],
     );
     fails_with(&["toy", "--epochs", "0"], &["--epochs"]);
     fails_with(&["toy", "--seeds", "0"], &["--seeds"]);

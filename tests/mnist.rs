@@ -1,12 +1,12 @@
 //! `rbp mnist` on the real MNIST test set in ../shared: subsets are disjoint and reproducible,
 //! training learns, and the CLI writes the classification-error column.
 
-use rbp::data::mnist::{DataSpec, DatasetKind};
-use rbp::experiment::Settings;
-use rbp::experiment::mnist::{MnistConfig, Pool, TestSize};
-use rbp::init::Init;
-use rbp::optim::{Hyper, OptimizerKind};
-use rbp::progress::Progress;
+use rbp_core::init::Init;
+use rbp_core::optim::{Hyper, OptimizerKind};
+use rbp_lab::data::mnist::{DataSpec, DatasetKind};
+use rbp_lab::experiment::Settings;
+use rbp_lab::experiment::mnist::{MnistConfig, Pool, TestSize};
+use rbp_lab::progress::Progress;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -35,6 +35,7 @@ fn config(dir: PathBuf, seeds: Vec<u64>, epochs: usize) -> MnistConfig {
             optimizers: vec![OptimizerKind::Sgd, OptimizerKind::Rbp, OptimizerKind::Adam],
             seeds,
             workers: 2,
+            blas_threads: 1,
         },
         data: DataSpec {
             dir: Some(dir),
@@ -87,7 +88,7 @@ fn test_pool_subsets_are_disjoint_and_reproducible() {
     };
     let err = too_big.check_sizes(&pools).unwrap_err().to_string();
     assert!(
-        err.contains("--train-size 9800") && err.contains("10000"),
+        err.contains("train_size: 9800 training images") && err.contains("10000"),
         "{err}"
     );
 }
@@ -97,7 +98,7 @@ fn short_mnist_run_learns_and_reports_class_error() {
     let Some(dir) = shared_mnist() else { return };
     let cfg = config(dir, vec![0, 1], 8);
     let pools = cfg.load().unwrap();
-    let runs = rbp::experiment::mnist::run(&cfg, &pools, &Progress::hidden()).unwrap();
+    let runs = rbp_lab::experiment::mnist::run(&cfg, &pools, &Progress::hidden(), None).unwrap();
     assert_eq!(runs.len(), 6);
     for r in &runs {
         let (first, last) = (r.records[0], *r.last());

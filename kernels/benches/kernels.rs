@@ -13,7 +13,7 @@ use ndarray::Array1;
 use rbp_kernels::Level;
 use rbp_kernels::activation::{self, reference as act_ref};
 use rbp_kernels::rng::{CoinKey, coin, threshold};
-use rbp_kernels::update::{self, AdamStep, RbpStep, Reinforce, reference as upd_ref};
+use rbp_kernels::update::{self, AdamStep, RbpStep, reference as upd_ref};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -171,7 +171,7 @@ fn bench_rbp(c: &mut Criterion) {
             eta: 1e-3,
             key: CoinKey::new(1, 2),
             threshold: threshold(0.5),
-            reinforce: Reinforce::Accumulated,
+            keep_used: true,
         };
         let mut w = data(n, 8, -1.0, 1.0);
         let gr = data(n, 9, -1e-3, 1e-3);

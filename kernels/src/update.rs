@@ -27,15 +27,6 @@ pub fn sgd_at(level: Level, w: &mut [f32], g: &[f32], eta: f32) {
     dispatch_at(level, SgdOp { w, g, eta })
 }
 
-/// What R-BackProp stores as the "previous gradient" for the next step.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Reinforce {
-    /// `prev <- g_used`: reinforced gradients keep accumulating.
-    Accumulated,
-    /// `prev <- g`: only the raw gradient of this step is remembered.
-    Raw,
-}
-
 /// Parameters of one R-BackProp step.
 #[derive(Clone, Copy, Debug)]
 pub struct RbpStep {
@@ -45,7 +36,9 @@ pub struct RbpStep {
     pub key: CoinKey,
     /// Reinforcement probability as a coin threshold, `rng::threshold(p)`.
     pub threshold: u32,
-    pub reinforce: Reinforce,
+    /// What is stored as `prev` for the next step: `true` keeps the gradient just applied
+    /// (`prev <- g_used`, so reinforced gradients accumulate), `false` the raw one (`prev <- g`).
+    pub keep_used: bool,
 }
 
 /// R-BackProp update, Eq. (6). For every element `i` (global index in the buffer):
@@ -53,7 +46,7 @@ pub struct RbpStep {
 /// ```text
 /// g_used  = if coin(key, threshold, i) { g[i] + prev[i] } else { g[i] }
 /// w[i]    = w[i] - eta * g_used
-/// prev[i] = g_used (Accumulated) or g[i] (Raw)
+/// prev[i] = g_used (keep_used) or g[i] (otherwise)
 /// ```
 ///
 /// The choice is a select, not `g + c * prev`, so an infinite `prev` cannot
@@ -80,15 +73,15 @@ pub fn rbp_at(level: Level, w: &mut [f32], g: &[f32], prev: &mut [f32], step: Rb
 /// If lengths differ or `first_index + len` exceeds 2^32.
 pub fn rbp_chunk(w: &mut [f32], g: &[f32], prev: &mut [f32], step: RbpStep, first_index: u32) {
     check_rbp(w, g, prev, first_index);
-    match step.reinforce {
-        Reinforce::Accumulated => dispatch(RbpOp::<true> {
+    match step.keep_used {
+        true => dispatch(RbpOp::<true> {
             w,
             g,
             prev,
             step,
             first_index,
         }),
-        Reinforce::Raw => dispatch(RbpOp::<false> {
+        false => dispatch(RbpOp::<false> {
             w,
             g,
             prev,
@@ -108,8 +101,8 @@ pub fn rbp_chunk_at(
     first_index: u32,
 ) {
     check_rbp(w, g, prev, first_index);
-    match step.reinforce {
-        Reinforce::Accumulated => dispatch_at(
+    match step.keep_used {
+        true => dispatch_at(
             level,
             RbpOp::<true> {
                 w,
@@ -119,7 +112,7 @@ pub fn rbp_chunk_at(
                 first_index,
             },
         ),
-        Reinforce::Raw => dispatch_at(
+        false => dispatch_at(
             level,
             RbpOp::<false> {
                 w,
@@ -194,7 +187,7 @@ fn check_adam(w: &[f32], g: &[f32], m: &[f32], v: &[f32]) {
 
 /// Plain scalar loops: the oracles for tests and the "scalar" benchmark rows.
 pub mod reference {
-    use super::{AdamStep, RbpStep, Reinforce};
+    use super::{AdamStep, RbpStep};
     use crate::rng::coin;
 
     /// `w <- w - eta * g`.
@@ -223,10 +216,7 @@ pub mod reference {
                 g
             };
             *w -= step.eta * g_used;
-            *p = match step.reinforce {
-                Reinforce::Accumulated => g_used,
-                Reinforce::Raw => g,
-            };
+            *p = if step.keep_used { g_used } else { g };
         }
     }
 
@@ -273,7 +263,7 @@ impl WithSimd for SgdOp<'_> {
     }
 }
 
-/// `ACCUMULATED` selects [`Reinforce::Accumulated`] at compile time, keeping
+/// `ACCUMULATED` selects [`RbpStep::keep_used`] at compile time, keeping
 /// the branch out of the inner loop.
 struct RbpOp<'a, const ACCUMULATED: bool> {
     w: &'a mut [f32],

@@ -6,14 +6,14 @@ mod common;
 use common::{OFFSETS, TestRng, assert_bits_eq, lengths};
 use rbp_kernels::Level;
 use rbp_kernels::rng::{CoinKey, coin, threshold};
-use rbp_kernels::update::{self, AdamStep, RbpStep, Reinforce, reference};
+use rbp_kernels::update::{self, AdamStep, RbpStep, reference};
 
-fn rbp_step(seed: u64, t: u64, p: f64, reinforce: Reinforce) -> RbpStep {
+fn rbp_step(seed: u64, t: u64, p: f64, keep_used: bool) -> RbpStep {
     RbpStep {
         eta: 0.037,
         key: CoinKey::new(seed, t),
         threshold: threshold(p),
-        reinforce,
+        keep_used,
     }
 }
 
@@ -51,10 +51,10 @@ fn sgd_matches_reference_bitwise() {
 fn rbp_matches_reference_bitwise() {
     let mut rng = TestRng::new(2);
     for level in Level::available() {
-        for reinforce in [Reinforce::Accumulated, Reinforce::Raw] {
+        for keep_used in [true, false] {
             for n in lengths() {
                 for off in OFFSETS {
-                    let step = rbp_step(n as u64, off as u64, 0.3, reinforce);
+                    let step = rbp_step(n as u64, off as u64, 0.3, keep_used);
                     let w0 = rng.vec(n + off, -2.0, 2.0);
                     let g = rng.vec(n + off, -1.0, 1.0);
                     let p0 = rng.vec(n + off, -1.0, 1.0);
@@ -62,7 +62,7 @@ fn rbp_matches_reference_bitwise() {
                     reference::rbp(&mut w_ref[off..], &g[off..], &mut p_ref[off..], step);
                     let (mut w, mut p) = (w0.clone(), p0.clone());
                     update::rbp_at(level, &mut w[off..], &g[off..], &mut p[off..], step);
-                    let what = format!("rbp {level:?} {reinforce:?} n={n} off={off}");
+                    let what = format!("rbp {level:?} keep_used={keep_used} n={n} off={off}");
                     assert_bits_eq(&format!("{what} w"), &w, &w_ref);
                     assert_bits_eq(&format!("{what} prev"), &p, &p_ref);
                 }
@@ -75,7 +75,7 @@ fn rbp_matches_reference_bitwise() {
 fn rbp_dispatching_entry_point_matches_reference() {
     let mut rng = TestRng::new(3);
     let n = 100_003;
-    let step = rbp_step(9, 4, 0.5, Reinforce::Accumulated);
+    let step = rbp_step(9, 4, 0.5, true);
     let w0 = rng.vec(n, -2.0, 2.0);
     let g = rng.vec(n, -1.0, 1.0);
     let p0 = rng.vec(n, -1.0, 1.0);
@@ -93,7 +93,7 @@ fn rbp_chunks_with_offsets_equal_one_call() {
     // offset must reproduce the single call bit for bit, at every level.
     let mut rng = TestRng::new(8);
     let n = 10_007;
-    let step = rbp_step(21, 22, 0.4, Reinforce::Accumulated);
+    let step = rbp_step(21, 22, 0.4, true);
     let w0 = rng.vec(n, -2.0, 2.0);
     let g = rng.vec(n, -1.0, 1.0);
     let p0 = rng.vec(n, -1.0, 1.0);
@@ -128,7 +128,7 @@ fn rbp_chunks_with_offsets_equal_one_call() {
 fn rbp_chunk_past_u32_indices_panics() {
     let mut w = [0.0f32; 4];
     let mut p = [0.0f32; 4];
-    let step = rbp_step(0, 0, 0.5, Reinforce::Raw);
+    let step = rbp_step(0, 0, 0.5, false);
     update::rbp_chunk(&mut w, &[0.0; 4], &mut p, step, u32::MAX - 2);
 }
 
@@ -139,7 +139,7 @@ fn rbp_uses_the_coin_per_global_index() {
     let n = 4099;
     let step = RbpStep {
         eta: 1.0,
-        ..rbp_step(77, 5, 0.25, Reinforce::Raw)
+        ..rbp_step(77, 5, 0.25, false)
     };
     for level in Level::available() {
         let mut w = vec![10.0f32; n];
@@ -159,7 +159,7 @@ fn rbp_threshold_zero_is_sgd_bitwise() {
     let mut rng = TestRng::new(4);
     for level in Level::available() {
         for n in [0, 1, 15, 16, 17, 63, 1000, 100_003] {
-            let step = rbp_step(5, 6, 0.0, Reinforce::Accumulated);
+            let step = rbp_step(5, 6, 0.0, true);
             assert_eq!(step.threshold, 0);
             let w0 = rng.vec(n, -2.0, 2.0);
             let g = rng.vec(n, -1.0, 1.0);
@@ -179,9 +179,9 @@ fn rbp_threshold_zero_is_sgd_bitwise() {
 fn rbp_threshold_one_reinforces_everything() {
     let mut rng = TestRng::new(5);
     for level in Level::available() {
-        for reinforce in [Reinforce::Accumulated, Reinforce::Raw] {
+        for keep_used in [true, false] {
             let n = 100_003;
-            let step = rbp_step(11, 12, 1.0, reinforce);
+            let step = rbp_step(11, 12, 1.0, keep_used);
             assert_eq!(step.threshold, 1 << 24);
             let w0 = rng.vec(n, -2.0, 2.0);
             let g = rng.vec(n, -1.0, 1.0);
@@ -191,12 +191,12 @@ fn rbp_threshold_one_reinforces_everything() {
             reference::sgd(&mut w_want, &g_used, step.eta);
             let (mut w, mut p) = (w0, p0);
             update::rbp_at(level, &mut w, &g, &mut p, step);
-            assert_bits_eq(&format!("{level:?} {reinforce:?} w"), &w, &w_want);
-            let p_want = match reinforce {
-                Reinforce::Accumulated => &g_used,
-                Reinforce::Raw => &g,
+            assert_bits_eq(&format!("{level:?} keep_used={keep_used} w"), &w, &w_want);
+            let p_want = match keep_used {
+                true => &g_used,
+                false => &g,
             };
-            assert_bits_eq(&format!("{level:?} {reinforce:?} prev"), &p, p_want);
+            assert_bits_eq(&format!("{level:?} keep_used={keep_used} prev"), &p, p_want);
         }
     }
 }
@@ -212,7 +212,7 @@ fn rbp_threshold_above_one_behaves_like_one() {
         for th in [1 << 24, (1 << 24) + 1, u32::MAX] {
             let step = RbpStep {
                 threshold: th,
-                ..rbp_step(1, 2, 1.0, Reinforce::Accumulated)
+                ..rbp_step(1, 2, 1.0, true)
             };
             let (mut w, mut p) = (vec![0.5f32; n], p0.clone());
             update::rbp_at(level, &mut w, &g, &mut p, step);

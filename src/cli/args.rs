@@ -2,14 +2,33 @@
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use rbp::experiment::Settings;
-use rbp::experiment::mnist::{Pool, TestSize};
-use rbp::init::Init;
-use rbp::net::Arch;
-use rbp::optim::{AdamConfig, Hyper, LrClock, OptimizerKind, RbpConfig, Reinforce};
-use rbp::report::files::OutDir;
+use rbp_core::init::Init;
+use rbp_core::net::Arch;
+use rbp_core::optim::{AdamConfig, Hyper, LrClock, OptimizerKind, RbpConfig, Reinforce};
+use rbp_lab::experiment::Settings;
+use rbp_lab::experiment::mnist::{Pool, TestSize};
+use rbp_lab::report::files::OutDir;
 use std::io::IsTerminal;
 use std::path::PathBuf;
+
+/// The paper's hyper-parameters, the one source of every default below.
+fn paper() -> Hyper {
+    Hyper::default()
+}
+
+/// The flag that sets a library parameter, named by its field path (`batch`,
+/// `hyper.rbp.gamma0`, `hyper.adam.lr_min`, ...): the library's errors name parameters, the
+/// command line speaks of flags.
+pub fn flag_for(parameter: &str) -> String {
+    let p = parameter.strip_prefix("hyper.").unwrap_or(parameter);
+    let p = p.strip_prefix("rbp.").unwrap_or(p);
+    match p {
+        "optimizers" => "--optimizer".into(),
+        "workers" => "--jobs".into(),
+        "readings" => "--reading".into(),
+        _ => format!("--{}", p.replace(['.', '_'], "-")),
+    }
+}
 
 /// Reinforced backpropagation (Huang & Toyoizumi, 2017) against BackProp and Adam.
 #[derive(Parser)]
@@ -27,6 +46,9 @@ pub enum Command {
     Mnist(MnistArgs),
     /// Every figure of the paper (Figs. 1-5) with REPORT.md checking each claim.
     Reproduce(ReproduceArgs),
+    /// Continue a `toy` or `mnist` run from its checkpoint (see --checkpoint-every); the results
+    /// are the numbers an uninterrupted run would have given.
+    Resume(ResumeArgs),
     /// Time a training step per architecture and optimizer (median step, GEMM share, update,
     /// optimizer state, allocations per step) and compare each optimizer with Adam.
     Bench(BenchArgs),
@@ -78,7 +100,7 @@ pub struct MnistArgs {
     pub test_size: TestSize,
     /// `train`: training images from the training file; `test`: disjoint training and test
     /// subsets of the 10k test file (when the 60k training images are not at hand).
-    #[arg(long, value_enum, default_value_t = Pool::Train)]
+    #[arg(long, default_value = "train")]
     pub pool: Pool,
     /// `mnist`, or `fashion` for Fashion-MNIST (read from /usr/share/datasets/fashion-mnist by default).
     #[arg(long, value_enum, default_value_t = DatasetArg::Mnist)]
@@ -130,48 +152,56 @@ pub struct CommonArgs {
     /// Run this single seed.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Optimizers to compare, comma separated.
+    /// Optimizers to compare, comma separated (sgd, rbp, adam).
     #[arg(long, value_delimiter = ',', default_value = "sgd,rbp,adam")]
     pub optimizer: Vec<OptimizerKind>,
-    /// Weight initialization (the paper gives none).
-    #[arg(long, value_enum, default_value_t = Init::Lecun)]
+    /// Weight initialization, lecun = N(0, 1/fan_in) or normal = N(0, 1) (the paper gives none).
+    #[arg(long, default_value_t = Init::default())]
     pub init: Init,
-    /// Which previous gradient R-BackProp adds: the one it used last step, or the raw one.
-    #[arg(long, value_enum, default_value_t = ReinforceArg::Accumulated)]
-    pub reinforce: ReinforceArg,
+    /// Which previous gradient R-BackProp adds: the one it used last step (accumulated), or the
+    /// raw one.
+    #[arg(long, default_value_t = paper().rbp.reinforce)]
+    pub reinforce: Reinforce,
     /// Whether learning rates decay per update (iteration) or per epoch.
-    #[arg(long, value_enum, default_value_t = LrClock::Iteration)]
+    #[arg(long, default_value_t = paper().lr_clock)]
     pub lr_clock: LrClock,
     /// BackProp / R-BackProp initial learning rate eta0.
-    #[arg(long, default_value_t = 0.8)]
+    #[arg(long, default_value_t = paper().lr0)]
     pub lr0: f64,
     /// Learning-rate decay factor beta (all optimizers): eta = eta0 * beta^t.
-    #[arg(long, default_value_t = 0.999)]
+    #[arg(long, default_value_t = paper().lr_decay)]
     pub lr_decay: f64,
     /// BackProp / R-BackProp learning-rate floor.
-    #[arg(long, default_value_t = 0.02)]
+    #[arg(long, default_value_t = paper().lr_min)]
     pub lr_min: f64,
     /// R-BackProp gamma0 in (0, 1]; (1, 0) for (gamma0, lambda) reproduces BackProp exactly.
-    #[arg(long, default_value_t = 0.9995)]
+    #[arg(long, default_value_t = paper().rbp.gamma0)]
     pub gamma0: f64,
     /// R-BackProp lambda >= 0: gamma = gamma0 * exp(-lambda * epoch).
-    #[arg(long, default_value_t = 0.0001)]
+    #[arg(long, default_value_t = paper().rbp.lambda)]
     pub lambda: f64,
     /// Adam initial learning rate.
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = paper().adam.lr0)]
     pub adam_lr0: f64,
     /// Adam learning-rate floor.
-    #[arg(long, default_value_t = 0.001)]
+    #[arg(long, default_value_t = paper().adam.lr_min)]
     pub adam_lr_min: f64,
-    #[arg(long, default_value_t = 0.9)]
+    /// Adam's first-moment decay.
+    #[arg(long, default_value_t = paper().adam.beta1)]
     pub adam_beta1: f64,
-    #[arg(long, default_value_t = 0.999)]
+    /// Adam's second-moment decay.
+    #[arg(long, default_value_t = paper().adam.beta2)]
     pub adam_beta2: f64,
-    #[arg(long, default_value_t = 1e-8)]
+    /// Adam's denominator guard.
+    #[arg(long, default_value_t = paper().adam.eps)]
     pub adam_eps: f64,
     /// Write curves.csv and summary.json into this directory.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Save a checkpoint (DIR/checkpoint.rbpck, needs --out) every N epochs of each run; an
+    /// interrupted command continues with `rbp resume DIR/checkpoint.rbpck`.
+    #[arg(long, value_name = "N")]
+    pub checkpoint_every: Option<usize>,
     /// Replace result files that already exist in --out.
     #[arg(long)]
     pub overwrite: bool,
@@ -186,15 +216,12 @@ pub struct CommonArgs {
     pub quiet: bool,
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
-pub enum ReinforceArg {
-    Accumulated,
-    Raw,
-}
-
 impl CommonArgs {
     pub fn settings(&self, arch: &str, default_seeds: u64) -> Result<Settings> {
         let arch: Arch = arch.parse().context("--arch")?;
+        if self.threads == 0 {
+            anyhow::bail!("--threads must be at least 1");
+        }
         let seeds: Vec<u64> = match self.seed {
             Some(s) => vec![s],
             None => (0..self.seeds.unwrap_or(default_seeds)).collect(),
@@ -219,10 +246,7 @@ impl CommonArgs {
                 rbp: RbpConfig {
                     gamma0: self.gamma0,
                     lambda: self.lambda,
-                    reinforce: match self.reinforce {
-                        ReinforceArg::Accumulated => Reinforce::Accumulated,
-                        ReinforceArg::Raw => Reinforce::Raw,
-                    },
+                    reinforce: self.reinforce,
                 },
                 adam: AdamConfig {
                     lr0: self.adam_lr0,
@@ -235,6 +259,7 @@ impl CommonArgs {
             optimizers,
             seeds,
             workers,
+            blas_threads: self.threads,
         })
     }
 
@@ -245,6 +270,22 @@ impl CommonArgs {
     pub fn show_progress(&self) -> bool {
         !self.quiet && std::io::stderr().is_terminal()
     }
+}
+
+/// `rbp resume FILE`.
+#[derive(Args)]
+pub struct ResumeArgs {
+    /// The checkpoint, `DIR/checkpoint.rbpck` of a `toy` or `mnist` run with --out DIR.
+    pub checkpoint: PathBuf,
+    /// Runs trained in parallel (default: the number of cores); results do not depend on it.
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Replace result files that already exist in the checkpoint's directory.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Args)]

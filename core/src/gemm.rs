@@ -1,0 +1,462 @@
+//! The one place that knows about BLAS.
+//!
+//! Every matrix product of the network goes through [`sgemm`], which is OpenBLAS's `cblas_sgemm`
+//! when the build found it (`cfg(rbp_openblas)`, see `build.rs`) and `matrixmultiply::sgemm`
+//! otherwise. All matrices are row-major `f32` slices.
+
+/// Whether an operand is used as stored or transposed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trans {
+    /// As stored.
+    No,
+    /// Transposed.
+    Yes,
+}
+
+/// Why a matrix view or a product was refused: every shape is checked before BLAS sees a pointer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ShapeError {
+    /// A buffer's length is not `rows x cols`.
+    #[error("a {rows} x {cols} matrix needs {} values, the buffer has {len}", *rows as u128 * *cols as u128)]
+    Length {
+        /// Rows asked for.
+        rows: usize,
+        /// Columns asked for.
+        cols: usize,
+        /// Values in the buffer.
+        len: usize,
+    },
+    /// The inner dimensions of a product differ.
+    #[error("inner dimensions of the product differ: {left} against {right}")]
+    Inner {
+        /// Columns of `op(A)`.
+        left: usize,
+        /// Rows of `op(B)`.
+        right: usize,
+    },
+    /// The output buffer does not hold `m x n` values.
+    #[error("the product is {m} x {n}, the output buffer has {len} values")]
+    Output {
+        /// Rows of the product.
+        m: usize,
+        /// Columns of the product.
+        n: usize,
+        /// Values in the output buffer.
+        len: usize,
+    },
+    /// A dimension exceeds what the BLAS interface can index (32-bit integers).
+    #[error("dimension {0} exceeds the BLAS integer range")]
+    TooLarge(usize),
+}
+
+/// A row-major matrix view whose buffer is known to hold exactly `rows x cols` values.
+///
+/// The fields are private and checked by [`MatRef::new`]: the backends hand these pointers to
+/// C and to `unsafe` Rust, so safe code must not be able to describe more data than the slice has.
+#[derive(Clone, Copy, Debug)]
+pub struct MatRef<'a> {
+    data: &'a [f32],
+    rows: usize,
+    cols: usize,
+}
+
+impl<'a> MatRef<'a> {
+    /// A view of `data` as a row-major `rows x cols` matrix; the length must match exactly.
+    pub fn new(data: &'a [f32], rows: usize, cols: usize) -> Result<Self, ShapeError> {
+        let len = data.len();
+        match rows.checked_mul(cols) {
+            Some(n) if n == len => Ok(MatRef { data, rows, cols }),
+            _ => Err(ShapeError::Length { rows, cols, len }),
+        }
+    }
+    /// Rows as stored.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+    /// Columns as stored.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+    /// The values, row-major.
+    pub fn data(&self) -> &'a [f32] {
+        self.data
+    }
+    /// Shape after applying `t`.
+    fn shape(&self, t: Trans) -> (usize, usize) {
+        match t {
+            Trans::No => (self.rows, self.cols),
+            Trans::Yes => (self.cols, self.rows),
+        }
+    }
+}
+
+/// `C = alpha * op(A) * op(B) + beta * C`, with `C` row-major `m x n` (`m = op(A).rows`,
+/// `n = op(B).cols`). Every shape is checked first; a mismatch is an error and nothing is written.
+pub fn sgemm(
+    alpha: f32,
+    a: MatRef,
+    ta: Trans,
+    b: MatRef,
+    tb: Trans,
+    beta: f32,
+    c: &mut [f32],
+) -> Result<(), ShapeError> {
+    if let Some(p) = Product::checked(alpha, a, ta, b, tb, beta, c)? {
+        backend::sgemm(&p, c);
+    }
+    Ok(())
+}
+
+/// A product whose shapes were checked against its output: what the backends receive, so neither
+/// can be called with dimensions that do not match the slices (their inner calls are `unsafe`).
+///
+/// Invariant: `op(a)` is `m x k`, `op(b)` is `k x n`, the output has exactly `m * n` values,
+/// `m, n > 0`, and every dimension and leading dimension fits a BLAS `int`.
+#[derive(Clone, Copy, Debug)]
+struct Product<'a> {
+    m: usize,
+    n: usize,
+    k: usize,
+    alpha: f32,
+    a: MatRef<'a>,
+    ta: Trans,
+    b: MatRef<'a>,
+    tb: Trans,
+    beta: f32,
+}
+
+impl<'a> Product<'a> {
+    /// The checked product, or `None` when it has no output element (nothing to compute).
+    fn checked(
+        alpha: f32,
+        a: MatRef<'a>,
+        ta: Trans,
+        b: MatRef<'a>,
+        tb: Trans,
+        beta: f32,
+        c: &[f32],
+    ) -> Result<Option<Product<'a>>, ShapeError> {
+        let (m, k) = a.shape(ta);
+        let (k2, n) = b.shape(tb);
+        if k != k2 {
+            return Err(ShapeError::Inner { left: k, right: k2 });
+        }
+        if m.checked_mul(n) != Some(c.len()) {
+            return Err(ShapeError::Output { m, n, len: c.len() });
+        }
+        for d in [m, n, k, a.cols, b.cols] {
+            if i32::try_from(d).is_err() {
+                return Err(ShapeError::TooLarge(d));
+            }
+        }
+        Ok((m > 0 && n > 0).then_some(Product {
+            m,
+            n,
+            k,
+            alpha,
+            a,
+            ta,
+            b,
+            tb,
+            beta,
+        }))
+    }
+}
+
+/// Human-readable name of the backend, with its version where known.
+pub fn backend_name() -> String {
+    backend::name()
+}
+
+/// Sets the number of threads the BLAS may use (a no-op for the single-threaded fallback).
+pub fn set_threads(n: usize) {
+    backend::set_threads(n.max(1));
+}
+
+/// Number of threads the BLAS uses.
+pub fn threads() -> usize {
+    backend::threads()
+}
+
+/// True when the build linked OpenBLAS.
+pub const HAS_OPENBLAS: bool = cfg!(rbp_openblas);
+
+#[cfg(rbp_openblas)]
+mod backend {
+    use super::{Product, Trans};
+    use std::ffi::{CStr, c_char, c_int};
+
+    const CBLAS_ROW_MAJOR: c_int = 101;
+    const CBLAS_NO_TRANS: c_int = 111;
+    const CBLAS_TRANS: c_int = 112;
+
+    unsafe extern "C" {
+        #[allow(clippy::too_many_arguments)]
+        fn cblas_sgemm(
+            order: c_int,
+            transa: c_int,
+            transb: c_int,
+            m: c_int,
+            n: c_int,
+            k: c_int,
+            alpha: f32,
+            a: *const f32,
+            lda: c_int,
+            b: *const f32,
+            ldb: c_int,
+            beta: f32,
+            c: *mut f32,
+            ldc: c_int,
+        );
+        fn openblas_set_num_threads(n: c_int);
+        fn openblas_get_num_threads() -> c_int;
+        fn openblas_get_config() -> *const c_char;
+        fn openblas_get_corename() -> *const c_char;
+    }
+
+    fn flag(t: Trans) -> c_int {
+        match t {
+            Trans::No => CBLAS_NO_TRANS,
+            Trans::Yes => CBLAS_TRANS,
+        }
+    }
+
+    /// A dimension as a BLAS `int`; `Product::checked` guarantees it fits.
+    fn dim(x: usize) -> c_int {
+        c_int::try_from(x).expect("Product::checked bounds every dimension by the BLAS int range")
+    }
+
+    pub(super) fn sgemm(p: &Product, c: &mut [f32]) {
+        let Product {
+            m,
+            n,
+            k,
+            alpha,
+            a,
+            ta,
+            b,
+            tb,
+            beta,
+        } = *p;
+        // SAFETY: `Product`'s invariant (established by `Product::checked`, the only constructor):
+        // `a` holds exactly `op(A)`'s `m x k` values row-major with leading dimension `a.cols`,
+        // `b` likewise `k x n` with `b.cols`, and `c` exactly `m x n` with leading dimension `n`,
+        // so cblas reads and writes only inside the three slices; `c` is borrowed mutably, so it
+        // aliases neither input.
+        unsafe {
+            cblas_sgemm(
+                CBLAS_ROW_MAJOR,
+                flag(ta),
+                flag(tb),
+                dim(m),
+                dim(n),
+                dim(k),
+                alpha,
+                a.data.as_ptr(),
+                dim(a.cols.max(1)),
+                b.data.as_ptr(),
+                dim(b.cols.max(1)),
+                beta,
+                c.as_mut_ptr(),
+                dim(n),
+            )
+        }
+    }
+
+    fn c_string(p: *const c_char) -> String {
+        if p.is_null() {
+            return String::new();
+        }
+        // SAFETY: `p` is non-null (checked above) and OpenBLAS's config and core-name getters
+        // return pointers to static NUL-terminated strings that live as long as the library.
+        unsafe { CStr::from_ptr(p) }
+            .to_string_lossy()
+            .trim()
+            .to_string()
+    }
+
+    pub(super) fn name() -> String {
+        // `openblas_get_config` starts with "OpenBLAS <version>".
+        // SAFETY: argument-free getters of static strings; `c_string` handles a null result.
+        let config = c_string(unsafe { openblas_get_config() });
+        // SAFETY: as above.
+        let core = c_string(unsafe { openblas_get_corename() });
+        let version = config
+            .split_whitespace()
+            .nth(1)
+            .map(str::to_string)
+            .unwrap_or_else(|| env!("RBP_OPENBLAS_PKG_VERSION").to_string());
+        format!("OpenBLAS {version} (core {core})")
+    }
+
+    pub(super) fn set_threads(n: usize) {
+        // SAFETY: a setter of OpenBLAS's global thread count; any positive count is valid
+        // (`set_threads` passes at least 1).
+        unsafe { openblas_set_num_threads(dim(n)) }
+    }
+
+    pub(super) fn threads() -> usize {
+        // SAFETY: an argument-free getter of OpenBLAS's global thread count.
+        unsafe { openblas_get_num_threads() }.max(1) as usize
+    }
+}
+
+#[cfg(not(rbp_openblas))]
+mod backend {
+    pub(super) use super::fallback::run as sgemm;
+
+    pub(super) fn name() -> String {
+        "matrixmultiply (pure-Rust fallback)".to_string()
+    }
+    pub(super) fn set_threads(_n: usize) {}
+    pub(super) fn threads() -> usize {
+        1
+    }
+}
+
+/// The pure-Rust GEMM, always compiled so benchmarks can compare it with OpenBLAS.
+pub mod fallback {
+    use super::{MatRef, Product, ShapeError, Trans};
+
+    /// Row and column strides of `op(X)` for a row-major `X`: a transpose only swaps strides.
+    fn strides(x: &MatRef, t: Trans) -> (isize, isize) {
+        let (rs, cs) = (x.cols as isize, 1);
+        match t {
+            Trans::No => (rs, cs),
+            Trans::Yes => (cs, rs),
+        }
+    }
+
+    /// [`super::sgemm`] through `matrixmultiply`, whatever the build linked.
+    pub fn sgemm(
+        alpha: f32,
+        a: MatRef,
+        ta: Trans,
+        b: MatRef,
+        tb: Trans,
+        beta: f32,
+        c: &mut [f32],
+    ) -> Result<(), ShapeError> {
+        if let Some(p) = Product::checked(alpha, a, ta, b, tb, beta, c)? {
+            run(&p, c);
+        }
+        Ok(())
+    }
+
+    pub(super) fn run(p: &Product, c: &mut [f32]) {
+        let Product {
+            m,
+            n,
+            k,
+            alpha,
+            a,
+            ta,
+            b,
+            tb,
+            beta,
+        } = *p;
+        let (rsa, csa) = strides(&a, ta);
+        let (rsb, csb) = strides(&b, tb);
+        // SAFETY: `Product`'s invariant: `a`, `b` and `c` hold exactly `m x k`, `k x n` and `m x n`
+        // values (after the transposes), and the strides describe exactly the row-major storage
+        // of each operand, so every index matrixmultiply forms stays inside its slice; all
+        // dimensions fit an i32, so the isize strides cannot overflow; `c` is a unique borrow.
+        unsafe {
+            matrixmultiply::sgemm(
+                m,
+                k,
+                n,
+                alpha,
+                a.data.as_ptr(),
+                rsa,
+                csa,
+                b.data.as_ptr(),
+                rsb,
+                csb,
+                beta,
+                c.as_mut_ptr(),
+                n as isize,
+                1,
+            )
+        }
+    }
+}
+
+/// The OpenBLAS core to request when the library picked a generic one on a CPU it did not
+/// recognise, or `None` when nothing needs doing.
+///
+/// Debian's OpenBLAS 0.3.21 chooses its kernels by CPU model number; on models newer than it knows
+/// (this project's machines report family 6 model 207) it falls back to the SSE3 `Prescott`
+/// kernels, about 2.5x slower here than `SkylakeX`. The core can only be chosen through the
+/// `OPENBLAS_CORETYPE` variable before the library loads, so the binary restarts itself with it
+/// (see [`restart_with_fast_core`]). We ask only for what the CPU demonstrably supports.
+pub fn better_core() -> Option<&'static str> {
+    if !HAS_OPENBLAS || std::env::var_os("OPENBLAS_CORETYPE").is_some() {
+        return None;
+    }
+    let name = backend_name();
+    let generic = [
+        "Prescott",
+        "Core2",
+        "Nehalem",
+        "Penryn",
+        "Dunnington",
+        "Atom",
+        "Barcelona",
+    ];
+    if !generic.iter().any(|g| name.contains(&format!("core {g}"))) {
+        return None;
+    }
+    cpu_core_for_openblas()
+}
+
+#[cfg(target_arch = "x86_64")]
+fn cpu_core_for_openblas() -> Option<&'static str> {
+    use std::arch::is_x86_feature_detected as has;
+    if has!("avx512f")
+        && has!("avx512bw")
+        && has!("avx512dq")
+        && has!("avx512vl")
+        && has!("avx512cd")
+    {
+        Some("SkylakeX")
+    } else if has!("avx2") && has!("fma") {
+        Some("Haswell")
+    } else {
+        None
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn cpu_core_for_openblas() -> Option<&'static str> {
+    None
+}
+
+/// Restarts the current program with `OPENBLAS_CORETYPE` set to [`better_core`], when there is one.
+/// Returns only when no restart was needed or it failed (then the run goes on, slower).
+/// `RBP_KEEP_BLAS_CORE=1` turns this off.
+pub fn restart_with_fast_core() {
+    const GUARD: &str = "RBP_KEEP_BLAS_CORE";
+    if std::env::var_os(GUARD).is_some() {
+        return;
+    }
+    let Some(core) = better_core() else { return };
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let Ok(exe) = std::env::current_exe() else {
+            return;
+        };
+        eprintln!(
+            "note: OpenBLAS does not recognise this CPU and chose generic kernels ({}); \
+             restarting with OPENBLAS_CORETYPE={core} (set {GUARD}=1 to keep the generic ones)",
+            backend_name()
+        );
+        let err = std::process::Command::new(exe)
+            .args(std::env::args_os().skip(1))
+            .env("OPENBLAS_CORETYPE", core)
+            .env(GUARD, "1")
+            .exec();
+        eprintln!("note: restart failed ({err}); going on with the generic kernels");
+    }
+}

@@ -1,0 +1,304 @@
+//! Hyper-parameters, their defaults from the paper (the only place they are written), and their
+//! validation. Errors name the parameter; a front end (the CLI) adds its own flag names.
+
+use super::Clock;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A word that names none of an enum's values.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("unknown {what} `{value}`; expected one of: {}", expected.join(", "))]
+pub struct UnknownName {
+    /// What was being named (`optimizer`, `learning-rate clock`, ...).
+    pub what: &'static str,
+    /// The word given.
+    pub value: String,
+    /// Every accepted word.
+    pub expected: Vec<&'static str>,
+}
+
+/// Implements `name()`, `ALL`, `Display` and `FromStr` for a fieldless enum from one table of
+/// `(variant, name)` pairs, so the names live once.
+macro_rules! named_enum {
+    ($ty:ident, $what:literal, [$(($variant:ident, $name:literal)),+ $(,)?]) => {
+        impl $ty {
+            /// Every value, in a fixed order (the default first).
+            pub const ALL: [$ty; [$($name),+].len()] = [$($ty::$variant),+];
+            /// The lowercase name used in files, tables and on the command line.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $name),+
+                }
+            }
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+        impl FromStr for $ty {
+            type Err = $crate::optim::UnknownName;
+            fn from_str(s: &str) -> Result<$ty, $crate::optim::UnknownName> {
+                $ty::ALL
+                    .into_iter()
+                    .find(|v| v.name() == s.trim())
+                    .ok_or_else(|| $crate::optim::UnknownName {
+                        what: $what,
+                        value: s.to_string(),
+                        expected: $ty::ALL.iter().map(|v| v.name()).collect(),
+                    })
+            }
+        }
+    };
+}
+pub(crate) use named_enum;
+
+/// Which optimizer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerKind {
+    /// The paper's BackProp: plain SGD.
+    Sgd,
+    /// R-BackProp, Eq. (6).
+    Rbp,
+    /// Adam (Kingma & Ba).
+    Adam,
+}
+
+named_enum!(
+    OptimizerKind,
+    "optimizer",
+    [(Sgd, "sgd"), (Rbp, "rbp"), (Adam, "adam")]
+);
+
+impl OptimizerKind {
+    /// The paper's name for it.
+    pub fn paper_name(self) -> &'static str {
+        match self {
+            OptimizerKind::Sgd => "BackProp",
+            OptimizerKind::Rbp => "R-BackProp",
+            OptimizerKind::Adam => "Adam",
+        }
+    }
+}
+
+/// Which counter drives the learning-rate decay: the paper writes `eta0 beta^t` without saying
+/// whether `t` counts updates or epochs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LrClock {
+    /// `t` = number of updates so far.
+    Iteration,
+    /// `t` = epoch index.
+    Epoch,
+}
+
+named_enum!(
+    LrClock,
+    "learning-rate clock",
+    [(Iteration, "iteration"), (Epoch, "epoch")]
+);
+
+/// Which previous gradient R-BackProp adds (the paper does not say).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reinforce {
+    /// `g_prev` is the gradient used at the previous update, so reinforced gradients keep
+    /// accumulating while the coin keeps firing.
+    Accumulated,
+    /// `g_prev` is the previous raw mini-batch gradient.
+    Raw,
+}
+
+named_enum!(
+    Reinforce,
+    "previous-gradient reading",
+    [(Accumulated, "accumulated"), (Raw, "raw")]
+);
+
+/// `eta = max(eta0 * decay^n, eta_min)` with `n` read from the clock.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Schedule {
+    /// Learning rate at `n = 0`.
+    pub eta0: f64,
+    /// Factor per tick of the clock.
+    pub decay: f64,
+    /// Floor.
+    pub eta_min: f64,
+    /// Which counter `n` is.
+    pub clock: LrClock,
+}
+
+impl Schedule {
+    /// The learning rate at `clock`.
+    pub fn rate(&self, clock: Clock) -> f64 {
+        let n = match self.clock {
+            LrClock::Iteration => clock.t,
+            LrClock::Epoch => clock.epoch,
+        };
+        (self.eta0 * self.decay.powf(n as f64)).max(self.eta_min)
+    }
+}
+
+/// R-BackProp's reinforcement settings, Eq. (6).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RbpConfig {
+    /// `gamma0` in `gamma = gamma0 exp(-lambda t_epoch)`.
+    pub gamma0: f64,
+    /// `lambda` in `gamma = gamma0 exp(-lambda t_epoch)`.
+    pub lambda: f64,
+    /// Which previous gradient is added.
+    pub reinforce: Reinforce,
+}
+
+impl RbpConfig {
+    /// `gamma = gamma0 exp(-lambda t_ep)`.
+    pub fn gamma(&self, epoch: u64) -> f64 {
+        self.gamma0 * (-self.lambda * epoch as f64).exp()
+    }
+    /// Probability that a weight's gradient is reinforced at this update: `1 - gamma^t`.
+    pub fn probability(&self, clock: Clock) -> f64 {
+        1.0 - self.gamma(clock.epoch).powf(clock.t as f64)
+    }
+}
+
+/// Adam's settings (Kingma & Ba defaults); its learning rate decays like BackProp's (same decay
+/// factor and clock) from its own start and floor.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AdamConfig {
+    /// Initial learning rate.
+    pub lr0: f64,
+    /// Learning-rate floor.
+    pub lr_min: f64,
+    /// First-moment decay.
+    pub beta1: f64,
+    /// Second-moment decay.
+    pub beta2: f64,
+    /// Denominator guard.
+    pub eps: f64,
+}
+
+/// Every hyper-parameter of a run, with the paper's values as defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Hyper {
+    /// BackProp's and R-BackProp's initial learning rate `eta0`.
+    pub lr0: f64,
+    /// Learning-rate decay factor `beta` (all optimizers).
+    pub lr_decay: f64,
+    /// BackProp's and R-BackProp's learning-rate floor.
+    pub lr_min: f64,
+    /// What `t` counts in `eta0 beta^t` (all optimizers).
+    pub lr_clock: LrClock,
+    /// R-BackProp's reinforcement.
+    pub rbp: RbpConfig,
+    /// Adam.
+    pub adam: AdamConfig,
+}
+
+impl Default for Hyper {
+    /// The paper's values: `eta = max(0.8 * 0.999^t, 0.02)`, `(gamma0, lambda) = (0.9995, 1e-4)`,
+    /// Adam `eta = max(0.01 * 0.999^t, 0.001)` with Kingma & Ba's betas and epsilon. The readings
+    /// the paper leaves open default to the accumulated `g_prev` and a per-update clock.
+    fn default() -> Hyper {
+        Hyper {
+            lr0: 0.8,
+            lr_decay: 0.999,
+            lr_min: 0.02,
+            lr_clock: LrClock::Iteration,
+            rbp: RbpConfig {
+                gamma0: 0.9995,
+                lambda: 0.0001,
+                reinforce: Reinforce::Accumulated,
+            },
+            adam: AdamConfig {
+                lr0: 0.01,
+                lr_min: 0.001,
+                beta1: 0.9,
+                beta2: 0.999,
+                eps: 1e-8,
+            },
+        }
+    }
+}
+
+/// A hyper-parameter that makes no sense, named by its field path in [`Hyper`] (`lr0`,
+/// `rbp.gamma0`, `adam.beta1`, ...).
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("{parameter} = {value}: {why}")]
+pub struct ConfigError {
+    /// The field path of the parameter.
+    pub parameter: &'static str,
+    /// Its value, as given.
+    pub value: String,
+    /// What it must be.
+    pub why: &'static str,
+}
+
+fn check(
+    ok: bool,
+    parameter: &'static str,
+    value: f64,
+    why: &'static str,
+) -> Result<(), ConfigError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError {
+            parameter,
+            value: value.to_string(),
+            why,
+        })
+    }
+}
+
+impl Hyper {
+    /// BackProp's and R-BackProp's learning-rate schedule.
+    pub fn sgd_schedule(&self) -> Schedule {
+        Schedule {
+            eta0: self.lr0,
+            decay: self.lr_decay,
+            eta_min: self.lr_min,
+            clock: self.lr_clock,
+        }
+    }
+
+    /// Adam's learning-rate schedule.
+    pub fn adam_schedule(&self) -> Schedule {
+        Schedule {
+            eta0: self.adam.lr0,
+            decay: self.lr_decay,
+            eta_min: self.adam.lr_min,
+            clock: self.lr_clock,
+        }
+    }
+
+    /// Rejects nonsense before any work is done.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let positive = |x: f64| x.is_finite() && x > 0.0;
+        let factor = |x: f64| x.is_finite() && x > 0.0 && x <= 1.0;
+        let non_negative = |x: f64| x.is_finite() && x >= 0.0;
+        let beta = |x: f64| x.is_finite() && (0.0..1.0).contains(&x);
+        const RATE: &str = "must be a positive, finite learning rate";
+        const FACTOR: &str = "must lie in (0, 1]";
+        const FLOOR: &str = "must be zero or positive";
+        const BETA: &str = "must lie in [0, 1)";
+        let (r, a) = (&self.rbp, &self.adam);
+        check(positive(self.lr0), "lr0", self.lr0, RATE)?;
+        check(factor(self.lr_decay), "lr_decay", self.lr_decay, FACTOR)?;
+        check(non_negative(self.lr_min), "lr_min", self.lr_min, FLOOR)?;
+        check(factor(r.gamma0), "rbp.gamma0", r.gamma0, FACTOR)?;
+        check(non_negative(r.lambda), "rbp.lambda", r.lambda, FLOOR)?;
+        check(positive(a.lr0), "adam.lr0", a.lr0, RATE)?;
+        check(non_negative(a.lr_min), "adam.lr_min", a.lr_min, FLOOR)?;
+        check(beta(a.beta1), "adam.beta1", a.beta1, BETA)?;
+        check(beta(a.beta2), "adam.beta2", a.beta2, BETA)?;
+        check(
+            positive(a.eps),
+            "adam.eps",
+            a.eps,
+            "must be positive and finite",
+        )?;
+        Ok(())
+    }
+}

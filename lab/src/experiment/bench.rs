@@ -1,0 +1,398 @@
+//! `rbp bench`: how fast a training step is and what it costs in memory, per architecture and
+//! optimizer, as a table anyone can read without criterion (and as JSON).
+//!
+//! The machine this runs on is usually shared and noisy, so every figure is a median over many
+//! repetitions, and the repetitions of the cells being compared are interleaved (one step of each
+//! optimizer in turn): a burst of noise then hits all of them alike, and the ratios printed (to
+//! Adam, to the GEMM time) stay meaningful even when absolute times wander.
+
+pub mod cells;
+mod table;
+
+pub use cells::{Backend, GemmPlan, StepCell, UpdateCell};
+pub use table::{render, verdicts};
+
+use crate::alloc_count::{self, Counts};
+use rbp_core::net::Arch;
+use rbp_core::optim::OptimizerKind;
+use serde::Serialize;
+use std::hint::black_box;
+use std::time::Instant;
+
+/// One architecture at one batch size.
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub arch: Arch,
+    pub batch: usize,
+}
+
+/// The cases of the issue: the paper's toy net and an MNIST-sized one at batch 100, and a wide
+/// MNIST net at batch 256 whose GEMMs are large enough to be compute bound.
+pub fn default_cases() -> Vec<Case> {
+    [
+        ("100-400-200-10", 100),
+        ("784-100-200-10", 100),
+        ("784-1024-1024-10", 256),
+    ]
+    .into_iter()
+    .map(|(a, batch)| Case {
+        arch: a.parse().expect("built-in architectures parse"),
+        batch,
+    })
+    .collect()
+}
+
+/// Parameter counts at which the updates are also timed alone: the toy net's and 4M, as in the
+/// kernels crate's bench. Interleaved with each other here, every call finds its data in L3 (at
+/// 122k) or streams it from L3 and DRAM (at 4M): the memory-bound regime, where R-BackProp's
+/// 20 bytes per weight against Adam's 28 bound the ratio at 0.714x. The kernels bench calls each
+/// kernel back to back instead, so at 122k the data stays in L2 and arithmetic counts.
+pub const UPDATE_SIZES: [usize; 2] = [122_000, 4_000_000];
+
+/// What to measure.
+#[derive(Clone, Debug)]
+pub struct BenchConfig {
+    pub cases: Vec<Case>,
+    pub optimizers: Vec<OptimizerKind>,
+    /// Untimed steps before measuring (caches, page faults, OpenBLAS's first-call setup).
+    pub warmup: usize,
+    /// Timed repetitions per cell; figures are medians over them.
+    pub reps: usize,
+    pub update_sizes: Vec<usize>,
+}
+
+impl BenchConfig {
+    pub fn new(reps: usize) -> BenchConfig {
+        BenchConfig {
+            cases: default_cases(),
+            optimizers: OptimizerKind::ALL.to_vec(),
+            warmup: (reps / 10).max(3),
+            reps: reps.max(1),
+            update_sizes: UPDATE_SIZES.to_vec(),
+        }
+    }
+}
+
+/// One measured cell. `kind` is `"step"` for an architecture's training step and `"update"` for
+/// an optimizer update alone over `params` weights (then `arch` is `"-"`, `batch` 0 and the step
+/// figures are absent).
+#[derive(Clone, Debug, Serialize)]
+pub struct Row {
+    pub kind: &'static str,
+    pub arch: String,
+    pub batch: usize,
+    pub optimizer: &'static str,
+    pub params: usize,
+    /// Median wall time of a full training step.
+    pub step_ns: Option<f64>,
+    /// Median wall time of the step's matrix products alone (the same for every optimizer).
+    pub gemm_ns: Option<f64>,
+    /// Median wall time of the optimizer update alone over all weights.
+    pub update_ns: f64,
+    /// Bytes of optimizer state, exact.
+    pub state_bytes: usize,
+    pub bytes_per_param: f64,
+    /// Mean heap allocations per step (per update for `"update"` rows); `None` when the counting
+    /// allocator is not installed, so nothing could be counted.
+    pub allocs_per_step: Option<f64>,
+    pub heap_bytes_per_step: Option<f64>,
+    pub examples_per_s: Option<f64>,
+    /// GEMM time over step time.
+    pub gemm_share: Option<f64>,
+    /// Step time over Adam's step time in the same case.
+    pub step_vs_adam: Option<f64>,
+    /// Update time over Adam's update time in the same case.
+    pub update_vs_adam: Option<f64>,
+}
+
+/// Measures every case and update size of `config`; `log` hears which one is running.
+pub fn run(config: &BenchConfig, log: &mut dyn FnMut(&str)) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for case in &config.cases {
+        log(&format!("{} batch {}", case.arch, case.batch));
+        rows.extend(measure_case(config, case));
+    }
+    for &n in &config.update_sizes {
+        log(&format!("updates alone over {n} weights"));
+        rows.extend(measure_updates(config, n));
+    }
+    add_ratios(&mut rows);
+    rows
+}
+
+/// Samples of one quantity, in nanoseconds.
+#[derive(Default)]
+struct Samples(Vec<f64>);
+
+impl Samples {
+    fn time(&mut self, f: impl FnOnce()) {
+        self.0.push(time_ns(f));
+    }
+    fn median(&self) -> f64 {
+        median(&self.0)
+    }
+}
+
+/// Wall time of one call of `f`, in nanoseconds.
+fn time_ns(f: impl FnOnce()) -> f64 {
+    let start = Instant::now();
+    f();
+    start.elapsed().as_nanos() as f64
+}
+
+/// The median of `xs` (the mean of the middle two for an even count).
+pub fn median(xs: &[f64]) -> f64 {
+    if xs.is_empty() {
+        return f64::NAN;
+    }
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[mid]
+    } else {
+        (v[mid - 1] + v[mid]) / 2.0
+    }
+}
+
+/// Per-cell accumulators: times and the heap traffic of the timed calls.
+#[derive(Default)]
+struct Tally {
+    main: Samples,
+    update: Samples,
+    heap: Counts,
+}
+
+impl Tally {
+    /// Times `f` and adds what it allocated (process-wide, so allocations on any thread count).
+    fn time_counting(&mut self, f: impl FnOnce()) {
+        let before = Counts::global();
+        let ns = time_ns(f);
+        self.heap += Counts::global().since(before);
+        // Recorded after counting: the samples vector growing is the bench's allocation, not the
+        // step's.
+        self.main.0.push(ns);
+    }
+    fn per_call(&self, counted: bool) -> (Option<f64>, Option<f64>) {
+        let n = self.main.0.len().max(1) as f64;
+        if counted {
+            (
+                Some(self.heap.allocs as f64 / n),
+                Some(self.heap.bytes as f64 / n),
+            )
+        } else {
+            (None, None)
+        }
+    }
+}
+
+fn measure_case(config: &BenchConfig, case: &Case) -> Vec<Row> {
+    let mut steps: Vec<StepCell> = config
+        .optimizers
+        .iter()
+        .map(|&k| StepCell::new(&case.arch, case.batch, k))
+        .collect();
+    let n = case.arch.weight_count() as usize;
+    let mut updates: Vec<UpdateCell> = config
+        .optimizers
+        .iter()
+        .map(|&k| UpdateCell::new(k, n))
+        .collect();
+    let mut gemm = GemmPlan::new(&case.arch, case.batch);
+    for _ in 0..config.warmup {
+        gemm.run(Backend::Default);
+        steps.iter_mut().for_each(|s| {
+            s.prepare();
+            black_box(s.step());
+        });
+        updates.iter_mut().for_each(UpdateCell::update);
+    }
+    let mut gemm_times = Samples::default();
+    let mut tallies: Vec<Tally> = steps.iter().map(|_| Tally::default()).collect();
+    for _ in 0..config.reps {
+        gemm_times.time(|| gemm.run(Backend::Default));
+        for ((step, update), tally) in steps.iter_mut().zip(&mut updates).zip(&mut tallies) {
+            step.prepare();
+            tally.time_counting(|| {
+                black_box(step.step());
+            });
+            tally.update.time(|| update.update());
+        }
+    }
+    let counted = alloc_count::is_installed();
+    let gemm_ns = gemm_times.median();
+    steps
+        .iter()
+        .zip(&tallies)
+        .map(|(cell, tally)| {
+            let step_ns = tally.main.median();
+            let (allocs, bytes) = tally.per_call(counted);
+            let state = cell.optimizer().state_bytes();
+            Row {
+                kind: "step",
+                arch: case.arch.to_string(),
+                batch: case.batch,
+                optimizer: cell.optimizer().name(),
+                params: cell.param_count(),
+                step_ns: Some(step_ns),
+                gemm_ns: Some(gemm_ns),
+                update_ns: tally.update.median(),
+                state_bytes: state,
+                bytes_per_param: state as f64 / cell.param_count() as f64,
+                allocs_per_step: allocs,
+                heap_bytes_per_step: bytes,
+                examples_per_s: Some(case.batch as f64 / (step_ns * 1e-9)),
+                gemm_share: Some(gemm_ns / step_ns),
+                step_vs_adam: None,
+                update_vs_adam: None,
+            }
+        })
+        .collect()
+}
+
+fn measure_updates(config: &BenchConfig, n: usize) -> Vec<Row> {
+    let mut cells: Vec<UpdateCell> = config
+        .optimizers
+        .iter()
+        .map(|&k| UpdateCell::new(k, n))
+        .collect();
+    for _ in 0..config.warmup {
+        cells.iter_mut().for_each(UpdateCell::update);
+    }
+    let mut tallies: Vec<Tally> = cells.iter().map(|_| Tally::default()).collect();
+    for _ in 0..config.reps {
+        for (cell, tally) in cells.iter_mut().zip(&mut tallies) {
+            tally.time_counting(|| cell.update());
+        }
+    }
+    let counted = alloc_count::is_installed();
+    cells
+        .iter()
+        .zip(&tallies)
+        .map(|(cell, tally)| {
+            let (allocs, bytes) = tally.per_call(counted);
+            let state = cell.optimizer().state_bytes();
+            Row {
+                kind: "update",
+                arch: "-".into(),
+                batch: 0,
+                optimizer: cell.optimizer().name(),
+                params: n,
+                step_ns: None,
+                gemm_ns: None,
+                update_ns: tally.main.median(),
+                state_bytes: state,
+                bytes_per_param: state as f64 / n as f64,
+                allocs_per_step: allocs,
+                heap_bytes_per_step: bytes,
+                examples_per_s: None,
+                gemm_share: None,
+                step_vs_adam: None,
+                update_vs_adam: None,
+            }
+        })
+        .collect()
+}
+
+/// Fills each row's ratios to the Adam row of the same case (left empty when Adam was not run).
+fn add_ratios(rows: &mut [Row]) {
+    let adam: Vec<(String, usize, usize, Option<f64>, f64)> = rows
+        .iter()
+        .filter(|r| r.optimizer == OptimizerKind::Adam.name())
+        .map(|r| (r.arch.clone(), r.batch, r.params, r.step_ns, r.update_ns))
+        .collect();
+    for r in rows.iter_mut() {
+        let Some((_, _, _, adam_step, adam_update)) = adam
+            .iter()
+            .find(|a| a.0 == r.arch && a.1 == r.batch && a.2 == r.params)
+        else {
+            continue;
+        };
+        r.step_vs_adam = r.step_ns.zip(*adam_step).map(|(s, a)| s / a);
+        r.update_vs_adam = Some(r.update_ns / adam_update);
+    }
+}
+
+/// The rows as a pretty-printed JSON array.
+pub fn to_json(rows: &[Row]) -> String {
+    serde_json::to_string_pretty(rows).expect("bench rows serialize")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny() -> BenchConfig {
+        BenchConfig {
+            cases: vec![Case {
+                arch: "12-8-6-3".parse().unwrap(),
+                batch: 4,
+            }],
+            optimizers: OptimizerKind::ALL.to_vec(),
+            warmup: 1,
+            reps: 3,
+            update_sizes: vec![100],
+        }
+    }
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert!(median(&[]).is_nan());
+    }
+
+    #[test]
+    fn rows_cover_every_cell_and_serialize_with_the_documented_keys() {
+        let rows = run(&tiny(), &mut |_| {});
+        assert_eq!(rows.len(), 6);
+        let json: serde_json::Value = serde_json::from_str(&to_json(&rows)).unwrap();
+        let objects = json.as_array().unwrap();
+        for key in [
+            "arch",
+            "batch",
+            "optimizer",
+            "step_ns",
+            "gemm_ns",
+            "update_ns",
+            "state_bytes",
+            "allocs_per_step",
+        ] {
+            assert!(objects.iter().all(|o| o.get(key).is_some()), "{key}");
+        }
+        let step = &objects[0];
+        assert_eq!(step["arch"], "12-8-6-3");
+        assert_eq!(step["batch"], 4);
+        assert_eq!(step["optimizer"], "sgd");
+        assert_eq!(step["state_bytes"], 0);
+    }
+
+    #[test]
+    fn ratios_are_to_adam_of_the_same_case_and_state_is_exact() {
+        let rows = run(&tiny(), &mut |_| {});
+        for r in &rows {
+            let n = r.params;
+            let expected_state = match r.optimizer {
+                "sgd" => 0,
+                "rbp" => 4 * n + 8,
+                _ => 8 * n,
+            };
+            assert_eq!(r.state_bytes, expected_state, "{}", r.optimizer);
+            if r.optimizer == "adam" {
+                assert_eq!(r.update_vs_adam, Some(1.0));
+            }
+        }
+        assert_eq!(rows[0].params, 12 * 8 + 8 * 6 + 6 * 3);
+    }
+
+    #[test]
+    fn without_the_counting_allocator_allocations_are_not_claimed() {
+        // Unit tests run without `CountingAlloc`, so nothing can be counted: the table must say
+        // so rather than print zeros.
+        let rows = run(&tiny(), &mut |_| {});
+        assert!(rows.iter().all(|r| r.allocs_per_step.is_none()));
+        let v = verdicts(&rows);
+        assert_eq!(v.last().unwrap().met, None);
+        assert!(render(&rows).contains("n/a"));
+    }
+}

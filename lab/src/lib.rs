@@ -1,0 +1,8 @@
+//! `rbp-lab`: the experiments built on `rbp-core` (the toy task, MNIST, every figure of the paper,
+//! benchmarks), their reports and plots, and the MNIST files (parsing, locating, downloading).
+
+pub mod alloc_count;
+pub mod data;
+pub mod experiment;
+pub mod progress;
+pub mod report;

@@ -1,0 +1,87 @@
+//! The table printed at the end of a run.
+
+use super::stats::{Summary, relative_improvement};
+use super::summary::OptimizerSummary;
+use rbp_core::optim::OptimizerKind;
+use std::fmt::Write as _;
+
+/// A reference value from the paper, shown beside ours.
+#[derive(Clone, Copy, Debug)]
+pub struct PaperValue {
+    pub optimizer: OptimizerKind,
+    pub mean: f64,
+    pub std: f64,
+}
+
+fn fmt_ms(x: Summary) -> String {
+    format!("{:.4e} ± {:.1e}", x.mean, x.std)
+}
+
+/// The final-errors table: per optimizer, train and test error mean ± std over seeds (and the
+/// classification error, and the paper's value, when given), then R-BackProp's relative
+/// improvement over each other optimizer and its paired win count.
+pub fn final_table(summaries: &[OptimizerSummary], paper: &[PaperValue]) -> String {
+    let n = summaries.first().map_or(0, |s| s.final_test_error.n);
+    let has_class =
+        summaries.iter().all(|s| s.final_test_class_error.is_some()) && !summaries.is_empty();
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "{:<11} {:>22} {:>22}",
+        "optimizer", "final train error", "final test error"
+    );
+    if has_class {
+        let _ = write!(out, " {:>20}", "test class. error");
+    }
+    if !paper.is_empty() {
+        let _ = write!(out, " {:>18}", "paper");
+    }
+    let _ = writeln!(out, "   (mean ± std over {n} seeds)");
+    for s in summaries {
+        let _ = write!(
+            out,
+            "{:<11} {:>22} {:>22}",
+            s.optimizer.paper_name(),
+            fmt_ms(s.final_train_error),
+            fmt_ms(s.final_test_error)
+        );
+        if let Some(c) = s.final_test_class_error {
+            let _ = write!(out, " {:>20}", format!("{:.4} ± {:.4}", c.mean, c.std));
+        }
+        if let Some(p) = paper.iter().find(|p| p.optimizer == s.optimizer) {
+            let _ = write!(out, " {:>18}", format!("{:.4} ± {:.4}", p.mean, p.std));
+        }
+        out.push('\n');
+    }
+    if let Some(rbp) = summaries.iter().find(|s| s.optimizer == OptimizerKind::Rbp) {
+        let what = if has_class {
+            "test classification error"
+        } else {
+            "test error"
+        };
+        for other in summaries
+            .iter()
+            .filter(|s| s.optimizer != OptimizerKind::Rbp)
+        {
+            let gain = relative_improvement(rbp.headline().mean, other.headline().mean);
+            let wins = paired_wins(rbp, other);
+            let _ = writeln!(
+                out,
+                "R-BackProp vs {:<9} {what} {:+.1}% (lower is better; R-BackProp lower in {wins}/{} seeds)",
+                other.optimizer.paper_name(),
+                -100.0 * gain,
+                rbp.per_seed_final.len().min(other.per_seed_final.len()),
+            );
+        }
+    }
+    out
+}
+
+/// In how many seeds R-BackProp's final test error is below the other's (same seeds, same order).
+fn paired_wins(rbp: &OptimizerSummary, other: &OptimizerSummary) -> usize {
+    rbp.per_seed_final
+        .iter()
+        .zip(&other.per_seed_final)
+        .filter(|(a, b)| a < b)
+        .count()
+}

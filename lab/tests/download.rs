@@ -1,0 +1,531 @@
+//! Locating and downloading, against a tiny HTTP server on 127.0.0.1 run by
+//! each test (bounded in connections and time, stopped on drop), serving
+//! the real MNIST test files from the shared data directory and damaged
+//! copies of them.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rbp_lab::data::download::{self, RemoteFile};
+use rbp_lab::data::mnist::{self, DataSpec, DatasetKind, FASHION_DIR, Split};
+
+const IMAGES: &str = "t10k-images-idx3-ubyte.gz";
+const LABELS: &str = "t10k-labels-idx1-ubyte.gz";
+const IMAGES_MD5: &str = "9fb629c4189551a2d022fa330f9573f3";
+
+/// The real t10k files, or `None` (with the reason printed) when the shared
+/// data directory is absent.
+fn real_files() -> Option<(Vec<u8>, Vec<u8>)> {
+    let dir = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/data/mnist"
+    ));
+    match (
+        std::fs::read(dir.join(IMAGES)),
+        std::fs::read(dir.join(LABELS)),
+    ) {
+        (Ok(i), Ok(l)) => Some((i, l)),
+        _ => {
+            println!(
+                "SKIP: real MNIST files not found in {} (the shared data directory is absent)",
+                dir.display()
+            );
+            None
+        }
+    }
+}
+
+/// How the server answers one path.
+#[derive(Clone)]
+enum Reply {
+    /// 200 with this body.
+    Ok(Vec<u8>),
+    /// 200 announcing the full length, but the connection drops after
+    /// `cut` bytes of the body: an interrupted transfer.
+    Cut(Vec<u8>, usize),
+    /// 200 announcing this many bytes, sending none.
+    Announce(u64),
+}
+
+/// A bounded one-thread HTTP/1.1 server: at most 64 connections, at most
+/// 60 s, stopped when dropped. Unknown paths get 404. It logs every path
+/// requested.
+struct Server {
+    port: u16,
+    log: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    fn start(routes: HashMap<String, Reply>) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (log2, stop2) = (log.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            let mut served = 0;
+            while served < 64 && Instant::now() < deadline && !stop2.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        served += 1;
+                        let _ = serve(stream, &routes, &log2);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        Server {
+            port,
+            log,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Base URL of a mirror rooted at `/prefix/`.
+    fn mirror(&self, prefix: &str) -> String {
+        format!("http://127.0.0.1:{}/{prefix}/", self.port)
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn serve(
+    stream: TcpStream,
+    routes: &HashMap<String, Reply>,
+    log: &Mutex<Vec<String>>,
+) -> std::io::Result<()> {
+    stream.set_nonblocking(false)?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    stream.set_write_timeout(Some(Duration::from_secs(5)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    // Skip the headers (bounded).
+    for _ in 0..100 {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 || line == "\r\n" {
+            break;
+        }
+    }
+    let path = request_line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("")
+        .to_string();
+    log.lock().unwrap().push(path.clone());
+    let mut out = stream;
+    let head = |status: &str, len: usize| {
+        format!(
+            "HTTP/1.1 {status}\r\nContent-Length: {len}\r\n\
+             Content-Type: application/octet-stream\r\nConnection: close\r\n\r\n"
+        )
+    };
+    match routes.get(&path) {
+        Some(Reply::Ok(body)) => {
+            out.write_all(head("200 OK", body.len()).as_bytes())?;
+            out.write_all(body)?;
+        }
+        Some(Reply::Cut(body, cut)) => {
+            out.write_all(head("200 OK", body.len()).as_bytes())?;
+            out.write_all(&body[..*cut])?;
+        }
+        Some(Reply::Announce(len)) => {
+            out.write_all(head("200 OK", *len as usize).as_bytes())?;
+        }
+        None => {
+            let body = b"not found";
+            out.write_all(head("404 Not Found", body.len()).as_bytes())?;
+            out.write_all(body)?;
+        }
+    }
+    out.flush()?;
+    out.shutdown(std::net::Shutdown::Both)
+}
+
+/// Routes serving the real files under `/good/` and under the extra
+/// prefixes given.
+fn routes(images: &[u8], labels: &[u8]) -> HashMap<String, Reply> {
+    let mut r = HashMap::new();
+    r.insert(format!("/good/{IMAGES}"), Reply::Ok(images.to_vec()));
+    r.insert(format!("/good/{LABELS}"), Reply::Ok(labels.to_vec()));
+    let mut bad = images.to_vec();
+    let mid = bad.len() / 2;
+    bad[mid] ^= 0xff;
+    r.insert(format!("/bad/{IMAGES}"), Reply::Ok(bad));
+    r.insert(format!("/bad/{LABELS}"), Reply::Ok(labels.to_vec()));
+    r.insert(format!("/huge/{IMAGES}"), Reply::Announce(1 << 40));
+    r.insert(
+        format!("/cut/{IMAGES}"),
+        Reply::Cut(images.to_vec(), images.len() / 3),
+    );
+    r
+}
+
+fn spec(dir: &Path, mirrors: Vec<String>) -> DataSpec {
+    DataSpec {
+        kind: DatasetKind::Mnist,
+        dir: Some(dir.to_path_buf()),
+        offline: false,
+        mirrors,
+        progress: false,
+    }
+}
+
+/// Names in `dir`, sorted, including hidden temporary files.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    v.sort();
+    v
+}
+
+/// A loopback URL where nothing listens: connection refused.
+fn dead_mirror() -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    drop(l);
+    format!("http://127.0.0.1:{port}/mnist/")
+}
+
+#[test]
+fn good_download_lands_and_parses() {
+    let Some((images, labels)) = real_files() else {
+        return;
+    };
+    let server = Server::start(routes(&images, &labels));
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("not/yet/there");
+    let ds = mnist::load(&spec(&dir, vec![server.mirror("good")]), Split::Test).unwrap();
+    assert_eq!(ds.len(), 10_000);
+    assert_eq!(ds.labels[0], 7);
+    assert_eq!(listing(&dir), vec![IMAGES, LABELS]);
+    assert_eq!(std::fs::read(dir.join(IMAGES)).unwrap(), images);
+    // Only the two files of the test split were fetched.
+    assert_eq!(
+        server.requests(),
+        vec![format!("/good/{IMAGES}"), format!("/good/{LABELS}")]
+    );
+    // A second load finds them and does not touch the network.
+    let offline = DataSpec {
+        offline: true,
+        ..spec(&dir, vec![server.mirror("good")])
+    };
+    assert_eq!(mnist::load(&offline, Split::Test).unwrap().len(), 10_000);
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[test]
+fn corrupt_download_is_rejected_and_leaves_nothing() {
+    let Some((images, labels)) = real_files() else {
+        return;
+    };
+    let server = Server::start(routes(&images, &labels));
+    let dir = tempfile::tempdir().unwrap();
+    let err = mnist::load(&spec(dir.path(), vec![server.mirror("bad")]), Split::Test)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("checksum mismatch"), "{err}");
+    assert!(err.contains(&format!("expected {IMAGES_MD5}")), "{err}");
+    assert!(
+        err.contains(&format!("{}{IMAGES}", server.mirror("bad"))),
+        "{err}"
+    );
+    assert_eq!(listing(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn interrupted_download_leaves_nothing() {
+    let Some((images, labels)) = real_files() else {
+        return;
+    };
+    let server = Server::start(routes(&images, &labels));
+    let dir = tempfile::tempdir().unwrap();
+    let err = mnist::load(&spec(dir.path(), vec![server.mirror("cut")]), Split::Test)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&format!("{}{IMAGES}", server.mirror("cut"))),
+        "{err}"
+    );
+    assert_eq!(listing(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn oversized_download_is_refused_before_reading() {
+    let Some((images, labels)) = real_files() else {
+        return;
+    };
+    let server = Server::start(routes(&images, &labels));
+    let dir = tempfile::tempdir().unwrap();
+    let err = mnist::load(&spec(dir.path(), vec![server.mirror("huge")]), Split::Test)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("server announces 1099511627776 bytes, more than the 67108864-byte limit"),
+        "{err}"
+    );
+    assert_eq!(listing(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn mirror_that_404s_is_skipped() {
+    let Some((images, labels)) = real_files() else {
+        return;
+    };
+    let server = Server::start(routes(&images, &labels));
+    let dir = tempfile::tempdir().unwrap();
+    let mirrors = vec![server.mirror("missing"), server.mirror("good")];
+    let ds = mnist::load(&spec(dir.path(), mirrors), Split::Test).unwrap();
+    assert_eq!(ds.len(), 10_000);
+    let reqs = server.requests();
+    assert_eq!(
+        reqs,
+        vec![
+            format!("/missing/{IMAGES}"),
+            format!("/good/{IMAGES}"),
+            format!("/missing/{LABELS}"),
+            format!("/good/{LABELS}"),
+        ]
+    );
+}
+
+#[test]
+fn all_mirrors_failing_lists_every_url_and_how_to_fix() {
+    let Some((images, labels)) = real_files() else {
+        return;
+    };
+    let server = Server::start(routes(&images, &labels));
+    let dir = tempfile::tempdir().unwrap();
+    let dead = dead_mirror();
+    let mirrors = vec![
+        server.mirror("missing"),
+        server.mirror("bad"),
+        dead.clone(),
+        // No trailing slash: joined with one.
+        server.mirror("cut").trim_end_matches('/').to_string(),
+    ];
+    let err = mnist::load(&spec(dir.path(), mirrors), Split::Test)
+        .unwrap_err()
+        .to_string();
+    println!("{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(
+        lines[0].starts_with(&format!("could not download {IMAGES}")),
+        "{err}"
+    );
+    assert!(lines[1].contains(&format!("{}{IMAGES}: ", server.mirror("missing"))));
+    assert!(lines[1].contains("404"), "{err}");
+    assert!(lines[2].contains(&format!(
+        "{}{IMAGES}: checksum mismatch",
+        server.mirror("bad")
+    )));
+    assert!(
+        lines[3].starts_with(&format!("  {dead}{IMAGES}: ")),
+        "{err}"
+    );
+    assert!(
+        lines[4].contains(&format!("{}{IMAGES}: ", server.mirror("cut"))),
+        "{err}"
+    );
+    let how = lines[5..].join(" ");
+    assert!(
+        how.contains(&format!("put it in {}", dir.path().display())),
+        "{err}"
+    );
+    assert!(how.contains(&format!("{IMAGES}, {LABELS}")), "{err}");
+    assert!(how.contains(IMAGES_MD5), "{err}");
+    assert_eq!(listing(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn no_mirror_reachable_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = mnist::load(&spec(dir.path(), vec![dead_mirror()]), Split::Train)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("could not download train-images-idx3-ubyte.gz"),
+        "{err}"
+    );
+    assert_eq!(listing(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn offline_with_missing_files_errors_without_network() {
+    let server = Server::start(HashMap::new());
+    let dir = tempfile::tempdir().unwrap();
+    let s = DataSpec {
+        offline: true,
+        ..spec(dir.path(), vec![server.mirror("good")])
+    };
+    let err = mnist::load(&s, Split::Test).unwrap_err().to_string();
+    assert!(
+        err.starts_with(
+            "offline mode: t10k-images-idx3-ubyte(.gz), t10k-labels-idx1-ubyte(.gz) not found in"
+        ),
+        "{err}"
+    );
+    assert!(err.contains(&dir.path().display().to_string()), "{err}");
+    assert!(err.contains("--offline"), "{err}");
+    assert!(server.requests().is_empty());
+    assert_eq!(listing(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn existing_file_is_not_overwritten_nor_refetched() {
+    let Some((images, labels)) = real_files() else {
+        return;
+    };
+    let server = Server::start(routes(&images, &labels));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(LABELS), &labels).unwrap();
+    let ds = mnist::load(&spec(dir.path(), vec![server.mirror("good")]), Split::Test).unwrap();
+    assert_eq!(ds.len(), 10_000);
+    assert_eq!(server.requests(), vec![format!("/good/{IMAGES}")]);
+
+    // A broken user file is reported, not replaced.
+    let dir = tempfile::tempdir().unwrap();
+    let user = dir.path().join(IMAGES);
+    std::fs::write(&user, b"my own notes").unwrap();
+    let err = mnist::load(&spec(dir.path(), vec![server.mirror("good")]), Split::Test)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with(&format!("{}: bad magic number", user.display())),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&user).unwrap(), b"my own notes");
+}
+
+#[test]
+fn download_racing_an_existing_file_keeps_it() {
+    let Some((images, labels)) = real_files() else {
+        return;
+    };
+    let server = Server::start(routes(&images, &labels));
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join(IMAGES);
+    std::fs::write(&target, b"placed meanwhile").unwrap();
+    let file = RemoteFile {
+        name: IMAGES,
+        md5: IMAGES_MD5,
+    };
+    let got = download::fetch(file, dir.path(), &[server.mirror("good")], false).unwrap();
+    assert_eq!(got, target);
+    assert_eq!(std::fs::read(&target).unwrap(), b"placed meanwhile");
+    assert_eq!(listing(dir.path()), vec![IMAGES]);
+}
+
+#[test]
+fn unpacked_file_is_preferred_over_gz() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "t10k-images-idx3-ubyte",
+        IMAGES,
+        "t10k-labels-idx1-ubyte.gz",
+    ] {
+        std::fs::write(dir.path().join(name), b"x").unwrap();
+    }
+    let s = DataSpec {
+        offline: true,
+        ..spec(dir.path(), Vec::new())
+    };
+    let (i, l) = mnist::locate(&s, Split::Test).unwrap();
+    assert_eq!(i, dir.path().join("t10k-images-idx3-ubyte"));
+    assert_eq!(l, dir.path().join(LABELS));
+}
+
+#[test]
+fn default_mirrors_are_used_when_none_given() {
+    let s = DataSpec::new(DatasetKind::Mnist);
+    assert_eq!(s.effective_mirrors(), mnist::DEFAULT_MIRRORS.to_vec());
+    let s = DataSpec {
+        mirrors: vec!["http://x/".into()],
+        ..s
+    };
+    assert_eq!(s.effective_mirrors(), vec!["http://x/".to_string()]);
+    assert_eq!(download::join_url("http://x/", "f"), "http://x/f");
+    assert_eq!(download::join_url("http://x", "f"), "http://x/f");
+}
+
+#[test]
+fn fashion_is_never_downloaded() {
+    let server = Server::start(HashMap::new());
+    let dir = tempfile::tempdir().unwrap();
+    let s = DataSpec {
+        kind: DatasetKind::Fashion,
+        ..spec(dir.path(), vec![server.mirror("good")])
+    };
+    let err = mnist::load(&s, Split::Train).unwrap_err().to_string();
+    assert!(
+        err.starts_with(
+            "Fashion-MNIST: train-images-idx3-ubyte(.gz), train-labels-idx1-ubyte(.gz) not found in"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("apt-get install dataset-fashion-mnist"),
+        "{err}"
+    );
+    assert!(err.contains("--data-dir"), "{err}");
+    assert!(server.requests().is_empty());
+}
+
+fn system_fashion() -> Option<PathBuf> {
+    let dir = PathBuf::from(FASHION_DIR);
+    if dir.join("t10k-images-idx3-ubyte.gz").is_file()
+        || dir.join("t10k-images-idx3-ubyte").is_file()
+    {
+        Some(dir)
+    } else {
+        println!(
+            "SKIP: Fashion-MNIST not installed in {FASHION_DIR} (apt-get install dataset-fashion-mnist)"
+        );
+        None
+    }
+}
+
+#[test]
+fn system_fashion_mnist_loads() {
+    if system_fashion().is_none() {
+        return;
+    }
+    let s = DataSpec::new(DatasetKind::Fashion);
+    assert_eq!(mnist::data_dir(&s).unwrap(), PathBuf::from(FASHION_DIR));
+    let test = mnist::load(&s, Split::Test).unwrap();
+    assert_eq!(test.len(), 10_000);
+    // The first Fashion-MNIST test item is an ankle boot (class 9).
+    assert_eq!(test.labels[0], 9);
+    let train = mnist::load(&s, Split::Train).unwrap();
+    assert_eq!(train.len(), 60_000);
+    assert_eq!(train.images.shape(), &[60_000, 784]);
+    // Balanced classes: 6,000 of each in training.
+    let per_class = train.one_hot().sum_axis(ndarray::Axis(0));
+    assert!(per_class.iter().all(|&c| c == 6000.0), "{per_class}");
+}

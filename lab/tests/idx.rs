@@ -1,0 +1,360 @@
+//! IDX parsing: one test per class of malformed file, each checking the
+//! message names the file and the problem, plus the real MNIST test files
+//! when the shared data directory is present.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use rbp_lab::data::idx::{self, IdxError};
+use rbp_lab::data::mnist::{self, Dataset};
+
+const IMAGES: &str = "t10k-images-idx3-ubyte.gz";
+const LABELS: &str = "t10k-labels-idx1-ubyte.gz";
+
+fn shared_mnist() -> Option<PathBuf> {
+    let dir = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/data/mnist"
+    ));
+    if dir.join(IMAGES).is_file() && dir.join(LABELS).is_file() {
+        Some(dir.to_path_buf())
+    } else {
+        println!(
+            "SKIP: real MNIST files not found in {} (the shared data directory is absent)",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// An image file header declaring `count` images of `rows`×`cols`,
+/// followed by `payload` bytes of a recognisable pattern.
+fn images_file(count: u32, rows: u32, cols: u32, payload: usize) -> Vec<u8> {
+    let mut b = Vec::new();
+    for w in [2051, count, rows, cols] {
+        b.extend_from_slice(&w.to_be_bytes());
+    }
+    b.extend((0..payload).map(|i| (i % 256) as u8));
+    b
+}
+
+fn labels_file(labels: &[u8]) -> Vec<u8> {
+    let mut b = Vec::new();
+    b.extend_from_slice(&2049u32.to_be_bytes());
+    b.extend_from_slice(&(labels.len() as u32).to_be_bytes());
+    b.extend_from_slice(labels);
+    b
+}
+
+fn gz(bytes: &[u8]) -> Vec<u8> {
+    let mut e = GzEncoder::new(Vec::new(), Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+fn msg<T: std::fmt::Debug>(r: Result<T, IdxError>) -> String {
+    r.expect_err("expected an error").to_string()
+}
+
+#[test]
+fn valid_images_parse() {
+    let im = idx::parse_images(&images_file(2, 28, 28, 2 * 784), "x").unwrap();
+    assert_eq!((im.count, im.rows, im.cols), (2, 28, 28));
+    assert_eq!(im.len(), 2);
+    assert_eq!(im.pixels.len(), 1568);
+    assert_eq!(im.pixels[255], 255);
+    // The parser is general over the image size.
+    let im = idx::parse_images(&images_file(3, 2, 5, 30), "x").unwrap();
+    assert_eq!((im.count, im.rows, im.cols), (3, 2, 5));
+}
+
+#[test]
+fn valid_labels_parse() {
+    assert_eq!(
+        idx::parse_labels(&labels_file(&[7, 2, 1, 0, 9]), "x").unwrap(),
+        vec![7, 2, 1, 0, 9]
+    );
+    assert_eq!(
+        idx::parse_labels(&labels_file(&[]), "x").unwrap(),
+        Vec::<u8>::new()
+    );
+}
+
+#[test]
+fn bad_magic_label_file_given_as_images() {
+    let m = msg(idx::parse_images(&labels_file(&[1; 20]), IMAGES));
+    assert!(
+        m.starts_with(
+            "t10k-images-idx3-ubyte.gz: bad magic number 2049, expected 2051 (an image file)"
+        ),
+        "{m}"
+    );
+    assert!(m.contains("looks like a label file"), "{m}");
+}
+
+#[test]
+fn bad_magic_image_file_given_as_labels() {
+    let m = msg(idx::parse_labels(&images_file(1, 28, 28, 784), LABELS));
+    assert!(
+        m.starts_with(
+            "t10k-labels-idx1-ubyte.gz: bad magic number 2051, expected 2049 (a label file)"
+        ),
+        "{m}"
+    );
+}
+
+#[test]
+fn bad_magic_garbage_and_undecompressed_gzip() {
+    let m = msg(idx::parse_images(b"hello, world, not idx", "f"));
+    assert!(
+        m.starts_with("f: bad magic number 1751477356, expected 2051"),
+        "{m}"
+    );
+    let m = msg(idx::parse_labels(&gz(&labels_file(&[1])), "f"));
+    assert!(
+        m.contains("bad magic number") && m.contains("this is gzip data"),
+        "{m}"
+    );
+}
+
+#[test]
+fn truncated_header() {
+    let m = msg(idx::parse_images(&images_file(1, 28, 28, 0)[..10], "f"));
+    assert_eq!(
+        m,
+        "f: truncated header: file has 10 bytes, an IDX image header needs 16"
+    );
+    let m = msg(idx::parse_labels(&[0, 0, 8], "g"));
+    assert_eq!(
+        m,
+        "g: truncated header: file has 3 bytes, an IDX label header needs 8"
+    );
+    let m = msg(idx::parse_labels(&labels_file(&[])[..6], "g"));
+    assert!(m.contains("truncated header: file has 6 bytes"), "{m}");
+}
+
+#[test]
+fn truncated_payload() {
+    let m = msg(idx::parse_images(&images_file(2, 28, 28, 784), "f"));
+    assert_eq!(
+        m,
+        "f: truncated payload: header declares 1568 bytes of data, file has 784"
+    );
+    let mut l = labels_file(&[1, 2, 3]);
+    l.pop();
+    let m = msg(idx::parse_labels(&l, "g"));
+    assert_eq!(
+        m,
+        "g: truncated payload: header declares 3 bytes of data, file has 2"
+    );
+}
+
+#[test]
+fn trailing_bytes() {
+    let m = msg(idx::parse_images(&images_file(1, 28, 28, 790), "f"));
+    assert_eq!(
+        m,
+        "f: 6 trailing bytes after the 784 bytes of data the header declares"
+    );
+    let mut l = labels_file(&[1, 2, 3]);
+    l.push(0);
+    let m = msg(idx::parse_labels(&l, "g"));
+    assert!(m.starts_with("g: 1 trailing bytes"), "{m}");
+}
+
+#[test]
+fn lying_header_does_not_allocate() {
+    // 4 billion 28x28 images declared, 10 bytes present: rejected by
+    // length before any allocation.
+    let m = msg(idx::parse_images(&images_file(u32::MAX, 28, 28, 10), "f"));
+    assert!(
+        m.contains("truncated payload: header declares 3367254359280 bytes"),
+        "{m}"
+    );
+    // A product that does not even fit in 64 bits.
+    let m = msg(idx::parse_images(
+        &images_file(u32::MAX, u32::MAX, u32::MAX, 0),
+        "f",
+    ));
+    assert!(m.contains("too large to address"), "{m}");
+    let mut l = 2049u32.to_be_bytes().to_vec();
+    l.extend_from_slice(&u32::MAX.to_be_bytes());
+    let m = msg(idx::parse_labels(&l, "g"));
+    assert!(
+        m.contains("truncated payload: header declares 4294967295 bytes"),
+        "{m}"
+    );
+}
+
+#[test]
+fn label_out_of_range() {
+    let m = msg(idx::parse_labels(&labels_file(&[3, 10, 200]), LABELS));
+    assert_eq!(
+        m,
+        "t10k-labels-idx1-ubyte.gz: label 10 at index 1 is out of range (must be < 10)"
+    );
+}
+
+#[test]
+fn count_mismatch_between_images_and_labels() {
+    let im = idx::parse_images(&images_file(2, 28, 28, 1568), IMAGES).unwrap();
+    let m = msg(Dataset::from_idx(im, vec![1, 2, 3], IMAGES, LABELS));
+    assert_eq!(
+        m,
+        "t10k-images-idx3-ubyte.gz has 2 images but t10k-labels-idx1-ubyte.gz has 3 labels"
+    );
+}
+
+#[test]
+fn wrong_dimensions() {
+    let im = idx::parse_images(&images_file(2, 27, 28, 2 * 27 * 28), IMAGES).unwrap();
+    let m = msg(Dataset::from_idx(im, vec![1, 2], IMAGES, LABELS));
+    assert_eq!(
+        m,
+        "t10k-images-idx3-ubyte.gz: images are 27x28, expected 28x28"
+    );
+}
+
+#[test]
+fn inconsistent_hand_built_images_are_rejected() {
+    let mut im = idx::parse_images(&images_file(2, 28, 28, 1568), "f").unwrap();
+    im.pixels.truncate(10);
+    assert!(msg(Dataset::from_idx(im, vec![1, 2], "f", "g")).contains("truncated payload"));
+}
+
+#[test]
+fn corrupt_gzip() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = gz(&images_file(3, 28, 28, 3 * 784));
+    // Flip a byte inside the deflate stream.
+    let mut bad = good.clone();
+    let mid = bad.len() / 2;
+    bad[mid] ^= 0x55;
+    let p = write(dir.path(), IMAGES, &bad);
+    let m = msg(idx::read_images(&p));
+    assert!(
+        m.starts_with(&format!("{}: corrupt gzip data", p.display())),
+        "{m}"
+    );
+    // A damaged CRC alone is detected too.
+    let mut crc = good.clone();
+    let n = crc.len();
+    crc[n - 6] ^= 1;
+    let p = write(dir.path(), "crc.gz", &crc);
+    assert!(msg(idx::read_images(&p)).contains("corrupt gzip data"));
+    // A truncated download.
+    let p = write(dir.path(), "cut.gz", &good[..good.len() - 20]);
+    assert!(msg(idx::read_images(&p)).contains("corrupt gzip data"));
+    // Just the magic bytes.
+    let m = msg(idx::gunzip_if_gzip(&[0x1f, 0x8b], "two"));
+    assert!(m.starts_with("two: corrupt gzip data"), "{m}");
+}
+
+#[test]
+fn empty_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), IMAGES, &[]);
+    let m = msg(idx::read_images(&p));
+    assert_eq!(
+        m,
+        format!("{}: file is empty, expected an IDX image file", p.display())
+    );
+    let p = write(dir.path(), LABELS, &[]);
+    assert!(msg(idx::read_labels(&p)).ends_with("file is empty, expected an IDX label file"));
+    // An empty gzip stream decompresses to an empty file.
+    let p = write(dir.path(), "empty.gz", &gz(&[]));
+    assert!(msg(idx::read_labels(&p)).contains("file is empty"));
+}
+
+#[test]
+fn missing_file_names_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("nowhere").join(IMAGES);
+    let m = msg(idx::read_images(&p));
+    assert!(
+        m.starts_with(&format!("{}: cannot read file:", p.display())),
+        "{m}"
+    );
+    let m = msg(mnist::load_paths(&p, &p));
+    assert!(m.contains(&p.display().to_string()), "{m}");
+}
+
+#[test]
+fn gzip_is_detected_by_content_not_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = images_file(1, 28, 28, 784);
+    let a = write(dir.path(), "no-suffix", &gz(&raw));
+    let b = write(dir.path(), "suffix-but-raw.gz", &raw);
+    assert_eq!(idx::read_images(&a).unwrap(), idx::read_images(&b).unwrap());
+}
+
+#[test]
+fn load_paths_scales_pixels_and_one_hot() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut raw = images_file(2, 28, 28, 0);
+    raw.extend(std::iter::repeat_n(0u8, 784));
+    raw.extend(std::iter::repeat_n(255u8, 783));
+    raw.push(51);
+    let i = write(dir.path(), IMAGES, &gz(&raw));
+    let l = write(dir.path(), "labels-raw", &labels_file(&[4, 9]));
+    let ds = mnist::load_paths(&i, &l).unwrap();
+    assert_eq!(ds.len(), 2);
+    assert!(!ds.is_empty());
+    assert_eq!(ds.images.shape(), &[2, 784]);
+    assert_eq!(ds.images[(0, 0)], 0.0);
+    assert_eq!(ds.images[(1, 0)], 1.0);
+    assert!((ds.images[(1, 783)] - 0.2).abs() < 1e-6);
+    assert_eq!(ds.labels, vec![4, 9]);
+    let y = ds.one_hot();
+    assert_eq!(y.shape(), &[2, 10]);
+    assert_eq!(y[(0, 4)], 1.0);
+    assert_eq!(y[(1, 9)], 1.0);
+    assert_eq!(y.sum(), 2.0);
+}
+
+#[test]
+fn real_t10k_files() {
+    let Some(dir) = shared_mnist() else { return };
+    let ds = mnist::load_paths(&dir.join(IMAGES), &dir.join(LABELS)).unwrap();
+    assert_eq!(ds.len(), 10_000);
+    assert_eq!(ds.images.shape(), &[10_000, 784]);
+    assert_eq!(ds.labels[..5], [7, 2, 1, 0, 4]);
+    assert!(ds.images.iter().all(|&p| (0.0..=1.0).contains(&p)));
+    // The first test image is a 7: its corners are blank, it has ink.
+    assert_eq!(ds.images[(0, 0)], 0.0);
+    assert!(ds.images.row(0).sum() > 50.0);
+    // Every class occurs; the known per-class count of the test set for 0.
+    assert_eq!(ds.labels.iter().filter(|&&l| l == 0).count(), 980);
+    assert_eq!(ds.one_hot().sum_axis(ndarray::Axis(0))[7], 1028.0);
+}
+
+#[test]
+fn real_train_labels() {
+    let Some(dir) = shared_mnist() else { return };
+    let p = dir.join("train-labels-idx1-ubyte.gz");
+    if !p.is_file() {
+        println!("SKIP: {} not present", p.display());
+        return;
+    }
+    let labels = idx::read_labels(&p).unwrap();
+    assert_eq!(labels.len(), 60_000);
+    assert_eq!(labels[..3], [5, 0, 4]);
+}
+
+#[test]
+fn real_files_swapped_are_named_in_the_error() {
+    let Some(dir) = shared_mnist() else { return };
+    let m = msg(mnist::load_paths(&dir.join(LABELS), &dir.join(IMAGES)));
+    assert!(
+        m.contains("t10k-labels-idx1-ubyte.gz: bad magic number 2049"),
+        "{m}"
+    );
+}
