@@ -18,6 +18,7 @@ use rbp_core::seed::{self, Stream};
 use rbp_core::train::{Recording, Run, RunError, Schedule};
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Told about the progress of runs (progress bars, tests). Every method may be called from any
@@ -158,23 +159,74 @@ where
         .collect();
     let book = checkpointing.map(|c| Book::new(c, &jobs));
     let splits = SplitCache::new(&jobs);
+    // After a failure the runs not yet started are skipped: the grid cannot complete anyway.
+    let failed = AtomicBool::new(false);
     let results = run_in_order(jobs.len(), settings.workers, |i| {
+        if failed.load(Ordering::Relaxed) {
+            return None;
+        }
         let (seed, kind) = jobs[i];
-        let split = splits.get(seed, &make_split)?;
-        let result = run_one(
+        let result = run_job(
             settings,
             &layout,
-            &split,
-            kind,
+            &splits,
+            &make_split,
             seed,
-            Recording::EveryEpoch,
+            kind,
             observer,
-            book.as_ref().map(|b| (b, i)),
+            book.as_ref(),
+            i,
         );
-        splits.release(seed);
-        result
+        if result.is_err() {
+            failed.store(true, Ordering::Relaxed);
+        }
+        Some(result)
     })?;
-    results.into_iter().collect()
+    let mut runs = Vec::with_capacity(results.len());
+    let mut first_error = None;
+    for r in results.into_iter().flatten() {
+        match r {
+            Ok(run) => runs.push(run),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(runs),
+    }
+}
+
+/// Job `i` of a grid: its seed's shared split, then the run.
+#[allow(clippy::too_many_arguments)]
+fn run_job<F>(
+    settings: &Settings,
+    layout: &Layout,
+    splits: &SplitCache,
+    make_split: &F,
+    seed: u64,
+    kind: OptimizerKind,
+    observer: &dyn RunObserver,
+    book: Option<&Book>,
+    i: usize,
+) -> Result<RunResult, GridError>
+where
+    F: Fn(u64) -> Result<TrainTest, AllocError>,
+{
+    let split = splits.get(seed, make_split)?;
+    let result = run_one(
+        settings,
+        layout,
+        &split,
+        kind,
+        seed,
+        Recording::EveryEpoch,
+        observer,
+        book.map(|b| (b, i)),
+    );
+    splits.release(seed);
+    result
 }
 
 /// Splits shared by the runs of a seed, dropped when the last of them finishes.
