@@ -190,6 +190,9 @@ mod backend {
     const CBLAS_NO_TRANS: c_int = 111;
     const CBLAS_TRANS: c_int = 112;
 
+    // These declarations must match OpenBLAS's `cblas.h` and `openblas_config.h` (C `int` is
+    // `c_int`; CBLAS enums are passed as `int`); calling them is unsafe, and every call site
+    // below states what it relies on.
     unsafe extern "C" {
         #[allow(clippy::too_many_arguments)]
         fn cblas_sgemm(

@@ -10,10 +10,15 @@ use rand_chacha::ChaCha8Rng;
 /// What a stream is used for; each gets statistically independent numbers from the same seed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stream {
+    /// The data of a run (the toy teacher and its examples).
     Data = 1,
+    /// The initial weights.
     Init = 2,
+    /// The mini-batch order.
     Order = 3,
+    /// R-BackProp's coin.
     Coin = 4,
+    /// Which MNIST images a run draws.
     Subset = 5,
 }
 
