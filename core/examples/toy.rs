@@ -12,7 +12,9 @@ use rbp_core::train::{Recording, Schedule, train};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let seed: u64 = match std::env::args().nth(1) {
-        Some(s) => s.parse().map_err(|_| format!("seed `{s}` is not a whole number"))?,
+        Some(s) => s
+            .parse()
+            .map_err(|_| format!("seed `{s}` is not a whole number"))?,
         None => 0,
     };
     let layout = Layout::new("100-400-200-10".parse()?)?;

@@ -1,7 +1,7 @@
 //! Result files: written whole or not at all, and never over a previous result unless asked.
 
+use super::csv::Table;
 use crate::experiment::RunResult;
-use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -98,28 +98,24 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
 /// `curves.csv`: one row per optimizer, seed and epoch. With `class_error`, a last column
 /// `test_class_error` (MNIST).
 pub fn curves_csv(runs: &[RunResult], class_error: bool) -> String {
-    let mut out = String::from("optimizer,seed,epoch,train_error,test_error");
-    out.push_str(if class_error {
-        ",test_class_error\n"
-    } else {
-        "\n"
-    });
+    let mut header = vec!["optimizer", "seed", "epoch", "train_error", "test_error"];
+    if class_error {
+        header.push("test_class_error");
+    }
+    let mut table = Table::new(&header);
     for run in runs {
         for r in &run.records {
-            let _ = write!(
-                out,
-                "{},{},{},{},{}",
-                run.optimizer.name(),
-                run.seed,
-                r.epoch,
-                r.train_error,
-                r.test_error
-            );
-            if class_error {
-                let _ = write!(out, ",{}", r.test_class_error.unwrap_or(f64::NAN));
-            }
-            out.push('\n');
+            let class = r.test_class_error.unwrap_or(f64::NAN);
+            let row: [&dyn std::fmt::Display; 6] = [
+                &run.optimizer,
+                &run.seed,
+                &r.epoch,
+                &r.train_error,
+                &r.test_error,
+                &class,
+            ];
+            table.row_of(&row[..header.len()]);
         }
     }
-    out
+    table.finish()
 }
