@@ -5,8 +5,8 @@ use clap::{Args, Parser, Subcommand};
 use rbp_core::init::Init;
 use rbp_core::net::Arch;
 use rbp_core::optim::{AdamConfig, Hyper, LrClock, OptimizerKind, RbpConfig, Reinforce};
-use rbp_lab::experiment::Settings;
 use rbp_lab::experiment::mnist::{Pool, TestSize};
+use rbp_lab::experiment::{Settings, protocol};
 use rbp_lab::report::files::OutDir;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -90,13 +90,13 @@ pub struct ReproduceArgs {
 #[command(allow_negative_numbers = true)]
 pub struct MnistArgs {
     /// Layer widths, input first (784 inputs, 10 outputs).
-    #[arg(long, default_value = "784-100-200-10")]
+    #[arg(long, default_value = protocol::MNIST_ARCH)]
     pub arch: String,
     /// Training images drawn at random for each run (M).
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = protocol::MNIST_TRAIN_SIZE)]
     pub train_size: usize,
     /// Test images each run is scored on: a number, or `all`.
-    #[arg(long, default_value = "1000")]
+    #[arg(long, default_value_t = TestSize::Count(protocol::MNIST_TEST_SIZE))]
     pub test_size: TestSize,
     /// `train`: training images from the training file; `test`: disjoint training and test
     /// subsets of the 10k test file (when the 60k training images are not at hand).
@@ -128,10 +128,10 @@ pub enum DatasetArg {
 #[command(allow_negative_numbers = true)]
 pub struct ToyArgs {
     /// Layer widths, input first.
-    #[arg(long, default_value = "100-400-200-10")]
+    #[arg(long, default_value = protocol::TOY_ARCH)]
     pub arch: String,
     /// Training-set size M; the test set has M examples too.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = protocol::TOY_TRAIN_SIZE)]
     pub train_size: usize,
     #[command(flatten)]
     pub common: CommonArgs,
@@ -141,10 +141,10 @@ pub struct ToyArgs {
 #[derive(Args)]
 pub struct CommonArgs {
     /// Epochs of training.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = protocol::EPOCHS)]
     pub epochs: usize,
     /// Mini-batch size.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = protocol::BATCH)]
     pub batch: usize,
     /// Run seeds 0..N-1 (ignored when --seed is given) [default: toy 10, mnist 5, the paper's counts].
     #[arg(long)]

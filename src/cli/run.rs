@@ -11,7 +11,7 @@ use rbp_lab::data::mnist::{DataSpec, DatasetKind};
 use rbp_lab::experiment::mnist::{self, MnistError};
 use rbp_lab::experiment::output::{self, Finished};
 use rbp_lab::experiment::toy::{self, ToyError};
-use rbp_lab::experiment::{Checkpointing, Experiment, RunResult, SettingsError};
+use rbp_lab::experiment::{Checkpointing, Experiment, RunResult, SettingsError, protocol};
 use rbp_lab::progress::Progress;
 use rbp_lab::report::files::OutDir;
 use rbp_lab::report::table::PaperValue;
@@ -68,7 +68,7 @@ impl RunOptions {
 
 pub fn run_toy(args: ToyArgs) -> Result<()> {
     let config = toy::ToyConfig {
-        settings: args.common.settings(&args.arch, 10)?,
+        settings: args.common.settings(&args.arch, protocol::TOY_SEEDS)?,
         train_size: args.train_size,
     };
     config.validate().map_err(toy_error)?;
@@ -91,7 +91,7 @@ pub fn run_mnist(args: MnistArgs) -> Result<()> {
         progress: args.common.show_progress(),
     };
     let config = mnist::MnistConfig {
-        settings: args.common.settings(&args.arch, 5)?,
+        settings: args.common.settings(&args.arch, protocol::MNIST_SEEDS)?,
         data,
         pool: args.pool,
         train_size: args.train_size,

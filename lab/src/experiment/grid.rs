@@ -117,8 +117,8 @@ pub fn run_in_order<T: Send>(
         .num_threads(workers)
         .build()
         .map_err(|_| GridError::Pool(workers))?;
-    // FIFO spawns from outside the pool go through its global queue in order, so jobs start in
-    // index order whatever the number of workers.
+    // In a FIFO scope the spawning worker and the workers stealing from it both take the oldest
+    // job first, so jobs start in index order whatever the number of workers.
     pool.scope_fifo(|s| {
         for (i, slot) in slots.iter().enumerate() {
             let work = &work;

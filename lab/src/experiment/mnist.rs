@@ -65,6 +65,15 @@ pub enum TestSize {
     All,
 }
 
+impl std::fmt::Display for TestSize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TestSize::Count(n) => write!(f, "{n}"),
+            TestSize::All => f.write_str("all"),
+        }
+    }
+}
+
 impl std::str::FromStr for TestSize {
     type Err = String;
     fn from_str(s: &str) -> Result<TestSize, String> {

@@ -16,6 +16,28 @@ use rbp_core::net::Arch;
 use rbp_core::optim::{ConfigError, Hyper, OptimizerKind};
 use serde::{Deserialize, Serialize};
 
+/// The paper's protocols (Sec. II-III and Fig. 5): the defaults of the experiments.
+pub mod protocol {
+    /// Examples per mini-batch.
+    pub const BATCH: usize = 100;
+    /// Epochs per run.
+    pub const EPOCHS: usize = 100;
+    /// The toy task's network.
+    pub const TOY_ARCH: &str = "100-400-200-10";
+    /// The toy task's `M` (training and test examples).
+    pub const TOY_TRAIN_SIZE: usize = 1000;
+    /// Seeds averaged in the toy figures.
+    pub const TOY_SEEDS: u64 = 10;
+    /// The MNIST network.
+    pub const MNIST_ARCH: &str = "784-100-200-10";
+    /// Training images per MNIST run.
+    pub const MNIST_TRAIN_SIZE: usize = 1000;
+    /// Test images per MNIST run.
+    pub const MNIST_TEST_SIZE: usize = 1000;
+    /// MNIST runs per optimizer.
+    pub const MNIST_SEEDS: u64 = 5;
+}
+
 /// Settings shared by every experiment. Defaults are the paper's ([`Settings::paper`]).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Settings {
@@ -81,8 +103,8 @@ impl Settings {
     pub fn paper(arch: Arch, seeds: u64) -> Settings {
         Settings {
             arch,
-            batch: 100,
-            epochs: 100,
+            batch: protocol::BATCH,
+            epochs: protocol::EPOCHS,
             init: Init::Lecun,
             hyper: Hyper::default(),
             optimizers: OptimizerKind::ALL.to_vec(),

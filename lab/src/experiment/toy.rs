@@ -1,6 +1,6 @@
 //! `rbp toy`: the teacher-student experiment of the paper (Sec. II, Fig. 2).
 
-use super::{Checkpointing, GridError, RunObserver, RunResult, Settings, SettingsError};
+use super::{Checkpointing, GridError, RunObserver, RunResult, Settings, SettingsError, protocol};
 use rbp_core::data::teacher;
 use rbp_core::memory::MemoryError;
 use serde::{Deserialize, Serialize};
@@ -33,10 +33,12 @@ impl ToyConfig {
     pub fn paper() -> ToyConfig {
         ToyConfig {
             settings: Settings::paper(
-                rbp_core::net::Arch::new(vec![100, 400, 200, 10]).expect("valid widths"),
-                10,
+                protocol::TOY_ARCH
+                    .parse()
+                    .expect("the paper's widths are valid"),
+                protocol::TOY_SEEDS,
             ),
-            train_size: 1000,
+            train_size: protocol::TOY_TRAIN_SIZE,
         }
     }
 
