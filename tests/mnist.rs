@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 /// The real MNIST test set in ../shared; see `rbp_lab::test_support` for what happens when it is
 /// missing.
+#[track_caller]
 fn shared_mnist() -> Option<PathBuf> {
     test_support::shared_mnist(&["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"])
 }

@@ -25,6 +25,7 @@ pub const SHARED_MNIST_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../s
 pub const CI_ENV: &str = "CI";
 
 /// [`SHARED_MNIST_DIR`] if it has every one of `files`; see [`require_files`].
+#[track_caller]
 pub fn shared_mnist(files: &[&str]) -> Option<PathBuf> {
     require_files(
         "the real MNIST files (../shared/data/mnist beside the repository)",
@@ -34,6 +35,7 @@ pub fn shared_mnist(files: &[&str]) -> Option<PathBuf> {
 }
 
 /// [`FASHION_DIR`] if it has every one of `files`; see [`require_files`].
+#[track_caller]
 pub fn system_fashion(files: &[&str]) -> Option<PathBuf> {
     require_files(
         "Fashion-MNIST (apt-get install dataset-fashion-mnist)",
@@ -49,6 +51,7 @@ pub fn system_fashion(files: &[&str]) -> Option<PathBuf> {
 ///
 /// # Panics
 /// Under CI, when a file is missing.
+#[track_caller]
 pub fn require_files(what: &str, dir: &Path, files: &[&str]) -> Option<PathBuf> {
     let in_ci = std::env::var(CI_ENV).is_ok_and(|v| v.eq_ignore_ascii_case("true"));
     match check(what, dir, files, in_ci) {
@@ -67,6 +70,7 @@ pub fn require_files(what: &str, dir: &Path, files: &[&str]) -> Option<PathBuf> 
 ///
 /// # Panics
 /// When something is missing and `in_ci` is true.
+#[track_caller]
 fn check(what: &str, dir: &Path, files: &[&str], in_ci: bool) -> Result<(), String> {
     let missing: Vec<&str> = files
         .iter()
@@ -82,18 +86,18 @@ fn check(what: &str, dir: &Path, files: &[&str], in_ci: bool) -> Result<(), Stri
         .map(|name| format!(" {name}"))
         .unwrap_or_default();
     let problem = format!(
-        "{what}: {} not found in {}",
+        "needs {what}, but {} not found in {}",
         missing.join(", "),
         dir.display()
     );
     if in_ci {
         panic!(
-            "{problem}. {CI_ENV}=true, and CI must provide this data: \
-             the test fails instead of being skipped"
+            "test{test} {problem}. {CI_ENV}=true and CI must provide this data, \
+             so the test fails instead of being skipped"
         );
     }
     Err(format!(
-        "SKIPPED test{test}: {problem}; it did not run (with {CI_ENV}=true it would fail)"
+        "SKIPPED test{test}: it {problem}; it did not run (with {CI_ENV}=true it would fail)"
     ))
 }
 
@@ -121,7 +125,7 @@ mod tests {
         assert!(skipped.starts_with("SKIPPED test"), "{skipped}");
         assert!(
             skipped.contains(&format!(
-                "some data: b, c not found in {}",
+                "needs some data, but b, c not found in {}",
                 dir.path().display()
             )),
             "{skipped}"
@@ -133,7 +137,7 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "some data: b not found in")]
+    #[should_panic(expected = "needs some data, but b not found in")]
     fn missing_files_fail_in_ci() {
         let dir = tempfile::tempdir().unwrap();
         let _ = check("some data", dir.path(), &["b"], true);
