@@ -1,5 +1,5 @@
-//! `rbp mnist` on the real MNIST test set in ../shared: subsets are disjoint and reproducible,
-//! training learns, and the CLI writes the classification-error column.
+//! `rbp mnist` on the real MNIST test set in ../shared (which CI provides): subsets are disjoint
+//! and reproducible, training learns, and the CLI writes the classification-error column.
 
 use rbp_core::init::Init;
 use rbp_core::optim::{Hyper, OptimizerKind};
@@ -7,21 +7,15 @@ use rbp_lab::data::mnist::{DataSpec, DatasetKind};
 use rbp_lab::experiment::Settings;
 use rbp_lab::experiment::mnist::{MnistConfig, Pool, TestSize};
 use rbp_lab::progress::Progress;
+use rbp_lab::test_support;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-/// The real MNIST test files, or `None` (with the reason printed) when ../shared is absent.
+/// The real MNIST test set in ../shared; see `rbp_lab::test_support` for what happens when it is
+/// missing.
+#[track_caller]
 fn shared_mnist() -> Option<PathBuf> {
-    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/mnist"));
-    if dir.join("t10k-images-idx3-ubyte.gz").exists() {
-        Some(dir.to_path_buf())
-    } else {
-        println!(
-            "SKIP: the real MNIST test set is not in {} (the shared data directory is absent)",
-            dir.display()
-        );
-        None
-    }
+    test_support::shared_mnist(&["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"])
 }
 
 fn config(dir: PathBuf, seeds: Vec<u64>, epochs: usize) -> MnistConfig {

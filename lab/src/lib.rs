@@ -6,3 +6,4 @@ pub mod data;
 pub mod experiment;
 pub mod progress;
 pub mod report;
+pub mod test_support;

@@ -1,43 +1,88 @@
 //! Locating and downloading, against a tiny HTTP server on 127.0.0.1 run by
-//! each test (bounded in connections and time, stopped on drop), serving
-//! the real MNIST test files from the shared data directory and damaged
-//! copies of them.
+//! each test (bounded in connections and time, stopped on drop), serving a
+//! small valid test split built by the test, and damaged copies of it,
+//! checked against MD5s the test computes. Only the last tests need real
+//! data (see `rbp_lab::test_support`).
+
+mod common;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use common::{gz, images_file, labels_file};
+use md5::{Digest, Md5};
 use rbp_lab::data::download::{self, RemoteFile};
-use rbp_lab::data::mnist::{self, DataSpec, DatasetKind, FASHION_DIR, Split};
+use rbp_lab::data::idx;
+use rbp_lab::data::mnist::{self, DataSpec, Dataset, DatasetKind, FASHION_DIR, MNIST_FILES, Split};
+use rbp_lab::test_support::{shared_mnist, system_fashion};
 
 const IMAGES: &str = "t10k-images-idx3-ubyte.gz";
 const LABELS: &str = "t10k-labels-idx1-ubyte.gz";
-const IMAGES_MD5: &str = "9fb629c4189551a2d022fa330f9573f3";
+/// The published MD5 of the real `IMAGES`, which the served file never has.
+const MNIST_IMAGES_MD5: &str = "9fb629c4189551a2d022fa330f9573f3";
+/// Labels of the served test split.
+const SERVED_LABELS: [u8; 5] = [7, 2, 1, 0, 4];
 
-/// The real t10k files, or `None` (with the reason printed) when the shared
-/// data directory is absent.
-fn real_files() -> Option<(Vec<u8>, Vec<u8>)> {
-    let dir = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/data/mnist"
-    ));
-    match (
-        std::fs::read(dir.join(IMAGES)),
-        std::fs::read(dir.join(LABELS)),
-    ) {
-        (Ok(i), Ok(l)) => Some((i, l)),
-        _ => {
-            println!(
-                "SKIP: real MNIST files not found in {} (the shared data directory is absent)",
-                dir.display()
-            );
-            None
+/// MD5 of `bytes`, in lowercase hex.
+fn md5_hex(bytes: &[u8]) -> String {
+    Md5::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A valid test split as a mirror serves it: five 28×28 images labelled
+/// [`SERVED_LABELS`], both files gzipped, and the MD5s of the gzipped files.
+struct Served {
+    images: Vec<u8>,
+    labels: Vec<u8>,
+    images_md5: String,
+    labels_md5: String,
+}
+
+impl Served {
+    fn new() -> Served {
+        let images = gz(&images_file(5, 28, 28, 5 * 784));
+        let labels = gz(&labels_file(&SERVED_LABELS));
+        Served {
+            images_md5: md5_hex(&images),
+            labels_md5: md5_hex(&labels),
+            images,
+            labels,
         }
+    }
+
+    /// The served files with their MD5s: what the download checks against.
+    fn files(&self) -> [RemoteFile<'_>; 2] {
+        [
+            RemoteFile {
+                name: IMAGES,
+                md5: &self.images_md5,
+            },
+            RemoteFile {
+                name: LABELS,
+                md5: &self.labels_md5,
+            },
+        ]
+    }
+
+    /// The split the served files hold, parsed from memory.
+    fn dataset(&self) -> Dataset {
+        let images = idx::parse_images(&idx::gunzip_if_gzip(&self.images, IMAGES).unwrap(), IMAGES);
+        let labels = idx::parse_labels(&idx::gunzip_if_gzip(&self.labels, LABELS).unwrap(), LABELS);
+        Dataset::from_idx(images.unwrap(), labels.unwrap(), IMAGES, LABELS).unwrap()
+    }
+
+    /// Loads the test split per `spec`, downloading against the served
+    /// files' MD5s.
+    fn load(&self, spec: &DataSpec) -> Result<Dataset, mnist::DataError> {
+        mnist::load_with(spec, Split::Test, &self.files())
     }
 }
 
@@ -164,9 +209,11 @@ fn serve(
     out.shutdown(std::net::Shutdown::Both)
 }
 
-/// Routes serving the real files under `/good/` and under the extra
-/// prefixes given.
-fn routes(images: &[u8], labels: &[u8]) -> HashMap<String, Reply> {
+/// Routes serving the files intact under `/good/`, with one byte of the
+/// images flipped under `/bad/`, announcing a terabyte under `/huge/`, and
+/// cut after a third of the images under `/cut/`.
+fn routes(served: &Served) -> HashMap<String, Reply> {
+    let (images, labels) = (&served.images, &served.labels);
     let mut r = HashMap::new();
     r.insert(format!("/good/{IMAGES}"), Reply::Ok(images.to_vec()));
     r.insert(format!("/good/{LABELS}"), Reply::Ok(labels.to_vec()));
@@ -215,43 +262,55 @@ fn dead_mirror() -> String {
 
 #[test]
 fn good_download_lands_and_parses() {
-    let Some((images, labels)) = real_files() else {
-        return;
-    };
-    let server = Server::start(routes(&images, &labels));
+    let served = Served::new();
+    let server = Server::start(routes(&served));
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("not/yet/there");
-    let ds = mnist::load(&spec(&dir, vec![server.mirror("good")]), Split::Test).unwrap();
-    assert_eq!(ds.len(), 10_000);
-    assert_eq!(ds.labels[0], 7);
+    let ds = served
+        .load(&spec(&dir, vec![server.mirror("good")]))
+        .unwrap();
+    assert_eq!(ds.len(), 5);
+    assert_eq!(ds.labels, SERVED_LABELS);
+    assert_eq!(ds, served.dataset());
     assert_eq!(listing(&dir), vec![IMAGES, LABELS]);
-    assert_eq!(std::fs::read(dir.join(IMAGES)).unwrap(), images);
+    assert_eq!(std::fs::read(dir.join(IMAGES)).unwrap(), served.images);
+    assert_eq!(std::fs::read(dir.join(LABELS)).unwrap(), served.labels);
     // Only the two files of the test split were fetched.
     assert_eq!(
         server.requests(),
         vec![format!("/good/{IMAGES}"), format!("/good/{LABELS}")]
     );
-    // A second load finds them and does not touch the network.
+    // A second load finds them and does not touch the network (nor check
+    // them against any MD5: present files are taken as they are).
     let offline = DataSpec {
         offline: true,
         ..spec(&dir, vec![server.mirror("good")])
     };
-    assert_eq!(mnist::load(&offline, Split::Test).unwrap().len(), 10_000);
+    assert_eq!(mnist::load(&offline, Split::Test).unwrap(), ds);
     assert_eq!(server.requests().len(), 2);
 }
 
 #[test]
 fn corrupt_download_is_rejected_and_leaves_nothing() {
-    let Some((images, labels)) = real_files() else {
-        return;
-    };
-    let server = Server::start(routes(&images, &labels));
+    let served = Served::new();
+    let server = Server::start(routes(&served));
     let dir = tempfile::tempdir().unwrap();
-    let err = mnist::load(&spec(dir.path(), vec![server.mirror("bad")]), Split::Test)
+    let err = served
+        .load(&spec(dir.path(), vec![server.mirror("bad")]))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("checksum mismatch"), "{err}");
-    assert!(err.contains(&format!("expected {IMAGES_MD5}")), "{err}");
+    let mut bad = served.images.clone();
+    let mid = bad.len() / 2;
+    bad[mid] ^= 0xff;
+    assert!(
+        err.contains(&format!(
+            "checksum mismatch: md5 of the {} bytes received is {}, expected {}",
+            bad.len(),
+            md5_hex(&bad),
+            served.images_md5
+        )),
+        "{err}"
+    );
     assert!(
         err.contains(&format!("{}{IMAGES}", server.mirror("bad"))),
         "{err}"
@@ -261,12 +320,11 @@ fn corrupt_download_is_rejected_and_leaves_nothing() {
 
 #[test]
 fn interrupted_download_leaves_nothing() {
-    let Some((images, labels)) = real_files() else {
-        return;
-    };
-    let server = Server::start(routes(&images, &labels));
+    let served = Served::new();
+    let server = Server::start(routes(&served));
     let dir = tempfile::tempdir().unwrap();
-    let err = mnist::load(&spec(dir.path(), vec![server.mirror("cut")]), Split::Test)
+    let err = served
+        .load(&spec(dir.path(), vec![server.mirror("cut")]))
         .unwrap_err()
         .to_string();
     assert!(
@@ -278,12 +336,11 @@ fn interrupted_download_leaves_nothing() {
 
 #[test]
 fn oversized_download_is_refused_before_reading() {
-    let Some((images, labels)) = real_files() else {
-        return;
-    };
-    let server = Server::start(routes(&images, &labels));
+    let served = Served::new();
+    let server = Server::start(routes(&served));
     let dir = tempfile::tempdir().unwrap();
-    let err = mnist::load(&spec(dir.path(), vec![server.mirror("huge")]), Split::Test)
+    let err = served
+        .load(&spec(dir.path(), vec![server.mirror("huge")]))
         .unwrap_err()
         .to_string();
     assert!(
@@ -295,14 +352,12 @@ fn oversized_download_is_refused_before_reading() {
 
 #[test]
 fn mirror_that_404s_is_skipped() {
-    let Some((images, labels)) = real_files() else {
-        return;
-    };
-    let server = Server::start(routes(&images, &labels));
+    let served = Served::new();
+    let server = Server::start(routes(&served));
     let dir = tempfile::tempdir().unwrap();
     let mirrors = vec![server.mirror("missing"), server.mirror("good")];
-    let ds = mnist::load(&spec(dir.path(), mirrors), Split::Test).unwrap();
-    assert_eq!(ds.len(), 10_000);
+    let ds = served.load(&spec(dir.path(), mirrors)).unwrap();
+    assert_eq!(ds, served.dataset());
     let reqs = server.requests();
     assert_eq!(
         reqs,
@@ -317,10 +372,8 @@ fn mirror_that_404s_is_skipped() {
 
 #[test]
 fn all_mirrors_failing_lists_every_url_and_how_to_fix() {
-    let Some((images, labels)) = real_files() else {
-        return;
-    };
-    let server = Server::start(routes(&images, &labels));
+    let served = Served::new();
+    let server = Server::start(routes(&served));
     let dir = tempfile::tempdir().unwrap();
     let dead = dead_mirror();
     let mirrors = vec![
@@ -330,7 +383,8 @@ fn all_mirrors_failing_lists_every_url_and_how_to_fix() {
         // No trailing slash: joined with one.
         server.mirror("cut").trim_end_matches('/').to_string(),
     ];
-    let err = mnist::load(&spec(dir.path(), mirrors), Split::Test)
+    let err = served
+        .load(&spec(dir.path(), mirrors))
         .unwrap_err()
         .to_string();
     println!("{err}");
@@ -359,7 +413,7 @@ fn all_mirrors_failing_lists_every_url_and_how_to_fix() {
         "{err}"
     );
     assert!(how.contains(&format!("{IMAGES}, {LABELS}")), "{err}");
-    assert!(how.contains(IMAGES_MD5), "{err}");
+    assert!(how.contains(&format!("md5 {}", served.images_md5)), "{err}");
     assert_eq!(listing(dir.path()), Vec::<String>::new());
 }
 
@@ -371,6 +425,11 @@ fn no_mirror_reachable_at_all() {
         .to_string();
     assert!(
         err.starts_with("could not download train-images-idx3-ubyte.gz"),
+        "{err}"
+    );
+    // `load` checks downloads against the published MNIST checksums.
+    assert!(
+        err.contains("(md5 f68b3c2dcbeaaa9fbdd348bbdeb94873)"),
         "{err}"
     );
     assert_eq!(listing(dir.path()), Vec::<String>::new());
@@ -399,21 +458,22 @@ fn offline_with_missing_files_errors_without_network() {
 
 #[test]
 fn existing_file_is_not_overwritten_nor_refetched() {
-    let Some((images, labels)) = real_files() else {
-        return;
-    };
-    let server = Server::start(routes(&images, &labels));
+    let served = Served::new();
+    let server = Server::start(routes(&served));
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join(LABELS), &labels).unwrap();
-    let ds = mnist::load(&spec(dir.path(), vec![server.mirror("good")]), Split::Test).unwrap();
-    assert_eq!(ds.len(), 10_000);
+    std::fs::write(dir.path().join(LABELS), &served.labels).unwrap();
+    let ds = served
+        .load(&spec(dir.path(), vec![server.mirror("good")]))
+        .unwrap();
+    assert_eq!(ds, served.dataset());
     assert_eq!(server.requests(), vec![format!("/good/{IMAGES}")]);
 
     // A broken user file is reported, not replaced.
     let dir = tempfile::tempdir().unwrap();
     let user = dir.path().join(IMAGES);
     std::fs::write(&user, b"my own notes").unwrap();
-    let err = mnist::load(&spec(dir.path(), vec![server.mirror("good")]), Split::Test)
+    let err = served
+        .load(&spec(dir.path(), vec![server.mirror("good")]))
         .unwrap_err()
         .to_string();
     assert!(
@@ -425,16 +485,14 @@ fn existing_file_is_not_overwritten_nor_refetched() {
 
 #[test]
 fn download_racing_an_existing_file_keeps_it() {
-    let Some((images, labels)) = real_files() else {
-        return;
-    };
-    let server = Server::start(routes(&images, &labels));
+    let served = Served::new();
+    let server = Server::start(routes(&served));
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join(IMAGES);
     std::fs::write(&target, b"placed meanwhile").unwrap();
     let file = RemoteFile {
         name: IMAGES,
-        md5: IMAGES_MD5,
+        md5: &served.images_md5,
     };
     let got = download::fetch(file, dir.path(), &[server.mirror("good")], false).unwrap();
     assert_eq!(got, target);
@@ -497,27 +555,78 @@ fn fashion_is_never_downloaded() {
     assert!(server.requests().is_empty());
 }
 
-fn system_fashion() -> Option<PathBuf> {
-    let dir = PathBuf::from(FASHION_DIR);
-    if dir.join("t10k-images-idx3-ubyte.gz").is_file()
-        || dir.join("t10k-images-idx3-ubyte").is_file()
-    {
-        Some(dir)
-    } else {
-        println!(
-            "SKIP: Fashion-MNIST not installed in {FASHION_DIR} (apt-get install dataset-fashion-mnist)"
-        );
-        None
+#[test]
+fn load_checks_downloads_against_the_mnist_checksums() {
+    let served = Served::new();
+    let server = Server::start(routes(&served));
+    let dir = tempfile::tempdir().unwrap();
+    let err = mnist::load(&spec(dir.path(), vec![server.mirror("good")]), Split::Test)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&format!(
+            "{}{IMAGES}: checksum mismatch: md5 of the {} bytes received is {}, expected {MNIST_IMAGES_MD5}",
+            server.mirror("good"),
+            served.images.len(),
+            served.images_md5
+        )),
+        "{err}"
+    );
+    assert_eq!(listing(dir.path()), Vec::<String>::new());
+    assert!(
+        MNIST_FILES
+            .iter()
+            .any(|f| f.name == IMAGES && f.md5 == MNIST_IMAGES_MD5)
+    );
+}
+
+#[test]
+fn file_without_a_checksum_is_not_downloaded() {
+    let served = Served::new();
+    let server = Server::start(routes(&served));
+    let dir = tempfile::tempdir().unwrap();
+    let labels_only = [served.files()[1]];
+    let err = mnist::load_with(
+        &spec(dir.path(), vec![server.mirror("good")]),
+        Split::Test,
+        &labels_only,
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        err,
+        format!("cannot download {IMAGES}: no MD5 is known for it to check the download against")
+    );
+    assert!(server.requests().is_empty());
+    assert_eq!(listing(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn real_mnist_files_match_the_published_checksums() {
+    let names = [IMAGES, LABELS, "train-labels-idx1-ubyte.gz"];
+    let Some(dir) = shared_mnist(&names) else {
+        return;
+    };
+    for name in names {
+        let published = MNIST_FILES.iter().find(|f| f.name == name).unwrap().md5;
+        let actual = md5_hex(&std::fs::read(dir.join(name)).unwrap());
+        assert_eq!(actual, published, "{name}");
     }
 }
 
 #[test]
 fn system_fashion_mnist_loads() {
-    if system_fashion().is_none() {
+    let files = [
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+    ];
+    if system_fashion(&files).is_none() {
         return;
     }
     let s = DataSpec::new(DatasetKind::Fashion);
-    assert_eq!(mnist::data_dir(&s).unwrap(), PathBuf::from(FASHION_DIR));
+    assert_eq!(mnist::data_dir(&s).unwrap(), Path::new(FASHION_DIR));
     let test = mnist::load(&s, Split::Test).unwrap();
     assert_eq!(test.len(), 10_000);
     // The first Fashion-MNIST test item is an ankle boot (class 9).

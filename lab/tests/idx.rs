@@ -1,58 +1,19 @@
 //! IDX parsing: one test per class of malformed file, each checking the
-//! message names the file and the problem, plus the real MNIST test files
-//! when the shared data directory is present.
+//! message names the file and the problem, on files built by the test; plus
+//! facts about the real MNIST files, which need the shared data directory
+//! (see `rbp_lab::test_support` for what happens when it is missing).
 
-use std::io::Write;
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use flate2::Compression;
-use flate2::write::GzEncoder;
+use common::{gz, images_file, labels_file};
 use rbp_lab::data::idx::{self, IdxError};
 use rbp_lab::data::mnist::{self, Dataset};
+use rbp_lab::test_support::shared_mnist;
 
 const IMAGES: &str = "t10k-images-idx3-ubyte.gz";
 const LABELS: &str = "t10k-labels-idx1-ubyte.gz";
-
-fn shared_mnist() -> Option<PathBuf> {
-    let dir = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/data/mnist"
-    ));
-    if dir.join(IMAGES).is_file() && dir.join(LABELS).is_file() {
-        Some(dir.to_path_buf())
-    } else {
-        println!(
-            "SKIP: real MNIST files not found in {} (the shared data directory is absent)",
-            dir.display()
-        );
-        None
-    }
-}
-
-/// An image file header declaring `count` images of `rows`×`cols`,
-/// followed by `payload` bytes of a recognisable pattern.
-fn images_file(count: u32, rows: u32, cols: u32, payload: usize) -> Vec<u8> {
-    let mut b = Vec::new();
-    for w in [2051, count, rows, cols] {
-        b.extend_from_slice(&w.to_be_bytes());
-    }
-    b.extend((0..payload).map(|i| (i % 256) as u8));
-    b
-}
-
-fn labels_file(labels: &[u8]) -> Vec<u8> {
-    let mut b = Vec::new();
-    b.extend_from_slice(&2049u32.to_be_bytes());
-    b.extend_from_slice(&(labels.len() as u32).to_be_bytes());
-    b.extend_from_slice(labels);
-    b
-}
-
-fn gz(bytes: &[u8]) -> Vec<u8> {
-    let mut e = GzEncoder::new(Vec::new(), Compression::default());
-    e.write_all(bytes).unwrap();
-    e.finish().unwrap()
-}
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let p = dir.join(name);
@@ -321,8 +282,23 @@ fn load_paths_scales_pixels_and_one_hot() {
 }
 
 #[test]
+fn swapped_files_are_named_in_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let images = write(dir.path(), IMAGES, &gz(&images_file(2, 28, 28, 2 * 784)));
+    let labels = write(dir.path(), LABELS, &gz(&labels_file(&[7, 2])));
+    assert_eq!(mnist::load_paths(&images, &labels).unwrap().len(), 2);
+    let m = msg(mnist::load_paths(&labels, &images));
+    assert!(
+        m.starts_with(&format!("{}: bad magic number 2049", labels.display())),
+        "{m}"
+    );
+}
+
+#[test]
 fn real_t10k_files() {
-    let Some(dir) = shared_mnist() else { return };
+    let Some(dir) = shared_mnist(&[IMAGES, LABELS]) else {
+        return;
+    };
     let ds = mnist::load_paths(&dir.join(IMAGES), &dir.join(LABELS)).unwrap();
     assert_eq!(ds.len(), 10_000);
     assert_eq!(ds.images.shape(), &[10_000, 784]);
@@ -338,23 +314,11 @@ fn real_t10k_files() {
 
 #[test]
 fn real_train_labels() {
-    let Some(dir) = shared_mnist() else { return };
-    let p = dir.join("train-labels-idx1-ubyte.gz");
-    if !p.is_file() {
-        println!("SKIP: {} not present", p.display());
+    const TRAIN_LABELS: &str = "train-labels-idx1-ubyte.gz";
+    let Some(dir) = shared_mnist(&[TRAIN_LABELS]) else {
         return;
-    }
-    let labels = idx::read_labels(&p).unwrap();
+    };
+    let labels = idx::read_labels(&dir.join(TRAIN_LABELS)).unwrap();
     assert_eq!(labels.len(), 60_000);
     assert_eq!(labels[..3], [5, 0, 4]);
-}
-
-#[test]
-fn real_files_swapped_are_named_in_the_error() {
-    let Some(dir) = shared_mnist() else { return };
-    let m = msg(mnist::load_paths(&dir.join(LABELS), &dir.join(IMAGES)));
-    assert!(
-        m.contains("t10k-labels-idx1-ubyte.gz: bad magic number 2049"),
-        "{m}"
-    );
 }

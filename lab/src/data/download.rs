@@ -55,9 +55,13 @@ impl fmt::Display for Attempts {
 }
 
 /// The file to fetch: its name on the mirrors and on disk, and its MD5.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RemoteFile<'a> {
+    /// File name, appended to each mirror's URL and used in the target
+    /// directory.
     pub name: &'a str,
+    /// MD5 of the bytes served, in hex (either case); a download is kept
+    /// only if it matches.
     pub md5: &'a str,
 }
 

@@ -49,18 +49,25 @@ pub const DEFAULT_MIRRORS: [&str; 2] = [
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 ];
 
-/// The MNIST files and the MD5 of their `.gz` form.
-const MNIST_MD5: [(&str, &str); 4] = [
-    (
-        "train-images-idx3-ubyte",
-        "f68b3c2dcbeaaa9fbdd348bbdeb94873",
-    ),
-    (
-        "train-labels-idx1-ubyte",
-        "d53e105ee54ea40749a09fcbcd1e9432",
-    ),
-    ("t10k-images-idx3-ubyte", "9fb629c4189551a2d022fa330f9573f3"),
-    ("t10k-labels-idx1-ubyte", "ec29112dd5afa0611ce80d1b7f02629c"),
+/// The MNIST files as the mirrors serve them (gzipped) and their published
+/// MD5s: what [`load`] and [`locate`] download and check against.
+pub const MNIST_FILES: [RemoteFile<'static>; 4] = [
+    RemoteFile {
+        name: "train-images-idx3-ubyte.gz",
+        md5: "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+    },
+    RemoteFile {
+        name: "train-labels-idx1-ubyte.gz",
+        md5: "d53e105ee54ea40749a09fcbcd1e9432",
+    },
+    RemoteFile {
+        name: "t10k-images-idx3-ubyte.gz",
+        md5: "9fb629c4189551a2d022fa330f9573f3",
+    },
+    RemoteFile {
+        name: "t10k-labels-idx1-ubyte.gz",
+        md5: "ec29112dd5afa0611ce80d1b7f02629c",
+    },
 ];
 
 /// Which half of the data set.
@@ -184,6 +191,9 @@ pub enum DataError {
         dir.display()
     )]
     FashionMissing { dir: PathBuf, missing: FileList },
+    /// A file to download has no known MD5, so it could not be checked.
+    #[error("cannot download {file}: no MD5 is known for it to check the download against")]
+    NoChecksum { file: String },
     /// Every mirror failed for one file (boxed: it is much larger than the
     /// other variants).
     #[error(transparent)]
@@ -207,7 +217,7 @@ pub struct DownloadFailure {
     /// Its unpacked name.
     pub stem: &'static str,
     /// Its expected MD5.
-    pub md5: &'static str,
+    pub md5: String,
     /// Where it was to be put.
     pub dir: PathBuf,
     /// Every file the run needs in `dir`.
@@ -319,9 +329,20 @@ pub fn load_paths(images: &Path, labels: &Path) -> Result<Dataset, IdxError> {
     )
 }
 
-/// Locates (downloading if needed and allowed) and loads one split.
+/// Locates (downloading if needed and allowed) and loads one split of
+/// MNIST (checked against [`MNIST_FILES`]) or Fashion-MNIST.
 pub fn load(spec: &DataSpec, split: Split) -> Result<Dataset, DataError> {
-    let (images, labels) = locate(spec, split)?;
+    load_with(spec, split, &MNIST_FILES)
+}
+
+/// [`load`], downloading against `files` (names as served and their MD5s)
+/// instead of [`MNIST_FILES`].
+pub fn load_with(
+    spec: &DataSpec,
+    split: Split,
+    files: &[RemoteFile<'_>],
+) -> Result<Dataset, DataError> {
+    let (images, labels) = locate_with(spec, split, files)?;
     Ok(load_paths(&images, &labels)?)
 }
 
@@ -365,9 +386,20 @@ pub fn find_local(dir: &Path, stem: &str) -> Option<PathBuf> {
 }
 
 /// Paths of the image and label files of `split`, downloading the missing
-/// ones for MNIST unless `spec.offline`. Files of the other split are never
-/// looked at.
+/// ones for MNIST unless `spec.offline`, each checked against its MD5 in
+/// [`MNIST_FILES`]. Files of the other split are never looked at.
 pub fn locate(spec: &DataSpec, split: Split) -> Result<(PathBuf, PathBuf), DataError> {
+    locate_with(spec, split, &MNIST_FILES)
+}
+
+/// [`locate`], downloading against `files` (names as served and their MD5s)
+/// instead of [`MNIST_FILES`]: a file to download that `files` does not list
+/// is an error, never an unchecked download.
+pub fn locate_with(
+    spec: &DataSpec,
+    split: Split,
+    files: &[RemoteFile<'_>],
+) -> Result<(PathBuf, PathBuf), DataError> {
     let dir = data_dir(spec)?;
     let (images_stem, labels_stem) = split.file_stems();
     let images = find_local(&dir, images_stem);
@@ -397,23 +429,17 @@ pub fn locate(spec: &DataSpec, split: Split) -> Result<(PathBuf, PathBuf), DataE
         format!("{labels_stem}.gz"),
     ]);
     let fetch = |stem: &'static str| -> Result<PathBuf, DataError> {
-        let md5 = MNIST_MD5
-            .iter()
-            .find(|(s, _)| *s == stem)
-            .map(|(_, m)| *m)
-            .unwrap_or_default();
         let file = format!("{stem}.gz");
-        download::fetch(
-            RemoteFile { name: &file, md5 },
-            &dir,
-            &mirrors,
-            spec.progress,
-        )
-        .map_err(|attempts| {
+        let remote = files
+            .iter()
+            .find(|f| f.name == file)
+            .copied()
+            .ok_or_else(|| DataError::NoChecksum { file: file.clone() })?;
+        download::fetch(remote, &dir, &mirrors, spec.progress).map_err(|attempts| {
             DataError::DownloadFailed(Box::new(DownloadFailure {
-                file: file.clone(),
+                file,
                 stem,
-                md5,
+                md5: remote.md5.to_owned(),
                 dir: dir.clone(),
                 needed: needed.clone(),
                 attempts,
@@ -489,7 +515,12 @@ mod tests {
         for split in [Split::Train, Split::Test] {
             let (a, b) = split.file_stems();
             for stem in [a, b] {
-                assert!(MNIST_MD5.iter().any(|(s, m)| *s == stem && m.len() == 32));
+                let name = format!("{stem}.gz");
+                assert!(
+                    MNIST_FILES
+                        .iter()
+                        .any(|f| f.name == name && f.md5.len() == 32)
+                );
             }
         }
     }
