@@ -14,7 +14,11 @@ pub fn sigmoid_inplace(x: &mut [f64]) {
 /// # Panics
 /// If the slices differ in length.
 pub fn sigmoid_backward_inplace(delta: &mut [f64], s: &[f64]) {
-    assert_eq!(delta.len(), s.len(), "sigmoid_backward_inplace: lengths differ");
+    assert_eq!(
+        delta.len(),
+        s.len(),
+        "sigmoid_backward_inplace: lengths differ"
+    );
     for (d, &s) in delta.iter_mut().zip(s) {
         *d *= s * (1.0 - s);
     }

@@ -70,7 +70,11 @@ impl Optimizer {
     /// # Panics
     /// If `params` and `grads` differ in length or the parameter count exceeds 2^32 - 1.
     pub fn step(&mut self, params: &mut [f64], grads: &[f64]) {
-        assert_eq!(params.len(), grads.len(), "weights and gradients differ in length");
+        assert_eq!(
+            params.len(),
+            grads.len(),
+            "weights and gradients differ in length"
+        );
         let clock = self.clock;
         match &mut self.rule {
             Rule::Sgd(schedule) => {

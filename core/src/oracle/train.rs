@@ -61,7 +61,12 @@ pub fn train(
         rows.shuffle(&mut order);
         for chunk in rows.chunks(batch) {
             let b = chunk.len();
-            gather(&train.inputs, net.layout().arch().input_width(), chunk, net.input_mut(b));
+            gather(
+                &train.inputs,
+                net.layout().arch().input_width(),
+                chunk,
+                net.input_mut(b),
+            );
             gather(&train.targets, n_out, chunk, &mut targets[..b * n_out]);
             net.forward(&params, b);
             net.backward(&params, &targets, b, &mut grads);
