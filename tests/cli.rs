@@ -129,3 +129,67 @@ fn tiny_toy_run_prints_the_table_and_writes_results_once() {
     forced.push("--overwrite");
     assert!(rbp(&forced).status.success());
 }
+
+/// `--precision f64` trains the oracle twin of the f32 run: summary.json says so, and its curves
+/// match the f32 run's to f32 rounding (the tolerance is justified in core/tests/oracle.rs);
+/// checkpoints are refused with a clear message, and an unknown precision is named.
+#[test]
+fn precision_f64_runs_the_oracle_twin() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |precision: &str| {
+        let out_dir = dir.path().join(precision);
+        let args = [
+            "toy",
+            "--arch",
+            "8-6-3",
+            "--train-size",
+            "40",
+            "--batch",
+            "10",
+            "--epochs",
+            "3",
+            "--seeds",
+            "2",
+            "--precision",
+            precision,
+            "--out",
+            out_dir.to_str().unwrap(),
+        ];
+        let out = rbp(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap())
+                .unwrap();
+        assert_eq!(summary["precision"], precision);
+        std::fs::read_to_string(out_dir.join("curves.csv")).unwrap()
+    };
+    let (f32_csv, f64_csv) = (run("f32"), run("f64"));
+    assert_ne!(f32_csv, f64_csv, "the f64 run computed in f32");
+    let (mut lines32, mut lines64) = (f32_csv.lines(), f64_csv.lines());
+    assert_eq!(lines32.next(), lines64.next(), "same header");
+    let mut rows = 0;
+    for (a, b) in lines32.zip(lines64) {
+        let (a, b): (Vec<&str>, Vec<&str>) = (a.split(',').collect(), b.split(',').collect());
+        assert_eq!(a[..3], b[..3], "same optimizer, seed, epoch");
+        for col in 3..5 {
+            let (x, y): (f64, f64) = (a[col].parse().unwrap(), b[col].parse().unwrap());
+            assert!((x - y).abs() <= 1e-3 * y, "{a:?} vs {b:?}");
+        }
+        rows += 1;
+    }
+    assert_eq!(rows, 3 * 2 * 4);
+
+    fails_with(
+        &[
+            "toy",
+            "--precision",
+            "f64",
+            "--checkpoint-every",
+            "1",
+            "--out",
+            dir.path().join("ck").to_str().unwrap(),
+        ],
+        &["--checkpoint-every", "--precision f32"],
+    );
+    fails_with(&["toy", "--precision", "f16"], &["f16", "f32, f64"]);
+}
