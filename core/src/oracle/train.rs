@@ -5,7 +5,7 @@ use super::{Net, Optimizer};
 use crate::data::{Examples, TrainTest};
 use crate::memory::{self, AllocError};
 use crate::net::Layout;
-use crate::train::{EVAL_BATCH, EpochRecord, Recording, Schedule};
+use crate::train::{EVAL_BATCH, EpochRecord, Recording, Schedule, argmax, gather_rows};
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
@@ -61,13 +61,13 @@ pub fn train(
         rows.shuffle(&mut order);
         for chunk in rows.chunks(batch) {
             let b = chunk.len();
-            gather(
+            gather_rows(
                 &train.inputs,
                 net.layout().arch().input_width(),
                 chunk,
                 net.input_mut(b),
             );
-            gather(&train.targets, n_out, chunk, &mut targets[..b * n_out]);
+            gather_rows(&train.targets, n_out, chunk, &mut targets[..b * n_out]);
             net.forward(&params, b);
             net.backward(&params, &targets, b, &mut grads);
             opt.step(&mut params, &grads);
@@ -120,22 +120,4 @@ fn evaluate(net: &mut Net, params: &[f64], data: &Wide) -> (f64, Option<f64>) {
         loss / count,
         data.examples.labels.as_ref().map(|_| wrong as f64 / count),
     )
-}
-
-/// Index of the largest value (the first one on ties), as `crate::train::argmax`.
-fn argmax(xs: &[f64]) -> usize {
-    let mut best = 0;
-    for (i, &x) in xs.iter().enumerate() {
-        if x > xs[best] {
-            best = i;
-        }
-    }
-    best
-}
-
-/// Copies rows `rows` of a row-major `? x width` matrix into `out`, in order.
-fn gather(src: &[f64], width: usize, rows: &[usize], out: &mut [f64]) {
-    for (dst, &r) in out.chunks_exact_mut(width).zip(rows) {
-        dst.copy_from_slice(&src[r * width..(r + 1) * width]);
-    }
 }
