@@ -58,11 +58,9 @@ fn nonsense_arguments_are_rejected_before_any_work() {
     fails_with(&["toy", "--epochs", "ten"], &["ten"]);
 }
 
-#[test]
-fn tiny_toy_run_prints_the_table_and_writes_results_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let out_dir = dir.path().join("res");
-    let args = [
+/// A toy run of a few milliseconds: 2 seeds x 3 optimizers, 3 epochs, results into `out`.
+fn tiny_toy_args(out: &str) -> Vec<&str> {
+    vec![
         "toy",
         "--arch",
         "8-6-3",
@@ -75,8 +73,15 @@ fn tiny_toy_run_prints_the_table_and_writes_results_once() {
         "--seeds",
         "2",
         "--out",
-        out_dir.to_str().unwrap(),
-    ];
+        out,
+    ]
+}
+
+#[test]
+fn tiny_toy_run_prints_the_table_and_writes_results_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("res");
+    let args = tiny_toy_args(out_dir.to_str().unwrap());
     let out = rbp(&args);
     assert!(out.status.success(), "{}", stderr(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -138,23 +143,8 @@ fn precision_f64_runs_the_oracle_twin() {
     let dir = tempfile::tempdir().unwrap();
     let run = |precision: &str| {
         let out_dir = dir.path().join(precision);
-        let args = [
-            "toy",
-            "--arch",
-            "8-6-3",
-            "--train-size",
-            "40",
-            "--batch",
-            "10",
-            "--epochs",
-            "3",
-            "--seeds",
-            "2",
-            "--precision",
-            precision,
-            "--out",
-            out_dir.to_str().unwrap(),
-        ];
+        let mut args = tiny_toy_args(out_dir.to_str().unwrap());
+        args.extend(["--precision", precision]);
         let out = rbp(&args);
         assert!(out.status.success(), "{}", stderr(&out));
         let summary: serde_json::Value =
