@@ -31,6 +31,9 @@ impl<'a> Wide<'a> {
 /// returns the records of epochs `0..=epochs` exactly as [`crate::train::train`] does for the
 /// f32 path. Give it the f32 run's initial weights, batch-order generator and coin seed (in
 /// `opt`) to get that run's f64 twin. `on_epoch` sees every record as it is made.
+///
+/// # Panics
+/// If `params` does not have the layout's parameter count (as [`crate::train::Trainer::new`]).
 pub fn train(
     layout: &Layout,
     params: &[f32],
