@@ -4,7 +4,7 @@
 //! when the build found it (`cfg(rbp_openblas)`, see `build.rs`) and `matrixmultiply::sgemm`
 //! otherwise. The f64 oracle (`crate::oracle`) uses [`dgemm`] from the same backends
 //! (`cblas_dgemm`, `matrixmultiply::dgemm`). All matrices are row-major slices, checked by
-//! [`MatRef::new`] and [`Product::checked`] before any pointer reaches a backend.
+//! [`MatRef::new`] and by every product's shape check before any pointer reaches a backend.
 
 /// Whether an operand is used as stored or transposed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
