@@ -58,11 +58,9 @@ fn nonsense_arguments_are_rejected_before_any_work() {
     fails_with(&["toy", "--epochs", "ten"], &["ten"]);
 }
 
-#[test]
-fn tiny_toy_run_prints_the_table_and_writes_results_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let out_dir = dir.path().join("res");
-    let args = [
+/// A toy run of a few milliseconds: 2 seeds x 3 optimizers, 3 epochs, results into `out`.
+fn tiny_toy_args(out: &str) -> Vec<&str> {
+    vec![
         "toy",
         "--arch",
         "8-6-3",
@@ -75,8 +73,15 @@ fn tiny_toy_run_prints_the_table_and_writes_results_once() {
         "--seeds",
         "2",
         "--out",
-        out_dir.to_str().unwrap(),
-    ];
+        out,
+    ]
+}
+
+#[test]
+fn tiny_toy_run_prints_the_table_and_writes_results_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("res");
+    let args = tiny_toy_args(out_dir.to_str().unwrap());
     let out = rbp(&args);
     assert!(out.status.success(), "{}", stderr(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -128,4 +133,53 @@ fn tiny_toy_run_prints_the_table_and_writes_results_once() {
     let mut forced = args.to_vec();
     forced.push("--overwrite");
     assert!(rbp(&forced).status.success());
+}
+
+/// `--precision f64` trains the oracle twin of the f32 run: summary.json says so, and its curves
+/// match the f32 run's to f32 rounding (the tolerance is justified in core/tests/oracle.rs);
+/// checkpoints are refused with a clear message, and an unknown precision is named.
+#[test]
+fn precision_f64_runs_the_oracle_twin() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |precision: &str| {
+        let out_dir = dir.path().join(precision);
+        let mut args = tiny_toy_args(out_dir.to_str().unwrap());
+        args.extend(["--precision", precision]);
+        let out = rbp(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap())
+                .unwrap();
+        assert_eq!(summary["precision"], precision);
+        std::fs::read_to_string(out_dir.join("curves.csv")).unwrap()
+    };
+    let (f32_csv, f64_csv) = (run("f32"), run("f64"));
+    assert_ne!(f32_csv, f64_csv, "the f64 run computed in f32");
+    let (mut lines32, mut lines64) = (f32_csv.lines(), f64_csv.lines());
+    assert_eq!(lines32.next(), lines64.next(), "same header");
+    let mut rows = 0;
+    for (a, b) in lines32.zip(lines64) {
+        let (a, b): (Vec<&str>, Vec<&str>) = (a.split(',').collect(), b.split(',').collect());
+        assert_eq!(a[..3], b[..3], "same optimizer, seed, epoch");
+        for col in 3..5 {
+            let (x, y): (f64, f64) = (a[col].parse().unwrap(), b[col].parse().unwrap());
+            assert!((x - y).abs() <= 1e-3 * y, "{a:?} vs {b:?}");
+        }
+        rows += 1;
+    }
+    assert_eq!(rows, 3 * 2 * 4);
+
+    fails_with(
+        &[
+            "toy",
+            "--precision",
+            "f64",
+            "--checkpoint-every",
+            "1",
+            "--out",
+            dir.path().join("ck").to_str().unwrap(),
+        ],
+        &["--checkpoint-every", "--precision f32"],
+    );
+    fails_with(&["toy", "--precision", "f16"], &["f16", "f32, f64"]);
 }

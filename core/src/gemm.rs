@@ -2,7 +2,9 @@
 //!
 //! Every matrix product of the network goes through [`sgemm`], which is OpenBLAS's `cblas_sgemm`
 //! when the build found it (`cfg(rbp_openblas)`, see `build.rs`) and `matrixmultiply::sgemm`
-//! otherwise. All matrices are row-major `f32` slices.
+//! otherwise. The f64 oracle (`crate::oracle`) uses [`dgemm`] from the same backends
+//! (`cblas_dgemm`, `matrixmultiply::dgemm`). All matrices are row-major slices, checked by
+//! [`MatRef::new`] and by every product's shape check before any pointer reaches a backend.
 
 /// Whether an operand is used as stored or transposed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,20 +51,30 @@ pub enum ShapeError {
     TooLarge(usize),
 }
 
-/// A row-major matrix view whose buffer is known to hold exactly `rows x cols` values.
+/// A row-major matrix view whose buffer is known to hold exactly `rows x cols` values of `T`
+/// (`f32` for training, `f64` for the oracle).
 ///
 /// The fields are private and checked by [`MatRef::new`]: the backends hand these pointers to
 /// C and to `unsafe` Rust, so safe code must not be able to describe more data than the slice has.
-#[derive(Clone, Copy, Debug)]
-pub struct MatRef<'a> {
-    data: &'a [f32],
+#[derive(Debug)]
+pub struct MatRef<'a, T = f32> {
+    data: &'a [T],
     rows: usize,
     cols: usize,
 }
 
-impl<'a> MatRef<'a> {
+// Written out rather than derived: a derive would require `T: Copy`, which a shared view does
+// not need.
+impl<T> Clone for MatRef<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for MatRef<'_, T> {}
+
+impl<'a, T> MatRef<'a, T> {
     /// A view of `data` as a row-major `rows x cols` matrix; the length must match exactly.
-    pub fn new(data: &'a [f32], rows: usize, cols: usize) -> Result<Self, ShapeError> {
+    pub fn new(data: &'a [T], rows: usize, cols: usize) -> Result<Self, ShapeError> {
         let len = data.len();
         match rows.checked_mul(cols) {
             Some(n) if n == len => Ok(MatRef { data, rows, cols }),
@@ -78,7 +90,7 @@ impl<'a> MatRef<'a> {
         self.cols
     }
     /// The values, row-major.
-    pub fn data(&self) -> &'a [f32] {
+    pub fn data(&self) -> &'a [T] {
         self.data
     }
     /// Shape after applying `t`.
@@ -107,35 +119,52 @@ pub fn sgemm(
     Ok(())
 }
 
+/// [`sgemm`] in f64 (`cblas_dgemm` or `matrixmultiply::dgemm`), for the f64 oracle: the same
+/// checks, the same backend choice.
+pub fn dgemm(
+    alpha: f64,
+    a: MatRef<f64>,
+    ta: Trans,
+    b: MatRef<f64>,
+    tb: Trans,
+    beta: f64,
+    c: &mut [f64],
+) -> Result<(), ShapeError> {
+    if let Some(p) = Product::checked(alpha, a, ta, b, tb, beta, c)? {
+        backend::dgemm(&p, c);
+    }
+    Ok(())
+}
+
 /// A product whose shapes were checked against its output: what the backends receive, so neither
 /// can be called with dimensions that do not match the slices (their inner calls are `unsafe`).
 ///
 /// Invariant: `op(a)` is `m x k`, `op(b)` is `k x n`, the output has exactly `m * n` values,
 /// `m, n > 0`, and every dimension and leading dimension fits a BLAS `int`.
 #[derive(Clone, Copy, Debug)]
-struct Product<'a> {
+struct Product<'a, T> {
     m: usize,
     n: usize,
     k: usize,
-    alpha: f32,
-    a: MatRef<'a>,
+    alpha: T,
+    a: MatRef<'a, T>,
     ta: Trans,
-    b: MatRef<'a>,
+    b: MatRef<'a, T>,
     tb: Trans,
-    beta: f32,
+    beta: T,
 }
 
-impl<'a> Product<'a> {
+impl<'a, T> Product<'a, T> {
     /// The checked product, or `None` when it has no output element (nothing to compute).
     fn checked(
-        alpha: f32,
-        a: MatRef<'a>,
+        alpha: T,
+        a: MatRef<'a, T>,
         ta: Trans,
-        b: MatRef<'a>,
+        b: MatRef<'a, T>,
         tb: Trans,
-        beta: f32,
-        c: &[f32],
-    ) -> Result<Option<Product<'a>>, ShapeError> {
+        beta: T,
+        c: &[T],
+    ) -> Result<Option<Product<'a, T>>, ShapeError> {
         let (m, k) = a.shape(ta);
         let (k2, n) = b.shape(tb);
         if k != k2 {
@@ -211,6 +240,23 @@ mod backend {
             c: *mut f32,
             ldc: c_int,
         );
+        #[allow(clippy::too_many_arguments)]
+        fn cblas_dgemm(
+            order: c_int,
+            transa: c_int,
+            transb: c_int,
+            m: c_int,
+            n: c_int,
+            k: c_int,
+            alpha: f64,
+            a: *const f64,
+            lda: c_int,
+            b: *const f64,
+            ldb: c_int,
+            beta: f64,
+            c: *mut f64,
+            ldc: c_int,
+        );
         fn openblas_set_num_threads(n: c_int);
         fn openblas_get_num_threads() -> c_int;
         fn openblas_get_config() -> *const c_char;
@@ -229,42 +275,50 @@ mod backend {
         c_int::try_from(x).expect("Product::checked bounds every dimension by the BLAS int range")
     }
 
-    pub(super) fn sgemm(p: &Product, c: &mut [f32]) {
-        let Product {
-            m,
-            n,
-            k,
-            alpha,
-            a,
-            ta,
-            b,
-            tb,
-            beta,
-        } = *p;
-        // SAFETY: `Product`'s invariant (established by `Product::checked`, the only constructor):
-        // `a` holds exactly `op(A)`'s `m x k` values row-major with leading dimension `a.cols`,
-        // `b` likewise `k x n` with `b.cols`, and `c` exactly `m x n` with leading dimension `n`,
-        // so cblas reads and writes only inside the three slices; `c` is borrowed mutably, so it
-        // aliases neither input.
-        unsafe {
-            cblas_sgemm(
-                CBLAS_ROW_MAJOR,
-                flag(ta),
-                flag(tb),
-                dim(m),
-                dim(n),
-                dim(k),
-                alpha,
-                a.data.as_ptr(),
-                dim(a.cols.max(1)),
-                b.data.as_ptr(),
-                dim(b.cols.max(1)),
-                beta,
-                c.as_mut_ptr(),
-                dim(n),
-            )
-        }
+    /// `$name` runs a checked [`Product`] of `$t` through `$cblas`: one body for both precisions.
+    macro_rules! cblas_product {
+        ($name:ident, $cblas:ident, $t:ty) => {
+            pub(super) fn $name(p: &Product<$t>, c: &mut [$t]) {
+                let Product {
+                    m,
+                    n,
+                    k,
+                    alpha,
+                    a,
+                    ta,
+                    b,
+                    tb,
+                    beta,
+                } = *p;
+                // SAFETY: `Product`'s invariant (established by `Product::checked`, the only
+                // constructor): `a` holds exactly `op(A)`'s `m x k` values row-major with leading
+                // dimension `a.cols`, `b` likewise `k x n` with `b.cols`, and `c` exactly `m x n`
+                // with leading dimension `n`, so cblas reads and writes only inside the three
+                // slices; `c` is borrowed mutably, so it aliases neither input; the element type
+                // `$t` is the one `$cblas` takes.
+                unsafe {
+                    $cblas(
+                        CBLAS_ROW_MAJOR,
+                        flag(ta),
+                        flag(tb),
+                        dim(m),
+                        dim(n),
+                        dim(k),
+                        alpha,
+                        a.data.as_ptr(),
+                        dim(a.cols.max(1)),
+                        b.data.as_ptr(),
+                        dim(b.cols.max(1)),
+                        beta,
+                        c.as_mut_ptr(),
+                        dim(n),
+                    )
+                }
+            }
+        };
     }
+    cblas_product!(sgemm, cblas_sgemm, f32);
+    cblas_product!(dgemm, cblas_dgemm, f64);
 
     fn c_string(p: *const c_char) -> String {
         if p.is_null() {
@@ -306,7 +360,7 @@ mod backend {
 
 #[cfg(not(rbp_openblas))]
 mod backend {
-    pub(super) use super::fallback::run as sgemm;
+    pub(super) use super::fallback::{run_d as dgemm, run_s as sgemm};
 
     pub(super) fn name() -> String {
         "matrixmultiply (pure-Rust fallback)".to_string()
@@ -322,7 +376,7 @@ pub mod fallback {
     use super::{MatRef, Product, ShapeError, Trans};
 
     /// Row and column strides of `op(X)` for a row-major `X`: a transpose only swaps strides.
-    fn strides(x: &MatRef, t: Trans) -> (isize, isize) {
+    fn strides<T>(x: &MatRef<T>, t: Trans) -> (isize, isize) {
         let (rs, cs) = (x.cols as isize, 1);
         match t {
             Trans::No => (rs, cs),
@@ -341,48 +395,72 @@ pub mod fallback {
         c: &mut [f32],
     ) -> Result<(), ShapeError> {
         if let Some(p) = Product::checked(alpha, a, ta, b, tb, beta, c)? {
-            run(&p, c);
+            run_s(&p, c);
         }
         Ok(())
     }
 
-    pub(super) fn run(p: &Product, c: &mut [f32]) {
-        let Product {
-            m,
-            n,
-            k,
-            alpha,
-            a,
-            ta,
-            b,
-            tb,
-            beta,
-        } = *p;
-        let (rsa, csa) = strides(&a, ta);
-        let (rsb, csb) = strides(&b, tb);
-        // SAFETY: `Product`'s invariant: `a`, `b` and `c` hold exactly `m x k`, `k x n` and `m x n`
-        // values (after the transposes), and the strides describe exactly the row-major storage
-        // of each operand, so every index matrixmultiply forms stays inside its slice; all
-        // dimensions fit an i32, so the isize strides cannot overflow; `c` is a unique borrow.
-        unsafe {
-            matrixmultiply::sgemm(
-                m,
-                k,
-                n,
-                alpha,
-                a.data.as_ptr(),
-                rsa,
-                csa,
-                b.data.as_ptr(),
-                rsb,
-                csb,
-                beta,
-                c.as_mut_ptr(),
-                n as isize,
-                1,
-            )
+    /// [`super::dgemm`] through `matrixmultiply`, whatever the build linked.
+    pub fn dgemm(
+        alpha: f64,
+        a: MatRef<f64>,
+        ta: Trans,
+        b: MatRef<f64>,
+        tb: Trans,
+        beta: f64,
+        c: &mut [f64],
+    ) -> Result<(), ShapeError> {
+        if let Some(p) = Product::checked(alpha, a, ta, b, tb, beta, c)? {
+            run_d(&p, c);
         }
+        Ok(())
     }
+
+    /// `$name` runs a checked [`Product`] of `$t` through `matrixmultiply::$mm`.
+    macro_rules! matrixmultiply_product {
+        ($name:ident, $mm:ident, $t:ty) => {
+            pub(super) fn $name(p: &Product<$t>, c: &mut [$t]) {
+                let Product {
+                    m,
+                    n,
+                    k,
+                    alpha,
+                    a,
+                    ta,
+                    b,
+                    tb,
+                    beta,
+                } = *p;
+                let (rsa, csa) = strides(&a, ta);
+                let (rsb, csb) = strides(&b, tb);
+                // SAFETY: `Product`'s invariant: `a`, `b` and `c` hold exactly `m x k`, `k x n`
+                // and `m x n` values (after the transposes), and the strides describe exactly the
+                // row-major storage of each operand, so every index matrixmultiply forms stays
+                // inside its slice; all dimensions fit an i32, so the isize strides cannot
+                // overflow; `c` is a unique borrow.
+                unsafe {
+                    matrixmultiply::$mm(
+                        m,
+                        k,
+                        n,
+                        alpha,
+                        a.data.as_ptr(),
+                        rsa,
+                        csa,
+                        b.data.as_ptr(),
+                        rsb,
+                        csb,
+                        beta,
+                        c.as_mut_ptr(),
+                        n as isize,
+                        1,
+                    )
+                }
+            }
+        };
+    }
+    matrixmultiply_product!(run_s, sgemm, f32);
+    matrixmultiply_product!(run_d, dgemm, f64);
 }
 
 /// The OpenBLAS core to request when the library picked a generic one on a CPU it did not

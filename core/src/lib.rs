@@ -44,6 +44,7 @@ pub mod init;
 pub mod memory;
 pub mod net;
 pub mod optim;
+pub mod oracle;
 pub mod seed;
 pub mod train;
 

@@ -462,18 +462,19 @@ fn slice_of(a: &ndarray::Array2<f32>) -> &[f32] {
         .expect("example matrices are built in standard (row-major) layout")
 }
 
-/// Copies rows `rows` of a row-major `? x width` matrix into `out`, in order.
-fn gather_rows(src: &[f32], width: usize, rows: &[usize], out: &mut [f32]) {
+/// Copies rows `rows` of a row-major `? x width` matrix into `out`, in order (f32 here, f64 in
+/// the oracle).
+pub(crate) fn gather_rows<T: Copy>(src: &[T], width: usize, rows: &[usize], out: &mut [T]) {
     for (dst, &r) in out.chunks_exact_mut(width).zip(rows) {
         dst.copy_from_slice(&src[r * width..(r + 1) * width]);
     }
 }
 
 /// Index of the largest value (the first one on ties).
-pub fn argmax(xs: &[f32]) -> usize {
+pub fn argmax<T: PartialOrd>(xs: &[T]) -> usize {
     let mut best = 0;
-    for (i, &x) in xs.iter().enumerate() {
-        if x > xs[best] {
+    for (i, x) in xs.iter().enumerate() {
+        if *x > xs[best] {
             best = i;
         }
     }

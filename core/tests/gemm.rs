@@ -1,23 +1,36 @@
 //! The GEMM backend (OpenBLAS or the fallback) and the always-built fallback against a naive
-//! triple loop in f64, for every transpose combination over awkward shapes.
+//! triple loop in f64, for every transpose combination over awkward shapes, in f32 (`sgemm`)
+//! and f64 (`dgemm`, the oracle's products).
 
 use rbp_core::gemm::{self, MatRef, ShapeError, Trans};
 
 type Sgemm = fn(f32, MatRef, Trans, MatRef, Trans, f32, &mut [f32]) -> Result<(), ShapeError>;
+type Dgemm =
+    fn(f64, MatRef<f64>, Trans, MatRef<f64>, Trans, f64, &mut [f64]) -> Result<(), ShapeError>;
+
+/// The shapes every product test covers: single elements, odd sizes, the network's.
+const SHAPES: [(usize, usize, usize); 6] = [
+    (1, 1, 1),
+    (3, 5, 7),
+    (17, 1, 33),
+    (100, 10, 200),
+    (64, 65, 63),
+    (2, 129, 31),
+];
 
 /// The oracle mirrors the BLAS argument list on purpose.
 #[allow(clippy::too_many_arguments)]
-fn naive(
+fn naive<T: Copy + Into<f64>>(
     m: usize,
     n: usize,
     k: usize,
-    a: &[f32],
+    a: &[T],
     ta: Trans,
-    b: &[f32],
+    b: &[T],
     tb: Trans,
-    alpha: f32,
-    beta: f32,
-    c: &[f32],
+    alpha: T,
+    beta: T,
+    c: &[T],
 ) -> Vec<f64> {
     let at = |i: usize, p: usize| match ta {
         Trans::No => a[i * k + p],
@@ -30,8 +43,8 @@ fn naive(
     let mut out = vec![0.0; m * n];
     for i in 0..m {
         for j in 0..n {
-            let dot: f64 = (0..k).map(|p| at(i, p) as f64 * bt(p, j) as f64).sum();
-            out[i * n + j] = alpha as f64 * dot + beta as f64 * c[i * n + j] as f64;
+            let dot: f64 = (0..k).map(|p| at(i, p).into() * bt(p, j).into()).sum();
+            out[i * n + j] = alpha.into() * dot + beta.into() * c[i * n + j].into();
         }
     }
     out
@@ -45,15 +58,7 @@ fn values(len: usize, salt: usize) -> Vec<f32> {
 
 #[test]
 fn sgemm_matches_naive_product_for_all_transposes() {
-    let shapes = [
-        (1, 1, 1),
-        (3, 5, 7),
-        (17, 1, 33),
-        (100, 10, 200),
-        (64, 65, 63),
-        (2, 129, 31),
-    ];
-    for &(m, n, k) in &shapes {
+    for &(m, n, k) in &SHAPES {
         for ta in [Trans::No, Trans::Yes] {
             for tb in [Trans::No, Trans::Yes] {
                 let a = values(m * k, 1);
@@ -79,6 +84,49 @@ fn sgemm_matches_naive_product_for_all_transposes() {
                         for i in 0..m * n {
                             assert!(
                                 (c[i] as f64 - expected[i]).abs() <= tol,
+                                "{which} ({}; {m}x{n}x{k}, {ta:?}, {tb:?}) element {i}: {} vs {}",
+                                gemm::backend_name(),
+                                c[i],
+                                expected[i]
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn dgemm_matches_naive_product_for_all_transposes() {
+    for &(m, n, k) in &SHAPES {
+        for ta in [Trans::No, Trans::Yes] {
+            for tb in [Trans::No, Trans::Yes] {
+                let wide = |v: Vec<f32>| v.into_iter().map(f64::from).collect::<Vec<f64>>();
+                let a = wide(values(m * k, 1));
+                let b = wide(values(k * n, 2));
+                let c0 = wide(values(m * n, 3));
+                let (ar, ac) = if ta == Trans::No { (m, k) } else { (k, m) };
+                let (br, bc) = if tb == Trans::No { (k, n) } else { (n, k) };
+                for (alpha, beta) in [(1.0, 0.0), (0.5, 1.0), (-2.0, 0.25)] {
+                    let expected = naive(m, n, k, &a, ta, &b, tb, alpha, beta, &c0);
+                    // Both sides sum k products of magnitude <= 1 in f64, in different orders:
+                    // they differ by at most about k * 2^-53 * sum|terms| < 1e-13 here. 1e-12 keeps
+                    // that margin, and is 10^5 times below the f32 bound above, so an f64
+                    // product that silently went through f32 would fail.
+                    let tol = 1e-12 * (k as f64 + 1.0) * (alpha.abs() + beta.abs());
+                    let entry_points: [(&str, Dgemm); 2] = [
+                        ("backend", gemm::dgemm),
+                        ("fallback", gemm::fallback::dgemm),
+                    ];
+                    for (which, dgemm) in entry_points {
+                        let mut c = c0.clone();
+                        let a = MatRef::new(&a, ar, ac).unwrap();
+                        let b = MatRef::new(&b, br, bc).unwrap();
+                        dgemm(alpha, a, ta, b, tb, beta, &mut c).unwrap();
+                        for i in 0..m * n {
+                            assert!(
+                                (c[i] - expected[i]).abs() <= tol,
                                 "{which} ({}; {m}x{n}x{k}, {ta:?}, {tb:?}) element {i}: {} vs {}",
                                 gemm::backend_name(),
                                 c[i],
@@ -130,7 +178,7 @@ fn every_bad_shape_is_an_error_not_an_out_of_bounds_access() {
         );
     }
     assert!(MatRef::new(&data, 3, 4).is_ok());
-    assert!(MatRef::new(&[], 0, 7).is_ok());
+    assert!(MatRef::<f32>::new(&[], 0, 7).is_ok());
 
     let a = MatRef::new(&data, 3, 4).unwrap();
     let b = MatRef::new(&data, 4, 3).unwrap();
@@ -173,4 +221,23 @@ fn dimensions_beyond_the_blas_range_are_refused() {
         gemm::sgemm(1.0, a, Trans::No, b, Trans::No, 0.0, &mut c),
         Err(ShapeError::TooLarge(big))
     );
+}
+
+/// `dgemm` goes through the same checks as `sgemm` (one generic `Product::checked`): a bad shape
+/// is an error from both entry points and nothing is written.
+#[test]
+fn dgemm_refuses_bad_shapes() {
+    let data = vec![1.0f64; 12];
+    let a = MatRef::new(&data, 3, 4).unwrap();
+    let b_wrong = MatRef::new(&data, 6, 2).unwrap();
+    assert!(MatRef::new(&data, 5, 3).is_err());
+    let entry_points: [Dgemm; 2] = [gemm::dgemm, gemm::fallback::dgemm];
+    for dgemm in entry_points {
+        let mut c = vec![7.0f64; 6];
+        let err = dgemm(1.0, a, Trans::No, b_wrong, Trans::No, 0.0, &mut c).unwrap_err();
+        assert_eq!(err, ShapeError::Inner { left: 4, right: 6 });
+        let err = dgemm(1.0, a, Trans::Yes, b_wrong, Trans::Yes, 0.0, &mut c).unwrap_err();
+        assert_eq!(err, ShapeError::Inner { left: 3, right: 2 });
+        assert!(c.iter().all(|&x| x == 7.0), "a refused product wrote");
+    }
 }

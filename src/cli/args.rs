@@ -5,6 +5,7 @@ use clap::{Args, Parser, Subcommand};
 use rbp_core::init::Init;
 use rbp_core::net::Arch;
 use rbp_core::optim::{AdamConfig, Hyper, LrClock, OptimizerKind, RbpConfig, Reinforce};
+use rbp_core::oracle::Precision;
 use rbp_lab::experiment::mnist::{Pool, TestSize};
 use rbp_lab::experiment::{Settings, protocol};
 use rbp_lab::report::files::OutDir;
@@ -195,6 +196,10 @@ pub struct CommonArgs {
     /// Adam's denominator guard.
     #[arg(long, default_value_t = paper().adam.eps)]
     pub adam_eps: f64,
+    /// Arithmetic of training: f32 (the fast SIMD path) or f64 (the scalar oracle: the same data,
+    /// initial weights, batch order and coin as the f32 run of each seed; several times slower).
+    #[arg(long, default_value_t = Precision::default())]
+    pub precision: Precision,
     /// Write curves.csv and summary.json into this directory.
     #[arg(long)]
     pub out: Option<PathBuf>,

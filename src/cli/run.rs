@@ -7,6 +7,7 @@ use super::args::{
 };
 use anyhow::{Context, Result};
 use rbp_core::checkpoint::{self, Checkpoint};
+use rbp_core::oracle::Precision;
 use rbp_lab::data::mnist::{DataSpec, DatasetKind};
 use rbp_lab::experiment::mnist::{self, MnistError};
 use rbp_lab::experiment::output::{self, Finished};
@@ -47,6 +48,7 @@ struct RunOptions {
     checkpoint_every: Option<usize>,
     resume_from: Option<(PathBuf, Checkpoint)>,
     show_progress: bool,
+    precision: Precision,
 }
 
 impl RunOptions {
@@ -57,11 +59,18 @@ impl RunOptions {
         if common.checkpoint_every.is_some() && common.out.is_none() {
             anyhow::bail!("--checkpoint-every needs --out DIR: the checkpoint is written there");
         }
+        if common.checkpoint_every.is_some() && common.precision == Precision::F64 {
+            anyhow::bail!(
+                "--checkpoint-every works with --precision f32 only: the f64 oracle keeps no \
+                 checkpoints"
+            );
+        }
         Ok(RunOptions {
             out: common.out_dir(),
             checkpoint_every: common.checkpoint_every,
             resume_from: None,
             show_progress: common.show_progress(),
+            precision: common.precision,
         })
     }
 }
@@ -134,6 +143,8 @@ pub fn run_resume(args: ResumeArgs) -> Result<()> {
             checkpoint_every: Some(every),
             resume_from: Some((path, saved)),
             show_progress,
+            // Checkpoints are only written by f32 runs.
+            precision: Precision::F32,
         },
     )
 }
@@ -223,7 +234,7 @@ fn run_experiment(experiment: Experiment, options: RunOptions) -> Result<()> {
         Experiment::Toy(_) => None,
     };
     println!(
-        "rbp {command}: arch {}, {description}, batch {}, {} epochs, {} seed(s), optimizers {}, init {}, reinforce {}, lr clock {}",
+        "rbp {command}: arch {}, {description}, batch {}, {} epochs, {} seed(s), optimizers {}, init {}, reinforce {}, lr clock {}, precision {}",
         s.arch,
         s.batch,
         s.epochs,
@@ -236,6 +247,7 @@ fn run_experiment(experiment: Experiment, options: RunOptions) -> Result<()> {
         s.init,
         s.hyper.rbp.reinforce,
         s.hyper.lr_clock,
+        options.precision,
     );
     if let Some((path, saved)) = &options.resume_from {
         println!(
@@ -250,9 +262,11 @@ fn run_experiment(experiment: Experiment, options: RunOptions) -> Result<()> {
     let progress = Progress::new(total, command, options.show_progress);
     let start = Instant::now();
     let runs: Vec<RunResult> = match &experiment {
-        Experiment::Toy(c) => toy::run(c, &progress, checkpointing.as_ref()).map_err(toy_error)?,
-        Experiment::Mnist(c) => mnist::run(
+        Experiment::Toy(c) => toy::run_at(c, options.precision, &progress, checkpointing.as_ref())
+            .map_err(toy_error)?,
+        Experiment::Mnist(c) => mnist::run_at(
             c,
+            options.precision,
             pools.as_ref().expect("loaded above"),
             &progress,
             checkpointing.as_ref(),
@@ -265,6 +279,7 @@ fn run_experiment(experiment: Experiment, options: RunOptions) -> Result<()> {
         command,
         settings: s,
         task,
+        precision: options.precision,
         runs: &runs,
         seconds,
         class_error,

@@ -14,6 +14,7 @@ use rbp_core::init;
 use rbp_core::memory::AllocError;
 use rbp_core::net::{ArchError, Layout};
 use rbp_core::optim::{Optimizer, OptimizerKind};
+use rbp_core::oracle::{self, Precision};
 use rbp_core::seed::{self, Stream};
 use rbp_core::train::{Recording, Run, RunError, Schedule};
 use std::collections::HashMap;
@@ -86,6 +87,9 @@ pub enum GridError {
     /// The worker threads could not be started.
     #[error("cannot start {0} worker threads")]
     Pool(usize),
+    /// Checkpoints were asked of f64 runs.
+    #[error("f64 runs (the oracle) keep no checkpoints; run them without checkpointing")]
+    OracleCheckpoint,
 }
 
 /// The label of a run in checkpoints and messages.
@@ -150,6 +154,31 @@ pub fn run_grid<F>(
 where
     F: Fn(u64) -> Result<TrainTest, AllocError> + Sync,
 {
+    run_grid_at(
+        settings,
+        Precision::F32,
+        make_split,
+        observer,
+        checkpointing,
+    )
+}
+
+/// [`run_grid`] in `precision`: with [`Precision::F64`] every run is the f64 oracle's twin of the
+/// f32 run (same data, initial weights, batch order and coin; see `rbp_core::oracle`). The
+/// oracle keeps no checkpoints: `checkpointing` must be `None` then.
+pub fn run_grid_at<F>(
+    settings: &Settings,
+    precision: Precision,
+    make_split: F,
+    observer: &dyn RunObserver,
+    checkpointing: Option<&Checkpointing>,
+) -> Result<Vec<RunResult>, GridError>
+where
+    F: Fn(u64) -> Result<TrainTest, AllocError> + Sync,
+{
+    if precision == Precision::F64 && checkpointing.is_some() {
+        return Err(GridError::OracleCheckpoint);
+    }
     let layout = Layout::new(settings.arch.clone())?;
     configure_blas(settings.workers, settings.blas_threads);
     let jobs: Vec<(u64, OptimizerKind)> = settings
@@ -176,6 +205,7 @@ where
             observer,
             book.as_ref(),
             i,
+            precision,
         );
         if result.is_err() {
             failed.store(true, Ordering::Relaxed);
@@ -210,21 +240,25 @@ fn run_job<F>(
     observer: &dyn RunObserver,
     book: Option<&Book>,
     i: usize,
+    precision: Precision,
 ) -> Result<RunResult, GridError>
 where
     F: Fn(u64) -> Result<TrainTest, AllocError>,
 {
     let split = splits.get(seed, make_split)?;
-    let result = run_one(
-        settings,
-        layout,
-        &split,
-        kind,
-        seed,
-        Recording::EveryEpoch,
-        observer,
-        book.map(|b| (b, i)),
-    );
+    let result = match precision {
+        Precision::F32 => run_one(
+            settings,
+            layout,
+            &split,
+            kind,
+            seed,
+            Recording::EveryEpoch,
+            observer,
+            book.map(|b| (b, i)),
+        ),
+        Precision::F64 => run_one_f64(settings, layout, &split, kind, seed, observer),
+    };
     splits.release(seed);
     result
 }
@@ -323,6 +357,52 @@ impl Book {
     }
 }
 
+/// The seed's initial weights and R-BackProp coin seed: what every run of a seed starts from, in
+/// either precision (with the batch order of `seed::rng(seed, Stream::Order)`).
+fn seed_start(
+    settings: &Settings,
+    layout: &Layout,
+    seed: u64,
+) -> Result<(Vec<f32>, u64), AllocError> {
+    Ok((
+        init::initial_params(layout, settings.init, seed)?,
+        seed::stream_seed(seed, Stream::Coin),
+    ))
+}
+
+/// The f64 twin of [`run_one`] (without checkpoints): the same start, trained by the oracle.
+fn run_one_f64(
+    settings: &Settings,
+    layout: &Layout,
+    split: &TrainTest,
+    kind: OptimizerKind,
+    seed: u64,
+    observer: &dyn RunObserver,
+) -> Result<RunResult, GridError> {
+    let schedule = Schedule {
+        batch: settings.batch,
+        epochs: settings.epochs,
+        record: Recording::EveryEpoch,
+    };
+    observer.run_started();
+    let (params, coin_seed) = seed_start(settings, layout, seed)?;
+    let opt = oracle::Optimizer::new(kind, &settings.hyper, layout.param_count(), coin_seed)?;
+    let order = seed::rng(seed, Stream::Order);
+    let mut first = true;
+    let records = oracle::train(layout, &params, split, opt, schedule, order, &mut |_| {
+        // Epoch 0 is measured before training, as in the f32 path's progress.
+        if !std::mem::take(&mut first) {
+            observer.epoch_done();
+        }
+    })?;
+    observer.run_finished();
+    Ok(RunResult {
+        optimizer: kind,
+        seed,
+        records,
+    })
+}
+
 /// One run: the seed's initial weights and batch order, optimizer `kind` with the seed's coin
 /// stream. With a checkpoint book (`(book, job index)`), a run already finished there is not
 /// trained again, one in progress continues from its state, and the state is saved every
@@ -381,8 +461,7 @@ pub fn run_one(
             run
         }
         None => {
-            let params = init::initial_params(layout, settings.init, seed)?;
-            let coin_seed = seed::stream_seed(seed, Stream::Coin);
+            let (params, coin_seed) = seed_start(settings, layout, seed)?;
             let opt = Optimizer::new(kind, &settings.hyper, layout.param_count(), coin_seed)?;
             let order = seed::rng(seed, Stream::Order);
             Run::start(layout, params, split, opt, schedule, order).map_err(run_err)?

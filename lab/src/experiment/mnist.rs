@@ -13,6 +13,7 @@ use rand::seq::SliceRandom;
 use rbp_core::data::{Examples, TrainTest};
 use rbp_core::memory::MemoryError;
 use rbp_core::optim::OptimizerKind;
+use rbp_core::oracle::Precision;
 use rbp_core::seed::{self, Stream};
 use serde::{Deserialize, Serialize};
 
@@ -263,11 +264,23 @@ pub fn run(
     observer: &dyn RunObserver,
     checkpointing: Option<&Checkpointing>,
 ) -> Result<Vec<RunResult>, MnistError> {
+    run_at(config, Precision::F32, pools, observer, checkpointing)
+}
+
+/// [`run`] in `precision` (see [`super::grid::run_grid_at`]).
+pub fn run_at(
+    config: &MnistConfig,
+    precision: Precision,
+    pools: &Pools,
+    observer: &dyn RunObserver,
+    checkpointing: Option<&Checkpointing>,
+) -> Result<Vec<RunResult>, MnistError> {
     config.check_arch()?;
     config.settings.validate(config.train_size)?;
     config.check_sizes(pools)?;
-    Ok(super::run_grid(
+    Ok(super::grid::run_grid_at(
         &config.settings,
+        precision,
         |seed| Ok(config.draw(pools, seed)),
         observer,
         checkpointing,

@@ -6,6 +6,7 @@ use crate::report::files::{self, OutDir, OutputError};
 use crate::report::summary::{self, OptimizerSummary};
 use crate::report::table::{self, PaperValue};
 use rbp_core::gemm;
+use rbp_core::oracle::Precision;
 use serde::Serialize;
 
 /// One line naming the GEMM backend, its threads, the parallel runs and the SIMD level, for
@@ -30,6 +31,8 @@ pub struct SummaryFile<'a, X: Serialize> {
     pub settings: &'a Settings,
     /// Task-specific settings (training-set size, data set, ...).
     pub task: X,
+    /// The arithmetic the runs trained in (`f32`, or `f64` for the oracle).
+    pub precision: Precision,
     pub gemm_backend: String,
     pub kernels: &'static str,
     pub seconds: f64,
@@ -41,6 +44,8 @@ pub struct Finished<'a, X: Serialize> {
     pub command: &'a str,
     pub settings: &'a Settings,
     pub task: X,
+    /// The arithmetic the runs trained in.
+    pub precision: Precision,
     pub runs: &'a [RunResult],
     pub seconds: f64,
     pub class_error: bool,
@@ -61,6 +66,7 @@ impl<X: Serialize> Finished<'_, X> {
             command: self.command,
             settings: self.settings,
             task: &self.task,
+            precision: self.precision,
             gemm_backend: gemm::backend_name(),
             kernels: rbp_core::kernel_level(),
             seconds: self.seconds,

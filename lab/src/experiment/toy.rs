@@ -3,6 +3,7 @@
 use super::{Checkpointing, GridError, RunObserver, RunResult, Settings, SettingsError, protocol};
 use rbp_core::data::teacher;
 use rbp_core::memory::MemoryError;
+use rbp_core::oracle::Precision;
 use serde::{Deserialize, Serialize};
 
 /// The toy experiment: settings plus the training-set size `M` (the test set has `M` too).
@@ -64,11 +65,22 @@ pub fn run(
     observer: &dyn RunObserver,
     checkpointing: Option<&Checkpointing>,
 ) -> Result<Vec<RunResult>, ToyError> {
+    run_at(config, Precision::F32, observer, checkpointing)
+}
+
+/// [`run`] in `precision` (see [`super::grid::run_grid_at`]).
+pub fn run_at(
+    config: &ToyConfig,
+    precision: Precision,
+    observer: &dyn RunObserver,
+    checkpointing: Option<&Checkpointing>,
+) -> Result<Vec<RunResult>, ToyError> {
     config.validate()?;
     let arch = &config.settings.arch;
     let (n_in, n_out, m) = (arch.input_width(), arch.output_width(), config.train_size);
-    Ok(super::run_grid(
+    Ok(super::grid::run_grid_at(
         &config.settings,
+        precision,
         |seed| teacher::teacher_student(n_in, n_out, m, seed),
         observer,
         checkpointing,
