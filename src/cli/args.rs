@@ -84,6 +84,34 @@ pub struct ReproduceArgs {
     /// No progress bars.
     #[arg(long, short)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub runs: RunStoreArgs,
+}
+
+/// Sharing a sweep between processes or machines: every run's result goes to
+/// `--out/runs/<id>.json` the moment it ends, and a run whose file is there is never trained
+/// again, so a killed command continues where it stopped when given again.
+#[derive(Args)]
+pub struct RunStoreArgs {
+    /// Train only the runs whose index in the run list is I modulo N (e.g. `--shard 0/4`), write
+    /// their result files into --out and no report; then `--merge DIR` builds the report.
+    #[arg(long, value_name = "I/N", conflicts_with = "merge")]
+    pub shard: Option<rbp_lab::experiment::execute::Shard>,
+    /// Train nothing: build the report in DIR from its result files alone (DIR/runs), after
+    /// checking that every planned run is there; give the same flags as the shards.
+    #[arg(long, value_name = "DIR")]
+    pub merge: Option<PathBuf>,
+}
+
+impl RunStoreArgs {
+    /// The execution mode, and the output directory (`--merge DIR` replaces `--out`).
+    pub fn mode(&self, out: &std::path::Path) -> (rbp_lab::experiment::execute::Mode, PathBuf) {
+        use rbp_lab::experiment::execute::Mode;
+        match (&self.merge, self.shard) {
+            (Some(dir), _) => (Mode::Merge, dir.clone()),
+            (None, shard) => (Mode::Train(shard), out.to_path_buf()),
+        }
+    }
 }
 
 #[derive(Args)]

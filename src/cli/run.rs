@@ -330,7 +330,8 @@ pub fn run_reproduce(args: ReproduceArgs) -> Result<()> {
     if let Some(sizes) = args.fig4_sizes {
         config.fig4_sizes = sizes;
     }
-    let out = OutDir::new(&args.out, args.overwrite);
+    let (mode, out_dir) = args.runs.mode(&args.out);
+    let out = OutDir::new(&out_dir, args.overwrite);
     let show = !args.quiet && std::io::stderr().is_terminal();
     println!(
         "rbp reproduce ({} protocol): readings {}; {}",
@@ -356,9 +357,17 @@ pub fn run_reproduce(args: ReproduceArgs) -> Result<()> {
             println!("Fig. 5: MNIST not found (see --data-dir); the report will say it was skipped")
         }
     }
-    let outcome = reproduce::run(&config, &out, show, &|reading| {
+    let stored = reproduce::run_stored(&config, &out, mode, show, &|reading| {
         mnist.as_ref().and_then(|m| m.run(reading))
     })?;
+    print_run_store(&stored.tally, &stored.problems, &out_dir);
+    let Some(outcome) = stored.outcome else {
+        println!(
+            "shard done; when every shard is, build the report with the same flags and --merge {}",
+            out_dir.display()
+        );
+        return Ok(());
+    };
     for r in &outcome.readings {
         for c in r.claims() {
             println!(
@@ -386,4 +395,28 @@ pub fn run_reproduce(args: ReproduceArgs) -> Result<()> {
         out.path(reproduce::report_md::REPORT).display()
     );
     Ok(())
+}
+
+/// What the run store did: runs trained, found, failed, left to other shards, files not
+/// trusted, and the cost of writing result files.
+fn print_run_store(tally: &rbp_lab::experiment::execute::Tally, problems: &[String], out: &Path) {
+    for p in problems {
+        eprintln!("warning: result file {p}; the run is trained again");
+    }
+    let per_file = if tally.trained > 0 {
+        format!(
+            ", {:.2} ms per result file written",
+            1e3 * tally.write_seconds / tally.trained as f64
+        )
+    } else {
+        String::new()
+    };
+    println!(
+        "runs: {} trained, {} already present, {} failed, {} left to other shards{per_file} ({})",
+        tally.trained,
+        tally.present,
+        tally.failed,
+        tally.other_shards,
+        out.join(rbp_lab::experiment::store::RUNS_DIR).display()
+    );
 }
