@@ -46,6 +46,9 @@ pub enum Command {
     Mnist(MnistArgs),
     /// Every figure of the paper (Figs. 1-5) with REPORT.md checking each claim.
     Reproduce(ReproduceArgs),
+    /// A grid of toy runs from SPEC.toml (cross product of settings x seeds): a summary table and
+    /// CSV per cell, a plot against one swept axis; resumable, shardable like `reproduce`.
+    Sweep(SweepArgs),
     /// Continue a `toy` or `mnist` run from its checkpoint (see --checkpoint-every); the results
     /// are the numbers an uninterrupted run would have given.
     Resume(ResumeArgs),
@@ -76,6 +79,31 @@ pub struct ReproduceArgs {
     #[arg(long, value_delimiter = ',')]
     pub fig4_sizes: Option<Vec<usize>>,
     /// Replace result files that already exist in --out.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Runs trained in parallel (default: the number of cores); results do not depend on it.
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// No progress bars.
+    #[arg(long, short)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub runs: RunStoreArgs,
+}
+
+/// `rbp sweep SPEC.toml`.
+#[derive(Args)]
+pub struct SweepArgs {
+    /// The grid: lists of settings whose cross product is run on every seed (see the README).
+    pub spec: PathBuf,
+    /// Output directory (runs/, sweep.csv, SWEEP.md, the plot).
+    #[arg(long, default_value = "sweep")]
+    pub out: PathBuf,
+    /// Print the run list and an estimate of its CPU time (from a short calibration); train
+    /// nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Replace summary files that already exist in --out (result files are always reused).
     #[arg(long)]
     pub overwrite: bool,
     /// Runs trained in parallel (default: the number of cores); results do not depend on it.

@@ -378,12 +378,13 @@ pub struct DryRun {
     pub calibration: String,
 }
 
-/// Lists the sweep's runs and estimates their CPU time from a short calibration: one 1-epoch
-/// run of each distinct (network, training-set size, optimizer), timed here.
+/// Lists the sweep's runs and estimates their CPU time from a short calibration: a 1-epoch and
+/// a 5-epoch run of each distinct (network, training-set size, optimizer), timed here.
 pub fn dry_run(sweep: &Sweep) -> Result<DryRun, SweepError> {
     grid::configure_blas(1, 1);
     let runs = sweep.runs();
-    let mut per_epoch: Vec<((String, usize, &'static str), f64)> = Vec::new();
+    type Key = (String, usize, &'static str);
+    let mut costs: Vec<(Key, (f64, f64))> = Vec::new();
     let mut cpu_seconds = 0.0;
     for (_, spec) in &runs {
         let key = (
@@ -391,22 +392,23 @@ pub fn dry_run(sweep: &Sweep) -> Result<DryRun, SweepError> {
             spec.task.train_size(),
             spec.optimizer.name(),
         );
-        let seconds = match per_epoch.iter().find(|(k, _)| *k == key) {
-            Some((_, s)) => *s,
+        let (fixed, per_epoch) = match costs.iter().find(|(k, _)| *k == key) {
+            Some((_, c)) => *c,
             None => {
-                let s = execute::seconds_per_epoch(spec)?;
-                per_epoch.push((key, s));
-                s
+                let c = execute::calibrate(spec)?;
+                costs.push((key, c));
+                c
             }
         };
-        cpu_seconds += seconds * spec.epochs as f64;
+        cpu_seconds += fixed + per_epoch * spec.epochs as f64;
     }
     let calibration = format!(
-        "{} calibration run(s) of 1 epoch (network, M, optimizer), single-threaded: {}",
-        per_epoch.len(),
-        per_epoch
+        "calibration (1- and 5-epoch runs, single-threaded): {}",
+        costs
             .iter()
-            .map(|((a, m, o), s)| format!("{a} M={m} {o} {:.3} s/epoch", s))
+            .map(|((a, m, o), (fixed, per_epoch))| format!(
+                "{a} M={m} {o}: {fixed:.3} s + {per_epoch:.4} s/epoch"
+            ))
             .collect::<Vec<_>>()
             .join("; ")
     );
