@@ -78,6 +78,9 @@ pub struct ReproduceArgs {
     /// Training-set sizes of Fig. 4, comma separated (the paper's: 500,1000,2000,4000,8000).
     #[arg(long, value_delimiter = ',')]
     pub fig4_sizes: Option<Vec<usize>>,
+    /// Epochs per run instead of the protocol's (100, or 30 with --quick): for smoke tests.
+    #[arg(long)]
+    pub epochs: Option<usize>,
     /// Replace result files that already exist in --out.
     #[arg(long)]
     pub overwrite: bool,

@@ -330,6 +330,9 @@ pub fn run_reproduce(args: ReproduceArgs) -> Result<()> {
     if let Some(sizes) = args.fig4_sizes {
         config.fig4_sizes = sizes;
     }
+    if let Some(epochs) = args.epochs {
+        config.epochs = epochs;
+    }
     let (mode, out_dir) = args.runs.mode(&args.out);
     let out = OutDir::new(&out_dir, args.overwrite);
     let show = !args.quiet && std::io::stderr().is_terminal();

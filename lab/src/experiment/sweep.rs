@@ -234,9 +234,11 @@ fn report(sweep: &Sweep, cells: &[CellSummary], executed: &Executed) -> String {
         executed.runs.len()
     );
     out.push_str("## Fixed settings\n\n| setting | value |\n|---|---|\n");
-    let first = &sweep.cells[0];
     for axis in AXES.iter().filter(|a| !sweep.swept.contains(a)) {
-        let _ = writeln!(out, "| {axis} | {} |", first.value(axis));
+        // The value from a cell it applies to (gamma0 and lambda only apply to R-BackProp).
+        let values = sweep.cells.iter().map(|c| c.value(axis));
+        let value = values.clone().find(|v| v != "–");
+        let _ = writeln!(out, "| {axis} | {} |", value.unwrap_or_else(|| "–".into()));
     }
     out.push_str("\n## Final errors per cell\n\n|");
     for axis in &sweep.swept {
