@@ -321,7 +321,9 @@ fn plot_final_error(
     out: &OutDir,
 ) -> Result<plot::PlotFiles, PlotError> {
     let others: Vec<&str> = sweep.swept.iter().copied().filter(|a| *a != axis).collect();
-    let mut lines: Vec<(String, Vec<(f64, f64, f64)>)> = Vec::new();
+    /// `(x, mean, std)` of one cell.
+    type Point = (f64, f64, f64);
+    let mut lines: Vec<(String, Vec<Point>)> = Vec::new();
     for s in cells {
         let cell = &sweep.cells[s.cell];
         let Some(x) = cell.number(axis) else {

@@ -151,8 +151,10 @@ impl Cell {
     /// The hyper-parameters of this cell: the paper's, with the reading, the learning-rate
     /// scale (on the optimizer's own rates) and R-BackProp's point applied.
     fn hyper(&self) -> Hyper {
-        let mut hyper = Hyper::default();
-        hyper.lr_clock = self.reading.lr_clock;
+        let mut hyper = Hyper {
+            lr_clock: self.reading.lr_clock,
+            ..Hyper::default()
+        };
         hyper.rbp.reinforce = self.reading.reinforce;
         if self.optimizer == OptimizerKind::Adam {
             hyper.adam.lr0 *= self.lr_scale;
