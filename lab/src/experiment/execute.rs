@@ -13,7 +13,6 @@ use rbp_core::data::teacher;
 use rbp_core::net::Layout;
 use std::fmt;
 use std::str::FromStr;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
@@ -74,7 +73,8 @@ pub struct Tally {
     pub failed: usize,
     /// Left to other shards.
     pub other_shards: usize,
-    /// Seconds spent writing result files (serialize, write, fsync, rename).
+    /// Seconds the result-file writer spent writing (serialize, write, fsync, rename, fsync of
+    /// the directory); it runs beside the workers, so this is not time they waited.
     pub write_seconds: f64,
 }
 
@@ -200,8 +200,9 @@ fn train_and_judge(spec: &RunSpec, epochs: &Progress) -> StoredRun {
 }
 
 /// Reads every run of `specs` from `store` and trains (in `Mode::Train`) those missing or
-/// untrustworthy that this process owns, in list order on `workers` threads, writing each
-/// result file as its run ends. `on_done(i)` is called when run `i` is available (read or
+/// untrustworthy that this process owns, in list order on `workers` threads, handing each
+/// result to a writer thread as its run ends (a write error stops the sweep once the pool is
+/// done). `on_done(i)` is called when run `i` is available (read or
 /// trained).
 pub fn execute(
     specs: &[RunSpec],
@@ -245,28 +246,46 @@ pub fn execute(
     bars.runs.set_length(to_train.len() as u64);
     let counts = Counts::new(&tally);
     counts.show(bars.runs);
-    let write_seconds = Mutex::new(0.0f64);
-    let trained = run_in_order(to_train.len(), workers, |j| {
-        let i = to_train[j];
-        let run = train_and_judge(&specs[i], bars.epochs);
-        let start = Instant::now();
-        let saved = store.save(&run);
-        *write_seconds.lock().unwrap_or_else(|e| e.into_inner()) += start.elapsed().as_secs_f64();
-        counts.add(&run);
-        counts.show(bars.runs);
-        bars.runs.tick();
-        on_done(i);
-        saved.map(|_| run)
-    })?;
-    for (&i, run) in to_train.iter().zip(trained) {
-        let run = run?;
+    // Result files are written by one thread of their own, so a worker goes on to its next run
+    // instead of waiting for the disk (fsync on a busy disk takes tens of milliseconds).
+    let (to_writer, written) = std::sync::mpsc::channel::<StoredRun>();
+    let (trained, writer) = std::thread::scope(|scope| {
+        let writer = scope.spawn(move || {
+            let mut seconds = 0.0;
+            let mut first_error = None;
+            for run in written {
+                let start = Instant::now();
+                if let Err(e) = store.save(&run) {
+                    first_error.get_or_insert(e);
+                }
+                seconds += start.elapsed().as_secs_f64();
+            }
+            (seconds, first_error)
+        });
+        let trained = run_in_order(to_train.len(), workers, |j| {
+            let i = to_train[j];
+            let run = train_and_judge(&specs[i], bars.epochs);
+            // The writer receives until the last sender is dropped, after this pool.
+            let _ = to_writer.send(run.clone());
+            counts.add(&run);
+            counts.show(bars.runs);
+            bars.runs.tick();
+            on_done(i);
+            run
+        });
+        drop(to_writer);
+        (trained, writer.join())
+    });
+    let (write_seconds, write_error) = writer.expect("the result-file writer does not panic");
+    if let Some(e) = write_error {
+        return Err(e.into());
+    }
+    for (&i, run) in to_train.iter().zip(trained?) {
         tally.trained += 1;
         tally.failed += usize::from(run.failed());
         runs[i] = Some(run);
     }
-    tally.write_seconds = write_seconds
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner());
+    tally.write_seconds = write_seconds;
     Ok(Executed {
         runs,
         tally,
