@@ -18,6 +18,7 @@ fn main() {
         Command::Toy(args) => run::run_toy(args),
         Command::Mnist(args) => run::run_mnist(args),
         Command::Reproduce(args) => run::run_reproduce(args),
+        Command::Sweep(args) => run::run_sweep(args),
         Command::Resume(args) => run::run_resume(args),
         Command::Bench(args) => run::run_bench(args),
     };

@@ -51,6 +51,14 @@ impl Progress {
     pub fn inc(&self, n: u64) {
         self.bar.inc(n);
     }
+    /// Changes the total (e.g. once the work left is known).
+    pub fn set_length(&self, total: u64) {
+        self.bar.set_length(total);
+    }
+    /// Changes the label shown before the bar (e.g. live counts).
+    pub fn set_message(&self, message: String) {
+        self.bar.set_message(message);
+    }
     /// A progress that shows nothing (library calls and tests).
     pub fn hidden() -> Progress {
         Progress {

@@ -47,6 +47,9 @@ pub enum Command {
     Mnist(MnistArgs),
     /// Every figure of the paper (Figs. 1-5) with REPORT.md checking each claim.
     Reproduce(ReproduceArgs),
+    /// A grid of toy runs from SPEC.toml (cross product of settings x seeds): a summary table and
+    /// CSV per cell, a plot against one swept axis; resumable, shardable like `reproduce`.
+    Sweep(SweepArgs),
     /// Continue a `toy` or `mnist` run from its checkpoint (see --checkpoint-every); the results
     /// are the numbers an uninterrupted run would have given.
     Resume(ResumeArgs),
@@ -76,6 +79,9 @@ pub struct ReproduceArgs {
     /// Training-set sizes of Fig. 4, comma separated (the paper's: 500,1000,2000,4000,8000).
     #[arg(long, value_delimiter = ',')]
     pub fig4_sizes: Option<Vec<usize>>,
+    /// Epochs per run instead of the protocol's (100, or 30 with --quick): for smoke tests.
+    #[arg(long)]
+    pub epochs: Option<usize>,
     /// Replace result files that already exist in --out.
     #[arg(long)]
     pub overwrite: bool,
@@ -85,6 +91,59 @@ pub struct ReproduceArgs {
     /// No progress bars.
     #[arg(long, short)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub runs: RunStoreArgs,
+}
+
+/// `rbp sweep SPEC.toml`.
+#[derive(Args)]
+pub struct SweepArgs {
+    /// The grid: lists of settings whose cross product is run on every seed (see the README).
+    pub spec: PathBuf,
+    /// Output directory (runs/, sweep.csv, SWEEP.md, the plot).
+    #[arg(long, default_value = "sweep")]
+    pub out: PathBuf,
+    /// Print the run list and an estimate of its CPU time (from a short calibration); train
+    /// nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Replace summary files that already exist in --out (result files are always reused).
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Runs trained in parallel (default: the number of cores); results do not depend on it.
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// No progress bars.
+    #[arg(long, short)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub runs: RunStoreArgs,
+}
+
+/// Sharing a sweep between processes or machines: every run's result goes to
+/// `--out/runs/<id>.json` the moment it ends, and a run whose file is there is never trained
+/// again, so a killed command continues where it stopped when given again.
+#[derive(Args)]
+pub struct RunStoreArgs {
+    /// Train only the runs whose index in the run list is I modulo N (e.g. `--shard 0/4`), write
+    /// their result files into --out and no report; then `--merge DIR` builds the report.
+    #[arg(long, value_name = "I/N", conflicts_with = "merge")]
+    pub shard: Option<rbp_lab::experiment::execute::Shard>,
+    /// Train nothing: build the report in DIR from its result files alone (DIR/runs), after
+    /// checking that every planned run is there; give the same flags as the shards.
+    #[arg(long, value_name = "DIR")]
+    pub merge: Option<PathBuf>,
+}
+
+impl RunStoreArgs {
+    /// The execution mode, and the output directory (`--merge DIR` replaces `--out`).
+    pub fn mode(&self, out: &std::path::Path) -> (rbp_lab::experiment::execute::Mode, PathBuf) {
+        use rbp_lab::experiment::execute::Mode;
+        match (&self.merge, self.shard) {
+            (Some(dir), _) => (Mode::Merge, dir.clone()),
+            (None, shard) => (Mode::Train(shard), out.to_path_buf()),
+        }
+    }
 }
 
 #[derive(Args)]

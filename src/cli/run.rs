@@ -2,8 +2,8 @@
 //! and save the results.
 
 use super::args::{
-    BenchArgs, CommonArgs, DatasetArg, MnistArgs, ReproduceArgs, ResumeArgs, ToyArgs, flag_for,
-    workers,
+    BenchArgs, CommonArgs, DatasetArg, MnistArgs, ReproduceArgs, ResumeArgs, SweepArgs, ToyArgs,
+    flag_for, workers,
 };
 use anyhow::{Context, Result};
 use rbp_core::checkpoint::{self, Checkpoint};
@@ -345,7 +345,11 @@ pub fn run_reproduce(args: ReproduceArgs) -> Result<()> {
     if let Some(sizes) = args.fig4_sizes {
         config.fig4_sizes = sizes;
     }
-    let out = OutDir::new(&args.out, args.overwrite);
+    if let Some(epochs) = args.epochs {
+        config.epochs = epochs;
+    }
+    let (mode, out_dir) = args.runs.mode(&args.out);
+    let out = OutDir::new(&out_dir, args.overwrite);
     let show = !args.quiet && std::io::stderr().is_terminal();
     println!(
         "rbp reproduce ({} protocol): readings {}; {}",
@@ -371,9 +375,17 @@ pub fn run_reproduce(args: ReproduceArgs) -> Result<()> {
             println!("Fig. 5: MNIST not found (see --data-dir); the report will say it was skipped")
         }
     }
-    let outcome = reproduce::run(&config, &out, show, &|reading| {
+    let stored = reproduce::run_stored(&config, &out, mode, show, &|reading| {
         mnist.as_ref().and_then(|m| m.run(reading))
     })?;
+    print_run_store(&stored.tally, &stored.problems, &out_dir);
+    let Some(outcome) = stored.outcome else {
+        println!(
+            "shard done; when every shard is, build the report with the same flags and --merge {}",
+            out_dir.display()
+        );
+        return Ok(());
+    };
     for r in &outcome.readings {
         for c in r.claims() {
             println!(
@@ -400,5 +412,91 @@ pub fn run_reproduce(args: ReproduceArgs) -> Result<()> {
         outcome.seconds,
         out.path(reproduce::report_md::REPORT).display()
     );
+    Ok(())
+}
+
+/// What the run store did: runs trained, found, failed, left to other shards, files not
+/// trusted, and the cost of writing result files.
+fn print_run_store(tally: &rbp_lab::experiment::execute::Tally, problems: &[String], out: &Path) {
+    for p in problems {
+        eprintln!("warning: result file {p}; the run is trained again");
+    }
+    let per_file = if tally.trained > 0 {
+        format!(
+            ", {:.2} ms per result file written",
+            1e3 * tally.write_seconds / tally.trained as f64
+        )
+    } else {
+        String::new()
+    };
+    println!(
+        "runs: {} trained, {} already present, {} failed, {} left to other shards{per_file} ({})",
+        tally.trained,
+        tally.present,
+        tally.failed,
+        tally.other_shards,
+        out.join(rbp_lab::experiment::store::RUNS_DIR).display()
+    );
+}
+
+pub fn run_sweep(args: SweepArgs) -> Result<()> {
+    use rbp_lab::experiment::sweep::{self, Sweep};
+    let text = std::fs::read_to_string(&args.spec)
+        .with_context(|| format!("cannot read the sweep spec {}", args.spec.display()))?;
+    let spec = Sweep::parse(&text).with_context(|| format!("{}", args.spec.display()))?;
+    if args.dry_run {
+        let dry = sweep::dry_run(&spec)?;
+        println!(
+            "{} runs ({} cells x {} seeds):",
+            dry.runs.len(),
+            spec.cells.len(),
+            spec.seeds.len()
+        );
+        for (i, (cell, run)) in dry.runs.iter().enumerate() {
+            let values: Vec<String> = spec
+                .swept
+                .iter()
+                .map(|a| format!("{a}={}", spec.cells[*cell].value(a)))
+                .collect();
+            println!(
+                "{i:>5} {} cell {cell} [{}] seed {}",
+                run.id(),
+                values.join(", "),
+                run.seed
+            );
+        }
+        let workers = workers(args.jobs)?;
+        println!("{}", dry.calibration);
+        println!(
+            "estimated CPU time: {:.0} s (about {:.0} s of wall time on {workers} worker(s), more on a busy machine)",
+            dry.cpu_seconds,
+            dry.cpu_seconds / workers as f64
+        );
+        return Ok(());
+    }
+    let workers = workers(args.jobs)?;
+    let (mode, out_dir) = args.runs.mode(&args.out);
+    let out = OutDir::new(&out_dir, args.overwrite);
+    let show = !args.quiet && std::io::stderr().is_terminal();
+    println!(
+        "rbp sweep {}: {} cells x {} seeds; {}",
+        args.spec.display(),
+        spec.cells.len(),
+        spec.seeds.len(),
+        output::backend_line(workers, 1)
+    );
+    let outcome = sweep::run(&spec, &out, mode, workers, show)?;
+    print_run_store(&outcome.tally, &outcome.problems, &out_dir);
+    match outcome.report {
+        Some(report) => {
+            for f in &report.files {
+                println!("wrote {}", f.display());
+            }
+        }
+        None => println!(
+            "shard done; when every shard is, build the summary with --merge {}",
+            out_dir.display()
+        ),
+    }
     Ok(())
 }

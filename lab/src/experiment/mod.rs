@@ -1,10 +1,13 @@
 //! Experiments: grids of independent training runs (seeds x optimizers) on one task.
 
 pub mod bench;
+pub mod execute;
 pub mod grid;
 pub mod mnist;
 pub mod output;
 pub mod reproduce;
+pub mod store;
+pub mod sweep;
 pub mod toy;
 
 pub use grid::{Checkpointing, GridError, RunObserver, run_grid, run_one};

@@ -4,16 +4,14 @@
 //! the default `M` are a column of Fig. 4. Each distinct run is trained once, with its full curve
 //! only when some figure plots it. Runs are started biggest first (rayon's FIFO scope), so both
 //! cores stay busy to the end; each run's numbers depend only on its key, never on which
-//! worker trained it or when.
+//! worker trained it or when. Every run goes through the run store (`DIR/runs/<id>.json`), so an
+//! interrupted reproduction continues where it stopped and shards can share the work.
 
 use super::{Figure, ReproduceConfig};
-use crate::experiment::grid::run_in_order;
-use crate::experiment::{GridError, RunResult, Settings, run_one};
-use crate::progress::Progress;
-use rbp_core::data::teacher;
-use rbp_core::init::Init;
-use rbp_core::net::Layout;
-use rbp_core::optim::{Hyper, OptimizerKind};
+use crate::experiment::Settings;
+use crate::experiment::execute::{self, ExecuteError, Executed, Mode, RunBars};
+use crate::experiment::store::{RunSpec, RunStore, StoredRun, Task};
+use rbp_core::optim::OptimizerKind;
 use rbp_core::train::Recording;
 use std::collections::BTreeMap;
 
@@ -122,77 +120,65 @@ impl Plan {
     }
 }
 
-/// Settings of one run of `key` under `config`.
-fn settings_for(config: &ReproduceConfig, key: &RunKey) -> Settings {
-    let mut settings = Settings {
-        arch: config.arch.clone(),
-        batch: config.batch,
-        epochs: config.epochs,
-        init: Init::Lecun,
-        hyper: Hyper::default(),
-        optimizers: vec![key.optimizer()],
-        seeds: vec![key.seed],
-        workers: 1,
-        blas_threads: 1,
-    };
+/// The full description of `job`'s run under `config`: what names its result file.
+pub fn spec_for(config: &ReproduceConfig, job: &Job) -> RunSpec {
+    let key = &job.key;
+    let mut settings = Settings::paper(config.arch.clone(), 1);
+    settings.batch = config.batch;
+    settings.epochs = config.epochs;
     config.readings[key.reading].apply(&mut settings);
     if let Some((gamma0, lambda)) = key.rbp() {
         settings.hyper.rbp.gamma0 = gamma0;
         settings.hyper.rbp.lambda = lambda;
     }
-    settings
+    RunSpec {
+        task: Task::Teacher {
+            train_size: key.train_size,
+        },
+        arch: settings.arch,
+        batch: settings.batch,
+        epochs: settings.epochs,
+        init: settings.init,
+        hyper: settings.hyper,
+        optimizer: key.optimizer(),
+        seed: key.seed,
+        recording: if job.full_curve {
+            Recording::EveryEpoch
+        } else {
+            Recording::FinalOnly
+        },
+    }
 }
 
-/// Trains one job: draws its seed's teacher data, then runs it (single-threaded).
-fn train_job(
-    config: &ReproduceConfig,
-    job: &Job,
-    epochs_bar: &Progress,
-) -> Result<RunResult, GridError> {
-    let settings = settings_for(config, &job.key);
-    let layout = Layout::new(settings.arch.clone())?;
-    let arch = &settings.arch;
-    let split = teacher::teacher_student(
-        arch.input_width(),
-        arch.output_width(),
-        job.key.train_size,
-        job.key.seed,
-    )?;
-    let record = if job.full_curve {
-        Recording::EveryEpoch
-    } else {
-        Recording::FinalOnly
-    };
-    run_one(
-        &settings,
-        &layout,
-        &split,
-        job.key.optimizer(),
-        job.key.seed,
-        record,
-        epochs_bar,
-        None,
-    )
+/// The runs of a plan read from or trained into the run store, by key.
+pub struct PlanRuns {
+    /// Every available run (all of them unless sharded or merging an incomplete directory).
+    pub runs: BTreeMap<RunKey, StoredRun>,
+    /// What happened, and the result files that could not be trusted or were missing.
+    pub executed: Executed,
 }
 
-/// Trains every job of `plan` on `workers` threads, biggest first; returns the results by key.
-/// `epochs_bar` ticks once per trained epoch; `on_done(job)` is called as each run finishes
-/// (per-figure progress).
+/// Reads the runs of `plan` from `store` and trains the missing ones this process owns (see
+/// [`Mode`]), biggest first on `workers` threads, writing each result file as its run ends.
+/// The run list, and so a shard's share, is [`Plan::ordered`]: the same in every process.
+/// `on_done(job)` is called as each run becomes available (per-figure progress).
 pub fn execute(
     config: &ReproduceConfig,
     plan: &Plan,
-    workers: usize,
-    epochs_bar: &Progress,
+    store: &RunStore,
+    mode: Mode,
+    bars: &RunBars<'_>,
     on_done: &(dyn Fn(&Job) + Sync),
-) -> Result<BTreeMap<RunKey, RunResult>, GridError> {
+) -> Result<PlanRuns, ExecuteError> {
     let jobs = plan.ordered();
-    let results = run_in_order(jobs.len(), workers, |i| {
-        let run = train_job(config, &jobs[i], epochs_bar);
-        on_done(&jobs[i]);
-        run
+    let specs: Vec<RunSpec> = jobs.iter().map(|j| spec_for(config, j)).collect();
+    let mut executed = execute::execute(&specs, store, mode, config.workers, bars, &|i| {
+        on_done(&jobs[i])
     })?;
-    jobs.iter()
-        .zip(results)
-        .map(|(job, run)| Ok((job.key, run?)))
-        .collect()
+    let runs = jobs
+        .iter()
+        .zip(executed.runs.iter_mut())
+        .filter_map(|(job, run)| run.take().map(|r| (job.key, r)))
+        .collect();
+    Ok(PlanRuns { runs, executed })
 }

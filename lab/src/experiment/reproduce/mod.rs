@@ -13,6 +13,8 @@ pub mod report_md;
 
 pub use reading::{Reading, ReadingError};
 
+use crate::experiment::execute::{Executed, Mode, RunBars, Tally};
+use crate::experiment::store::{RunStore, Status, StoredRun};
 use crate::experiment::{RunResult, SettingsError};
 use crate::progress::Progress;
 use crate::report::files::{OutDir, OutputError};
@@ -189,6 +191,13 @@ pub enum ReproduceError {
     Plot(#[from] PlotError),
     #[error(transparent)]
     Grid(#[from] crate::experiment::GridError),
+    #[error(transparent)]
+    Execute(#[from] crate::experiment::execute::ExecuteError),
+    #[error(transparent)]
+    Store(#[from] crate::experiment::store::StoreError),
+    /// Runs are missing or unusable, so no report can be built; the text names them.
+    #[error("{0}")]
+    Incomplete(String),
 }
 
 /// What one reading produced.
@@ -264,9 +273,11 @@ pub fn plan(config: &ReproduceConfig) -> Plan {
     plan
 }
 
-/// Progress lines: the overall bar counts epochs, one bar per figure counts finished runs.
+/// Progress lines: the overall bar counts epochs (for the ETA), the runs bar counts runs done,
+/// present and failed, one bar per figure counts its finished runs.
 struct Bars {
     overall: Progress,
+    runs: Progress,
     figures: Vec<(Figure, Progress)>,
 }
 
@@ -279,6 +290,7 @@ impl Bars {
         });
         let total_epochs = (plan.len() * config.epochs) as u64;
         let overall = Progress::in_multi(&multi, total_epochs, "all", "epochs");
+        let runs = Progress::in_multi(&multi, plan.len() as u64, "runs", "runs trained");
         let figures = [
             (Figure::Fig2, "Fig. 2"),
             (Figure::Fig3, "Fig. 3"),
@@ -290,34 +302,74 @@ impl Bars {
             (f, Progress::in_multi(&multi, n, label, "runs"))
         })
         .collect();
-        Bars { overall, figures }
+        Bars {
+            overall,
+            runs,
+            figures,
+        }
     }
     fn finish(&self) {
         for (_, b) in &self.figures {
             b.finish();
         }
+        self.runs.finish();
         self.overall.finish();
     }
 }
 
-/// Runs the whole reproduction into `out` and writes `REPORT.md`.
-///
-/// `mnist(reading)` supplies Fig. 5's runs for the primary reading, or `None` when the MNIST data
-/// cannot be found (the report then says so and goes on). `show_progress` draws the bars on
-/// stderr (the caller passes false when stderr is not a terminal).
+/// Runs the whole reproduction into `out` and writes `REPORT.md`: [`run_stored`] training every
+/// run that has no result file yet.
 pub fn run(
     config: &ReproduceConfig,
     out: &OutDir,
     show_progress: bool,
     mnist: &dyn Fn(&Reading) -> Option<MnistResults>,
 ) -> Result<Outcome, ReproduceError> {
+    let stored = run_stored(config, out, Mode::Train(None), show_progress, mnist)?;
+    Ok(stored
+        .outcome
+        .expect("an unsharded reproduction has every run and writes its report"))
+}
+
+/// What [`run_stored`] did: the report's outcome (absent for a shard), the counts of runs
+/// trained, found and failed, and the result files that could not be trusted (they were trained
+/// again unless merging).
+pub struct Stored {
+    pub outcome: Option<Outcome>,
+    pub tally: Tally,
+    pub problems: Vec<String>,
+}
+
+/// Runs the reproduction through the run store of `out` (`out/runs/<id>.json`).
+///
+/// `Mode::Train(None)` trains every run whose result file is missing or untrustworthy, then
+/// writes the figures and `REPORT.md`; re-running it over the same `out` after an interruption
+/// trains only what is left and gives the same files (apart from recorded wall times).
+/// `Mode::Train(Some(shard))` trains only the shard's runs and writes no report.
+/// `Mode::Merge` trains nothing and builds the report from the result files alone, refusing
+/// with the list of missing or mismatched runs when any is.
+///
+/// `mnist(reading)` supplies Fig. 5's runs for the primary reading, or `None` when the MNIST data
+/// cannot be found (the report then says so and goes on). `show_progress` draws the bars on
+/// stderr (the caller passes false when stderr is not a terminal).
+pub fn run_stored(
+    config: &ReproduceConfig,
+    out: &OutDir,
+    mode: Mode,
+    show_progress: bool,
+    mnist: &dyn Fn(&Reading) -> Option<MnistResults>,
+) -> Result<Stored, ReproduceError> {
     config.validate()?;
-    let names = planned_files(config);
-    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    out.prepare(&refs)?;
-    for i in 0..config.readings.len() {
-        config.reading_dir(out, i).prepare(&[])?;
+    let sharded = matches!(mode, Mode::Train(Some(_)));
+    if !sharded {
+        let names = planned_files(config);
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        out.prepare(&refs)?;
+        for i in 0..config.readings.len() {
+            config.reading_dir(out, i).prepare(&[])?;
+        }
     }
+    let store = RunStore::open(&out.dir)?;
     // One BLAS thread per run always: a run's numbers must not depend on how many run at once.
     crate::experiment::grid::configure_blas(config.workers, 1);
     let start = Instant::now();
@@ -330,8 +382,44 @@ pub fn run(
             }
         }
     };
-    let results = jobs::execute(config, &plan, config.workers, &bars.overall, &on_done)?;
+    let run_bars = RunBars {
+        epochs: &bars.overall,
+        runs: &bars.runs,
+    };
+    let planned = jobs::execute(config, &plan, &store, mode, &run_bars, &on_done)?;
     bars.finish();
+    let executed = planned.executed;
+    let mut stored = Stored {
+        outcome: None,
+        tally: executed.tally.clone(),
+        problems: executed.problems.clone(),
+    };
+    if sharded {
+        return Ok(stored);
+    }
+    if mode == Mode::Merge && !executed.problems.is_empty() {
+        return Err(ReproduceError::Incomplete(incomplete_message(
+            &executed.problems,
+            plan.len(),
+        )));
+    }
+    let unusable: Vec<String> = executed
+        .failed()
+        .filter(|r| r.result.records.is_empty())
+        .map(|r| format!("{}: {}", r.spec.label(), failure_text(r)))
+        .collect();
+    if !unusable.is_empty() {
+        return Err(ReproduceError::Incomplete(format!(
+            "{} run(s) could not train, so the figures cannot be drawn:\n  {}",
+            unusable.len(),
+            unusable.join("\n  ")
+        )));
+    }
+    let results: Results = planned
+        .runs
+        .iter()
+        .map(|(key, run)| (*key, run.result.clone()))
+        .collect();
 
     let mut files = Vec::new();
     let fig1 = figures::fig1(config, out, &mut files)?;
@@ -359,10 +447,61 @@ pub fn run(
         files,
     };
     outcome.seconds = start.elapsed().as_secs_f64();
-    let report = report_md::render(config, &outcome);
+    let mut report = report_md::render(config, &outcome);
+    report.push_str(&failed_runs_section(&executed));
     let path = out.write(report_md::REPORT, report.as_bytes())?;
     outcome.files.push(path);
-    Ok(outcome)
+    stored.outcome = Some(outcome);
+    Ok(stored)
+}
+
+/// `reason (epoch N)` of a failed run.
+fn failure_text(run: &StoredRun) -> String {
+    match &run.status {
+        Status::Failed { reason, epoch } => format!("{reason} (epoch {epoch})"),
+        Status::Finished => "finished".into(),
+    }
+}
+
+/// The report's list of failed runs (nothing when every run finished): they are in the figures
+/// as they are (their non-finite points are skipped by the plots), and named here.
+fn failed_runs_section(executed: &Executed) -> String {
+    let failed: Vec<&StoredRun> = executed.failed().collect();
+    if failed.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "## Failed runs\n\n{} run(s) failed; the sweep went on without stopping.\n\n| run | result file | why |\n|---|---|---|\n",
+        failed.len()
+    );
+    for r in failed {
+        out.push_str(&format!(
+            "| {} | runs/{}.json | {} |\n",
+            r.spec.label(),
+            r.spec.id(),
+            failure_text(r).replace('|', "/")
+        ));
+    }
+    out.push('\n');
+    out
+}
+
+/// The error of a merge over an incomplete directory: how many, and the first few by name.
+fn incomplete_message(problems: &[String], planned: usize) -> String {
+    const SHOWN: usize = 20;
+    let mut text = format!(
+        "{} of the {planned} planned runs have no usable result file (run the missing shards, or \
+         check that every shard was run with the same flags as this merge):",
+        problems.len()
+    );
+    for p in problems.iter().take(SHOWN) {
+        text.push_str("\n  ");
+        text.push_str(p);
+    }
+    if problems.len() > SHOWN {
+        text.push_str(&format!("\n  ... and {} more", problems.len() - SHOWN));
+    }
+    text
 }
 
 /// Per-seed curves of one figure's runs, mapped by key (used by the figures).
