@@ -4,5 +4,6 @@
 pub mod alloc_count;
 pub mod data;
 pub mod experiment;
+pub mod paper;
 pub mod progress;
 pub mod report;
