@@ -604,3 +604,22 @@ fn fig4_findings(sizes: &[usize], finals: &[[Vec<f64>; 3]]) -> Vec<Finding> {
         ),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::has_peak;
+
+    #[test]
+    fn a_peak_needs_a_rise_and_a_fall_of_the_threshold() {
+        // Falls to 1.0, rises 20% to 1.2, falls back 20% to 0.96: a peak at 10%, not at 25%.
+        let bump = [2.0, 1.0, 1.2, 0.96];
+        assert!(has_peak(&bump, 0.10));
+        assert!(!has_peak(&bump, 0.25));
+        // Rising at the end without falling back, or falling monotonically: no peak.
+        assert!(!has_peak(&[2.0, 1.0, 1.5], 0.10));
+        assert!(!has_peak(&[3.0, 2.0, 1.0, 0.5], 0.10));
+        // Exactly on the fall threshold counts: 1.25 -> 1.0 is -20%.
+        assert!(has_peak(&[1.0, 1.25, 1.0], 0.2));
+        assert!(!has_peak(&[], 0.1));
+    }
+}
