@@ -1,5 +1,5 @@
-//! `rbp reproduce`: every figure of the paper in one command, with a report that checks each
-//! quantitative claim against our runs.
+//! `rbp reproduce`: every figure of the paper in one command, with a report that judges each
+//! claim of [`crate::paper`] against our runs under rules fixed before the run.
 //!
 //! The work is planned first (all runs of all figures and readings, deduplicated: [`jobs`]), then
 //! trained on a pool, then each figure turns its runs into CSV files, plots and claims
