@@ -4,6 +4,7 @@
 pub mod alloc_count;
 pub mod data;
 pub mod experiment;
+pub mod paper;
 pub mod progress;
 pub mod report;
 pub mod test_support;

@@ -76,6 +76,10 @@ pub struct ReproduceArgs {
     /// ~/.cache/rbp/mnist]; without the training images, the 10k test file is split (--pool test).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// Seeds of every figure (Figs. 2-4 and MNIST's Fig. 5): 0..N-1 [default: 10 (toy) and 5
+    /// (MNIST); --quick: 3 and 2]. More seeds shrink the smallest detectable effect in REPORT.md.
+    #[arg(long, value_name = "N")]
+    pub seeds: Option<u64>,
     /// Training-set sizes of Fig. 4, comma separated (the paper's: 500,1000,2000,4000,8000).
     #[arg(long, value_delimiter = ',')]
     pub fig4_sizes: Option<Vec<usize>>,

@@ -217,7 +217,7 @@ fn run_experiment(experiment: Experiment, options: RunOptions) -> Result<()> {
                     "data_dir": rbp_lab::data::mnist::data_dir(&c.data).ok(),
                 }),
                 if c.data.kind == DatasetKind::Mnist {
-                    &mnist::PAPER_FIG5
+                    &rbp_lab::paper::FIG5_CLASS_ERROR
                 } else {
                     &[]
                 },
@@ -348,6 +348,9 @@ pub fn run_reproduce(args: ReproduceArgs) -> Result<()> {
     if let Some(epochs) = args.epochs {
         config.epochs = epochs;
     }
+    if let Some(n) = args.seeds {
+        config = config.with_seeds(n);
+    }
     let (mode, out_dir) = args.runs.mode(&args.out);
     let out = OutDir::new(&out_dir, args.overwrite);
     let show = !args.quiet && std::io::stderr().is_terminal();
@@ -362,7 +365,7 @@ pub fn run_reproduce(args: ReproduceArgs) -> Result<()> {
             .join(", "),
         output::backend_line(config.workers, 1)
     );
-    let mnist_seeds = if args.quick { 2 } else { 5 };
+    let mnist_seeds = config.mnist_seeds;
     let mnist = MnistSource::find(
         args.data_dir.clone(),
         config.epochs,
@@ -387,24 +390,16 @@ pub fn run_reproduce(args: ReproduceArgs) -> Result<()> {
         return Ok(());
     };
     for r in &outcome.readings {
-        for c in r.claims() {
+        for j in &r.judged {
             println!(
-                "[{}] {}: {} — {}",
+                "[{}] {}: {} — {} ({})",
                 r.reading.name(),
-                c.id,
-                c.verdict,
-                c.statement
+                j.spec.id,
+                j.verdict,
+                j.spec.statement,
+                j.assessment.estimate_text
             );
         }
-    }
-    for c in &outcome.fig5.claims {
-        println!(
-            "[{}] {}: {} — {}",
-            outcome.readings[0].reading.name(),
-            c.id,
-            c.verdict,
-            c.statement
-        );
     }
     println!(
         "{} runs in {:.1} s; report: {}",

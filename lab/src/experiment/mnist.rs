@@ -8,33 +8,12 @@
 use super::{Checkpointing, GridError, RunObserver, RunResult, Settings, SettingsError};
 use crate::data::idx;
 use crate::data::mnist::{self, DataError, DataSpec, Dataset, Split};
-use crate::report::table::PaperValue;
 use rand::seq::SliceRandom;
 use rbp_core::data::{Examples, TrainTest};
 use rbp_core::memory::MemoryError;
-use rbp_core::optim::OptimizerKind;
 use rbp_core::oracle::Precision;
 use rbp_core::seed::{self, Stream};
 use serde::{Deserialize, Serialize};
-
-/// The paper's Fig. 5 classification errors at epoch 100 (mean ± std over 5 runs).
-pub const PAPER_FIG5: [PaperValue; 3] = [
-    PaperValue {
-        optimizer: OptimizerKind::Sgd,
-        mean: 0.2660,
-        std: 0.0050,
-    },
-    PaperValue {
-        optimizer: OptimizerKind::Rbp,
-        mean: 0.1138,
-        std: 0.0029,
-    },
-    PaperValue {
-        optimizer: OptimizerKind::Adam,
-        mean: 0.1077,
-        std: 0.0073,
-    },
-];
 
 /// Where the training images come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,25 +1,19 @@
 //! The table printed at the end of a run.
 
-use super::stats::{Summary, relative_improvement};
+use super::stats::{Summary, relative_change};
 use super::summary::OptimizerSummary;
+pub use crate::paper::PaperValue;
 use rbp_core::optim::OptimizerKind;
 use std::fmt::Write as _;
-
-/// A reference value from the paper, shown beside ours.
-#[derive(Clone, Copy, Debug)]
-pub struct PaperValue {
-    pub optimizer: OptimizerKind,
-    pub mean: f64,
-    pub std: f64,
-}
 
 fn fmt_ms(x: Summary) -> String {
     format!("{:.4e} ± {:.1e}", x.mean, x.std)
 }
 
 /// The final-errors table: per optimizer, train and test error mean ± std over seeds (and the
-/// classification error, and the paper's value, when given), then R-BackProp's relative
-/// improvement over each other optimizer and its paired win count.
+/// classification error, and the paper's value, when given), then the change in error of
+/// R-BackProp against each other optimizer (negative = lower error, the one sign convention of
+/// every report) and its paired win count.
 pub fn final_table(summaries: &[OptimizerSummary], paper: &[PaperValue]) -> String {
     let n = summaries.first().map_or(0, |s| s.final_test_error.n);
     let has_class =
@@ -63,13 +57,13 @@ pub fn final_table(summaries: &[OptimizerSummary], paper: &[PaperValue]) -> Stri
             .iter()
             .filter(|s| s.optimizer != OptimizerKind::Rbp)
         {
-            let gain = relative_improvement(rbp.headline().mean, other.headline().mean);
+            let change = relative_change(rbp.headline().mean, other.headline().mean);
             let wins = paired_wins(rbp, other);
             let _ = writeln!(
                 out,
-                "R-BackProp vs {:<9} {what} {:+.1}% (lower is better; R-BackProp lower in {wins}/{} seeds)",
+                "R-BackProp vs {:<9} change in {what} {:+.1}% (negative = lower error; R-BackProp lower in {wins}/{} seeds)",
                 other.optimizer.paper_name(),
-                -100.0 * gain,
+                100.0 * change,
                 rbp.per_seed_final.len().min(other.per_seed_final.len()),
             );
         }

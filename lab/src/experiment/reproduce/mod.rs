@@ -1,5 +1,5 @@
-//! `rbp reproduce`: every figure of the paper in one command, with a report that checks each
-//! quantitative claim against our runs.
+//! `rbp reproduce`: every figure of the paper in one command, with a report that judges each
+//! claim of [`crate::paper`] against our runs under rules fixed before the run.
 //!
 //! The work is planned first (all runs of all figures and readings, deduplicated: [`jobs`]), then
 //! trained on a pool, then each figure turns its runs into CSV files, plots and claims
@@ -16,10 +16,11 @@ pub use reading::{Reading, ReadingError};
 use crate::experiment::execute::{Executed, Mode, RunBars, Tally};
 use crate::experiment::store::{RunStore, Status, StoredRun};
 use crate::experiment::{RunResult, SettingsError};
+use crate::paper::judge::{Finding, Judged, judge_reading};
 use crate::progress::Progress;
 use crate::report::files::{OutDir, OutputError};
 use crate::report::plot::PlotError;
-use figures::{Claim, FigureOutput};
+use figures::FigureOutput;
 use indicatif::{MultiProgress, ProgressDrawTarget};
 use jobs::{Plan, RunKey};
 use rbp_core::net::Arch;
@@ -35,14 +36,7 @@ pub enum Figure {
     Fig4,
 }
 
-/// The paper's R-BackProp settings `(gamma0, lambda)` compared in Fig. 3; the default first.
-pub const FIG3_POINTS: [(f64, f64); 5] = [
-    (0.9995, 0.0001),
-    (0.9995, 0.001),
-    (0.999, 0.0001),
-    (0.99, 0.0001),
-    (0.9999, 0.0001),
-];
+pub use crate::paper::FIG3_POINTS;
 
 /// What to run: the toy protocol of the paper, or a smaller one.
 #[derive(Clone, Debug)]
@@ -58,6 +52,8 @@ pub struct ReproduceConfig {
     pub seeds: u64,
     /// Seeds averaged at each point of Fig. 4.
     pub fig4_seeds: u64,
+    /// Seeds of Fig. 5 (MNIST), per optimizer.
+    pub mnist_seeds: u64,
     /// Training-set sizes of Fig. 4.
     pub fig4_sizes: Vec<usize>,
     /// `(gamma0, lambda)` of Fig. 3; the first is the paper's default.
@@ -94,6 +90,7 @@ impl ReproduceConfig {
             train_size: 1000,
             seeds: 10,
             fig4_seeds: 10,
+            mnist_seeds: 5,
             fig4_sizes: DEFAULT_FIG4_SIZES.to_vec(),
             fig3_points: FIG3_POINTS.to_vec(),
             readings,
@@ -108,6 +105,7 @@ impl ReproduceConfig {
             epochs: 30,
             seeds: 3,
             fig4_seeds: 3,
+            mnist_seeds: 2,
             fig4_sizes: vec![250, 500, 1000],
             ..ReproduceConfig::paper(readings, workers)
         }
@@ -118,13 +116,23 @@ impl ReproduceConfig {
         self.train_size.div_ceil(self.batch.max(1))
     }
 
+    /// `--seeds N`: every figure (2, 3, 4 and MNIST's 5) runs seeds `0..n`.
+    pub fn with_seeds(self, n: u64) -> ReproduceConfig {
+        ReproduceConfig {
+            seeds: n,
+            fig4_seeds: n,
+            mnist_seeds: n,
+            ..self
+        }
+    }
+
     /// Rejects nonsense before any work.
     pub fn validate(&self) -> Result<(), SettingsError> {
         let bad = |parameter: &str, why: &str| Err(SettingsError::new(parameter, why));
         if self.readings.is_empty() {
             return bad("readings", "no reading selected");
         }
-        if self.seeds == 0 || self.fig4_seeds == 0 {
+        if self.seeds == 0 || self.fig4_seeds == 0 || self.mnist_seeds == 0 {
             return bad("seeds", "every figure needs at least one seed");
         }
         if self.epochs == 0 {
@@ -200,25 +208,21 @@ pub enum ReproduceError {
     Incomplete(String),
 }
 
-/// What one reading produced.
+/// What one reading produced: its figures (2-5) and every claim of the paper, judged.
 #[derive(Clone, Debug)]
 pub struct ReadingOutcome {
     pub reading: Reading,
     pub figures: Vec<FigureOutput>,
-}
-
-impl ReadingOutcome {
-    pub fn claims(&self) -> impl Iterator<Item = &Claim> {
-        self.figures.iter().flat_map(|f| f.claims.iter())
-    }
+    /// Every claim of [`crate::paper::CLAIMS`], in that order, with its verdict.
+    pub judged: Vec<Judged>,
 }
 
 /// Everything `rbp reproduce` produced.
 #[derive(Clone, Debug)]
 pub struct Outcome {
     pub fig1: FigureOutput,
+    /// The primary reading (the defaults, declared before the run) first.
     pub readings: Vec<ReadingOutcome>,
-    pub fig5: FigureOutput,
     /// Distinct training runs and the wall time of the whole reproduction.
     pub runs: usize,
     pub seconds: f64,
@@ -229,20 +233,20 @@ pub struct Outcome {
 pub fn planned_files(config: &ReproduceConfig) -> Vec<String> {
     let mut names: Vec<String> = figures::fig1_files();
     names.push(report_md::REPORT.to_string());
-    for (i, reading) in config.readings.iter().enumerate() {
+    names.push(report_md::CLAIMS_CSV.to_string());
+    for reading in &config.readings {
         let prefix = if config.readings.len() == 1 {
             String::new()
         } else {
             format!("{}/", reading.name())
         };
-        let _ = i;
         names.extend(
             figures::toy_files()
                 .into_iter()
+                .chain(figures::fig5_files())
                 .map(|n| format!("{prefix}{n}")),
         );
     }
-    names.extend(figures::fig5_files());
     names
 }
 
@@ -319,6 +323,10 @@ impl Bars {
 
 /// Runs the whole reproduction into `out` and writes `REPORT.md`: [`run_stored`] training every
 /// run that has no result file yet.
+///
+/// `mnist(reading)` supplies Fig. 5's runs for each reading, or `None` when the MNIST data
+/// cannot be found (the report then says so and goes on). `show_progress` draws the bars on
+/// stderr (the caller passes false when stderr is not a terminal).
 pub fn run(
     config: &ReproduceConfig,
     out: &OutDir,
@@ -349,7 +357,7 @@ pub struct Stored {
 /// `Mode::Merge` trains nothing and builds the report from the result files alone, refusing
 /// with the list of missing or mismatched runs when any is.
 ///
-/// `mnist(reading)` supplies Fig. 5's runs for the primary reading, or `None` when the MNIST data
+/// `mnist(reading)` supplies Fig. 5's runs for each reading, or `None` when the MNIST data
 /// cannot be found (the report then says so and goes on). `show_progress` draws the bars on
 /// stderr (the caller passes false when stderr is not a terminal).
 pub fn run_stored(
@@ -429,24 +437,36 @@ pub fn run_stored(
         let get = |m: usize, kind: OptimizerKind, seed: u64, point: (f64, f64)| -> &RunResult {
             &results[&RunKey::new(i, m, kind, seed, point)]
         };
+        let mnist_results = mnist(&reading);
         let figures = vec![
             figures::fig2(config, &dir, &get, &mut files)?,
             figures::fig3(config, &dir, &get, &mut files)?,
             figures::fig4(config, &dir, &get, &mut files)?,
+            figures::fig5(mnist_results.as_ref(), &dir, &mut files)?,
         ];
-        readings.push(ReadingOutcome { reading, figures });
+        let mut findings: Vec<Finding> = figures
+            .iter()
+            .flat_map(|f| f.findings.iter().cloned())
+            .collect();
+        findings.push(memory_finding());
+        let judged = judge_reading(findings);
+        readings.push(ReadingOutcome {
+            reading,
+            figures,
+            judged,
+        });
     }
-    let mnist_results = mnist(&config.readings[0]);
-    let fig5 = figures::fig5(mnist_results.as_ref(), out, &mut files)?;
     let mut outcome = Outcome {
         fig1,
         readings,
-        fig5,
         runs: results.len(),
         seconds: 0.0,
         files,
     };
     outcome.seconds = start.elapsed().as_secs_f64();
+    let csv = report_md::claims_csv(&outcome);
+    let path = out.write(report_md::CLAIMS_CSV, csv.as_bytes())?;
+    outcome.files.push(path);
     let mut report = report_md::render(config, &outcome);
     report.push_str(&failed_runs_section(&executed));
     let path = out.write(report_md::REPORT, report.as_bytes())?;
@@ -502,6 +522,33 @@ fn incomplete_message(problems: &[String], planned: usize) -> String {
         text.push_str(&format!("\n  ... and {} more", problems.len() - SHOWN));
     }
     text
+}
+
+/// The abstract's memory claim, measured from the optimizers themselves: the growth of their
+/// state per added weight (so R-BackProp's fixed 8-byte coin seed does not count per weight).
+fn memory_finding() -> Finding {
+    let hyper = Hyper::default();
+    let (small, large) = (1usize << 10, 1usize << 11);
+    let per_weight = |kind| -> Option<f64> {
+        let bytes = |n| {
+            rbp_core::optim::Optimizer::new(kind, &hyper, n, 0)
+                .ok()
+                .map(|o| o.state_bytes())
+        };
+        Some((bytes(large)? - bytes(small)?) as f64 / (large - small) as f64)
+    };
+    let evidence = match (
+        per_weight(OptimizerKind::Rbp),
+        per_weight(OptimizerKind::Adam),
+    ) {
+        (Some(ours), Some(other)) => crate::paper::Evidence::Exact { ours, other },
+        _ => crate::paper::Evidence::Missing("optimizer state could not be allocated".into()),
+    };
+    Finding::new(
+        "abstract-memory",
+        evidence,
+        "bytes of state per weight, measured from Optimizer::state_bytes",
+    )
 }
 
 /// Per-seed curves of one figure's runs, mapped by key (used by the figures).

@@ -2,8 +2,8 @@
 //!
 //! The paper does not say which previous gradient R-BackProp adds (the accumulated one it used, or
 //! the raw one), whether `eta0 beta^t` counts updates or epochs, nor how weights start. Each
-//! combination is a *reading* of the paper; `rbp reproduce` runs one or all of them so the report
-//! can say which reading comes closest to the published numbers.
+//! combination is a *reading* of the paper; `rbp reproduce` runs one or all of them. The first is
+//! the primary reading, declared before the run; the others form the report's sensitivity table.
 
 use crate::experiment::Settings;
 use rbp_core::init::Init;

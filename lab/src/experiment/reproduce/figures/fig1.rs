@@ -87,7 +87,7 @@ pub fn fig1(
                 "fig1_gamma".into(),
             ),
         ],
-        claims: vec![],
+        findings: vec![],
         notes: vec![format!(
             "Computed from `RbpConfig` with γ0 = {}, λ = {}: no training.",
             rbp.gamma0, rbp.lambda

@@ -1,21 +1,15 @@
 //! Fig. 5: MNIST, from results `rbp mnist` produced (or a note that the data was not found).
 
-use super::{Claim, FigureOutput, fmt_summary, improvement_claim, mean_rows, plot, write};
+use super::{FigureOutput, fmt_summary, mean_rows, plot, two_summaries, write};
 use crate::experiment::RunResult;
 use crate::experiment::reproduce::{MnistResults, ReproduceError};
+use crate::paper::{self, Evidence, Scale, judge::Finding};
 use crate::report::files::{self, OutDir};
 use crate::report::plot::{PlotSpec, Series};
-use crate::report::stats::{self, Verdict};
+use crate::report::stats;
 use rbp_core::optim::OptimizerKind;
 use std::fmt::Write as _;
 use std::path::PathBuf;
-
-/// The paper's MNIST class errors (Fig. 5): BackProp, R-BackProp, Adam.
-pub const MNIST_PAPER: [(OptimizerKind, f64, f64); 3] = [
-    (OptimizerKind::Sgd, 0.2660, 0.0050),
-    (OptimizerKind::Rbp, 0.1138, 0.0029),
-    (OptimizerKind::Adam, 0.1077, 0.0073),
-];
 
 /// The sentence the report shows when Fig. 5 could not run.
 pub const MNIST_MISSING: &str = "MNIST data not found: Fig. 5 skipped (run `rbp mnist ...`)";
@@ -33,6 +27,9 @@ pub fn fig5(
     };
     let Some(mnist) = mnist.filter(|m| !m.runs.is_empty()) else {
         output.notes.push(MNIST_MISSING.into());
+        output.findings = ["fig5-backprop", "fig5-adam-similar"]
+            .map(|id| Finding::new(id, Evidence::Missing("MNIST not found".into()), ""))
+            .to_vec();
         return Ok(output);
     };
     output.notes.push(mnist.description.clone());
@@ -67,7 +64,7 @@ pub fn fig5(
             mean,
             std: Some(std),
         };
-        mean_rows(&mut csv, kind.name(), &s, runs.len());
+        mean_rows(&mut csv, kind.name(), &s, None, runs.len());
         all_series.push(s);
         finals.push((
             kind,
@@ -81,7 +78,7 @@ pub fn fig5(
         &PlotSpec {
             title: "Fig. 5: MNIST test classification error".into(),
             x_label: "epoch".into(),
-            y_label: "test classification error".into(),
+            y_label: "test classification error (share of test images misclassified)".into(),
             log_y: true,
             ..PlotSpec::default()
         },
@@ -100,75 +97,52 @@ pub fn fig5(
     };
     let mut table =
         String::from("| optimizer | paper | ours: mean ± std (95% CI, n) |\n|---|---|---|\n");
-    for (kind, m, s) in MNIST_PAPER {
-        let ours = get(kind).map_or("not run".into(), |v| fmt_summary(&stats::summarize(&v)));
+    for v in paper::FIG5_CLASS_ERROR {
+        let ours =
+            get(v.optimizer).map_or("not run".into(), |f| fmt_summary(&stats::summarize(&f)));
         let _ = writeln!(
             table,
-            "| {} | {m:.4} ± {s:.4} | {ours} |",
-            kind.paper_name()
+            "| {} | {:.4} ± {:.4} | {ours} |",
+            v.optimizer.paper_name(),
+            v.mean,
+            v.std
         );
     }
     output.notes.push(table);
-    if let (Some(rbp), Some(sgd)) = (get(OptimizerKind::Rbp), get(OptimizerKind::Sgd)) {
-        let claimed = stats::relative_improvement(0.1138, 0.2660);
-        let mut c = improvement_claim("Fig. 5", &rbp, &sgd, "BackProp", claimed, 0);
-        c.statement =
-            "MNIST: R-BackProp's class error 0.1138 ± 0.0029 against BackProp's 0.2660 ± 0.0050"
-                .into();
-        output.claims.push(c);
-    }
-    if let (Some(rbp), Some(adam)) = (get(OptimizerKind::Rbp), get(OptimizerKind::Adam)) {
-        let p = stats::paired(&rbp, &adam).ok();
-        let (a, b) = (stats::summarize(&rbp), stats::summarize(&adam));
-        let not_worse = p.is_some_and(|p| p.ci95_diff.0 <= 0.0);
-        // The paper itself has Adam ahead by (0.1138 - 0.1077) / 0.1077 = 5.7%: the claim is
-        // closeness, not superiority. It holds when R-BackProp is not significantly worse or
-        // trails by at most twice the paper's gap, partly within four times it.
-        let paper_gap = (0.1138 - 0.1077) / 0.1077;
-        let gap = (a.mean - b.mean) / b.mean;
-        let (verdict, why) = if not_worse {
-            (
-                Verdict::Holds,
-                "R-BackProp is not significantly worse than Adam, as in the paper.".to_string(),
-            )
-        } else if gap <= 2.0 * paper_gap {
-            (
-                Verdict::Holds,
-                format!(
-                    "Adam is ahead by {:.1}%, within twice the paper's own gap of {:.1}%.",
-                    100.0 * gap,
-                    100.0 * paper_gap
-                ),
-            )
-        } else if gap <= 4.0 * paper_gap {
-            (
-                Verdict::Partly,
-                format!(
-                    "Adam is ahead by {:.1}%, more than twice but within four times the paper's gap of {:.1}%.",
-                    100.0 * gap,
-                    100.0 * paper_gap
-                ),
+    let rbp = get(OptimizerKind::Rbp).unwrap_or_default();
+    for (id, kind, name, scale) in [
+        (
+            "fig5-backprop",
+            OptimizerKind::Sgd,
+            "BackProp",
+            Scale::Relative,
+        ),
+        (
+            "fig5-adam-similar",
+            OptimizerKind::Adam,
+            "Adam",
+            Scale::Absolute,
+        ),
+    ] {
+        let other = get(kind).unwrap_or_default();
+        let finding = if rbp.is_empty() || other.len() != rbp.len() {
+            Finding::new(
+                id,
+                Evidence::Missing(format!("no paired R-BackProp and {name} runs")),
+                "",
             )
         } else {
-            (
-                Verdict::DoesNotHold,
-                format!(
-                    "Adam is ahead by {:.1}%, over four times the paper's gap of {:.1}%.",
-                    100.0 * gap,
-                    100.0 * paper_gap
-                ),
+            Finding::new(
+                id,
+                Evidence::Paired {
+                    a: rbp.clone(),
+                    b: other.clone(),
+                    scale,
+                },
+                two_summaries("R-BackProp", &rbp, name, &other),
             )
         };
-        output.claims.push(Claim {
-            id: "Fig. 5".into(),
-            statement: "MNIST: R-BackProp (0.1138 ± 0.0029) close to Adam (0.1077 ± 0.0073)".into(),
-            paper: "Adam 5.7% lower".into(),
-            ours: format!("R-BackProp {}<br>Adam {}", fmt_summary(&a), fmt_summary(&b)),
-            improvement: Some(stats::relative_improvement(a.mean, b.mean)),
-            wins: p.map(|p| (p.wins, p.n)),
-            verdict,
-            why,
-        });
+        output.findings.push(finding);
     }
     Ok(output)
 }

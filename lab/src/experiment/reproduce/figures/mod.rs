@@ -5,36 +5,19 @@ mod fig5;
 mod toy;
 
 pub use fig1::fig1;
-pub use fig5::{MNIST_MISSING, MNIST_PAPER, fig5};
+pub use fig5::{MNIST_MISSING, fig5};
 pub use toy::{fig2, fig3, fig4};
 
 use super::ReproduceError;
 use crate::experiment::RunResult;
+use crate::paper::judge::Finding;
 use crate::report::files::OutDir;
 use crate::report::plot::{PlotSpec, Series, plot_series};
-use crate::report::stats::{self, Summary, Verdict};
+use crate::report::stats::{self, Summary};
 use rbp_core::optim::OptimizerKind;
+use rbp_core::train::EpochRecord;
 use std::fmt::Write as _;
 use std::path::PathBuf;
-
-/// One checked statement of the paper.
-#[derive(Clone, Debug)]
-pub struct Claim {
-    /// Where the paper makes it, e.g. `Fig. 2a`.
-    pub id: String,
-    pub statement: String,
-    /// The paper's number.
-    pub paper: String,
-    /// Our numbers (mean ± std, 95% CI, n), ready for a table cell.
-    pub ours: String,
-    /// R-BackProp's relative improvement (a fraction) where the claim compares two errors.
-    pub improvement: Option<f64>,
-    /// Seeds where R-BackProp was lower, out of how many.
-    pub wins: Option<(usize, usize)>,
-    pub verdict: Verdict,
-    /// One sentence.
-    pub why: String,
-}
 
 /// What a figure left: file names (relative to its directory), plots, claims, remarks.
 #[derive(Clone, Debug, Default)]
@@ -43,7 +26,8 @@ pub struct FigureOutput {
     pub title: String,
     /// `(caption, stem)`: `stem.png` and `stem.svg` exist.
     pub plots: Vec<(String, String)>,
-    pub claims: Vec<Claim>,
+    /// Measurements for the paper's claims, judged per reading by [`crate::paper::judge_reading`].
+    pub findings: Vec<Finding>,
     /// Markdown paragraphs or tables for the report.
     pub notes: Vec<String>,
 }
@@ -55,13 +39,17 @@ pub(super) const FIG1: [&str; 5] = [
     "fig1_gamma.png",
     "fig1_gamma.svg",
 ];
-const TOY: [&str; 16] = [
+const TOY: [&str; 20] = [
     "fig2_curves.csv",
     "fig2_mean.csv",
     "fig2a.png",
     "fig2a.svg",
     "fig2b.png",
     "fig2b.svg",
+    "fig2a_train.png",
+    "fig2a_train.svg",
+    "fig2b_train.png",
+    "fig2b_train.svg",
     "fig3_curves.csv",
     "fig3_mean.csv",
     "fig3.png",
@@ -123,15 +111,18 @@ pub fn fmt_summary(s: &Summary) -> String {
     )
 }
 
-/// The test-error curves of `runs` (same epochs), and their per-epoch mean and std.
-pub(super) fn curves(runs: &[&RunResult]) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+/// The curves of `error` over `runs` (same epochs), and their per-epoch mean and std.
+pub(super) fn curves_of(
+    runs: &[&RunResult],
+    error: fn(&EpochRecord) -> f64,
+) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
     let x: Vec<f64> = runs
         .first()
         .map(|r| r.records.iter().map(|e| e.epoch as f64).collect())
         .unwrap_or_default();
     let ys: Vec<Vec<f64>> = runs
         .iter()
-        .map(|r| r.records.iter().map(|e| e.test_error).collect())
+        .map(|r| r.records.iter().map(error).collect())
         .collect();
     let (mean, std) = stats::mean_std_curves(&ys)
         .unwrap_or_else(|_| (vec![f64::NAN; x.len()], vec![f64::NAN; x.len()]));
@@ -139,7 +130,16 @@ pub(super) fn curves(runs: &[&RunResult]) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
 }
 
 pub(super) fn series(label: &str, runs: &[&RunResult]) -> Series {
-    let (x, mean, std) = curves(runs);
+    series_of(label, runs, |e| e.test_error)
+}
+
+/// The mean ± std curve of `error` over `runs`, for a plot.
+pub(super) fn series_of(
+    label: &str,
+    runs: &[&RunResult],
+    error: fn(&EpochRecord) -> f64,
+) -> Series {
+    let (x, mean, std) = curves_of(runs, error);
     Series {
         label: label.into(),
         x,
@@ -148,11 +148,22 @@ pub(super) fn series(label: &str, runs: &[&RunResult]) -> Series {
     }
 }
 
-/// Appends `label,epoch,mean,std,n` rows of `s`.
-pub(super) fn mean_rows(csv: &mut String, label: &str, s: &Series, n: usize) {
+/// Appends `label,epoch,mean,std,n` rows of `s`, then `,mean,std` of `extra` when given (a
+/// second error on the same epochs).
+pub(super) fn mean_rows(
+    csv: &mut String,
+    label: &str,
+    s: &Series,
+    extra: Option<&Series>,
+    n: usize,
+) {
+    let std_at = |s: &Series, i: usize| s.std.as_ref().map_or(f64::NAN, |v| v[i]);
     for (i, x) in s.x.iter().enumerate() {
-        let std = s.std.as_ref().map_or(f64::NAN, |v| v[i]);
-        let _ = writeln!(csv, "{label},{x},{},{std},{n}", s.mean[i]);
+        let _ = write!(csv, "{label},{x},{},{},{n}", s.mean[i], std_at(s, i));
+        if let Some(e) = extra {
+            let _ = write!(csv, ",{},{}", e.mean[i], std_at(e, i));
+        }
+        csv.push('\n');
     }
 }
 
@@ -160,36 +171,19 @@ pub(super) fn finals(runs: &[&RunResult]) -> Vec<f64> {
     runs.iter().map(|r| r.last().test_error).collect()
 }
 
-/// A claim "R-BackProp's final test error is `claimed` lower than `other`'s".
-pub(super) fn improvement_claim(
-    id: &str,
-    rbp: &[f64],
-    other: &[f64],
-    other_name: &str,
-    claimed: f64,
-    epoch: usize,
-) -> Claim {
-    let (a, b) = (stats::summarize(rbp), stats::summarize(other));
-    let wins = stats::paired(rbp, other).map(|p| (p.wins, p.n)).ok();
-    let (verdict, why) = stats::verdict(rbp, other, claimed)
-        .unwrap_or((Verdict::DoesNotHold, "no runs to compare".into()));
-    Claim {
-        id: id.into(),
-        statement: format!(
-            "R-BackProp improves the test error of {other_name} at epoch {epoch} by {:.1}%",
-            100.0 * claimed
-        ),
-        paper: format!("{:.1}%", 100.0 * claimed),
-        ours: format!(
-            "R-BackProp {}<br>{other_name} {}",
-            fmt_summary(&a),
-            fmt_summary(&b)
-        ),
-        improvement: Some(stats::relative_improvement(a.mean, b.mean)),
-        wins,
-        verdict,
-        why: why
-            .replace("A ", "R-BackProp ")
-            .replace(" B ", &format!(" {other_name} ")),
-    }
+/// Final training errors of `runs`.
+pub(super) fn train_finals(runs: &[&RunResult]) -> Vec<f64> {
+    runs.iter().map(|r| r.last().train_error).collect()
 }
+
+/// `R-BackProp mean ± std (…)<br>other mean ± std (…)`: a claim's "ours" cell.
+pub(super) fn two_summaries(a_name: &str, a: &[f64], b_name: &str, b: &[f64]) -> String {
+    format!(
+        "{a_name} {}<br>{b_name} {}",
+        fmt_summary(&stats::summarize(a)),
+        fmt_summary(&stats::summarize(b))
+    )
+}
+
+/// The y-axis label of the toy figures: which error is plotted.
+pub const TOY_ERROR_AXIS: &str = "E = ½|y* − y|², mean over examples";

@@ -1,0 +1,47 @@
+//! What the figures measure for a claim, before any verdict: per-seed numbers or counts.
+
+/// The scale a paired effect is reported on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scale {
+    /// `mean(a) / mean(b) - 1`, with a paired bootstrap 95% CI: errors compared as the paper does.
+    Relative,
+    /// `mean(a - b)` with a paired t 95% CI: for per-seed quantities that are already differences
+    /// or log ratios.
+    Absolute,
+    /// `exp(mean(ln a - ln b)) - 1`, tested on `ln a - ln b`: ratios for equivalence margins.
+    LogRatio,
+}
+
+/// The measurements behind one claim.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Evidence {
+    /// Per-seed values of R-BackProp (or the setting the claim names first) and of the
+    /// comparator, index `i` from the same seed.
+    Paired {
+        /// The claim's subject.
+        a: Vec<f64>,
+        /// The comparator.
+        b: Vec<f64>,
+        /// How the effect is reported.
+        scale: Scale,
+    },
+    /// Per seed, whether the claimed pattern is there (`yes`) or not (`no`); judged by the sign
+    /// test, the effect being `yes - no`.
+    Signs {
+        /// Seeds showing the pattern.
+        yes: usize,
+        /// Seeds not showing it (ties already dropped).
+        no: usize,
+    },
+    /// Every part must hold (intersection-union test: the claim's p is the largest part's p).
+    All(Vec<(String, Evidence)>),
+    /// A deterministic quantity, no seeds: R-BackProp's and the comparator's.
+    Exact {
+        /// R-BackProp.
+        ours: f64,
+        /// The comparator.
+        other: f64,
+    },
+    /// Not measured, and why.
+    Missing(String),
+}
