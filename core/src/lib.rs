@@ -2,6 +2,7 @@
 //! and its baselines on fully connected sigmoid networks.
 
 pub mod checkpoint;
+pub mod curvature;
 pub mod data;
 pub mod gemm;
 pub mod init;
