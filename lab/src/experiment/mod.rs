@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod grid;
+pub mod landscape;
 pub mod mnist;
 pub mod output;
 pub mod reproduce;
