@@ -148,6 +148,29 @@ pub struct StudyProgress {
     pub training: Progress,
     /// Solutions probed.
     pub probes: Progress,
+    /// Draws both bars (kept alive with them).
+    _multi: indicatif::MultiProgress,
+}
+
+impl StudyProgress {
+    /// Two bars on stderr when `show`: `epochs` to train and `solutions` to probe.
+    pub fn new(epochs: u64, solutions: u64, show: bool) -> StudyProgress {
+        let multi = indicatif::MultiProgress::with_draw_target(if show {
+            indicatif::ProgressDrawTarget::stderr()
+        } else {
+            indicatif::ProgressDrawTarget::hidden()
+        });
+        StudyProgress {
+            training: Progress::in_multi(&multi, epochs, "training", "epochs"),
+            probes: Progress::in_multi(&multi, solutions, "probes", "solutions"),
+            _multi: multi,
+        }
+    }
+    /// Clears both bars.
+    pub fn finish(&self) {
+        self.training.finish();
+        self.probes.finish();
+    }
 }
 
 /// Trains every (seed, optimizer) run of `config` and probes its chosen solutions. `make_split`
