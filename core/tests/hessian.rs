@@ -24,7 +24,13 @@ fn reference_gradient(layout: &Layout, w: &[f64], data: &Examples) -> (f64, Vec<
     let mut grad = vec![0.0; w.len()];
     let mut loss = 0.0;
     for n in 0..data.len() {
-        let mut acts = vec![data.inputs.row(n).iter().map(|&x| x as f64).collect::<Vec<_>>()];
+        let mut acts = vec![
+            data.inputs
+                .row(n)
+                .iter()
+                .map(|&x| x as f64)
+                .collect::<Vec<_>>(),
+        ];
         for l in 0..depth {
             let (n_in, n_out) = layout.layer_shape(l);
             let wl = &w[layout.layer_range(l)];
@@ -35,7 +41,11 @@ fn reference_gradient(layout: &Layout, w: &[f64], data: &Examples) -> (f64, Vec<
         }
         let y = &acts[depth];
         let target: Vec<f64> = data.targets.row(n).iter().map(|&t| t as f64).collect();
-        loss += 0.5 * y.iter().zip(&target).map(|(a, t)| (a - t).powi(2)).sum::<f64>();
+        loss += 0.5
+            * y.iter()
+                .zip(&target)
+                .map(|(a, t)| (a - t).powi(2))
+                .sum::<f64>();
         let mut delta: Vec<f64> = y
             .iter()
             .zip(&target)
@@ -93,7 +103,10 @@ fn finite_difference_hessian(layout: &Layout, params: &[f32], data: &Examples) -
             minus[j] -= h;
             let (_, gp) = reference_gradient(layout, &plus, data);
             let (_, gm) = reference_gradient(layout, &minus, data);
-            gp.iter().zip(&gm).map(|(a, b)| (a - b) / (2.0 * h)).collect()
+            gp.iter()
+                .zip(&gm)
+                .map(|(a, b)| (a - b) / (2.0 * h))
+                .collect()
         })
         .collect()
 }
@@ -202,7 +215,9 @@ fn known_spectrum(lambda: &[f64], seed: u64) -> DenseSymmetric {
 
 /// A Hessian-like spectrum: a few large outliers over a bulk near zero of both signs.
 fn hessian_like(n: usize) -> Vec<f64> {
-    let mut l: Vec<f64> = (0..n).map(|i| 0.5 * ((i as f64) / n as f64) - 0.1).collect();
+    let mut l: Vec<f64> = (0..n)
+        .map(|i| 0.5 * ((i as f64) / n as f64) - 0.1)
+        .collect();
     l[n - 1] = 40.0;
     l[n - 2] = 25.0;
     l[n - 3] = 12.0;
@@ -360,7 +375,11 @@ fn epsilon_sharpness_reaches_the_box_maximum_of_a_convex_quadratic() {
         .sum();
     // f32 points: relative 1e-6.
     assert!((s.base_loss - base).abs() < 1e-6 * base);
-    assert!((s.max_loss - max).abs() < 1e-5 * max, "{} vs {max}", s.max_loss);
+    assert!(
+        (s.max_loss - max).abs() < 1e-5 * max,
+        "{} vs {max}",
+        s.max_loss
+    );
     assert!((s.value - 100.0 * (max - base) / (1.0 + base)).abs() < 1e-3);
 }
 

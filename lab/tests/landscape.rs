@@ -53,8 +53,14 @@ fn the_study_keeps_the_asked_epochs_and_its_measures_agree() {
             for m in &config.moments {
                 assert_eq!(mine.iter().filter(|s| s.moments.contains(m)).count(), 1);
             }
-            assert!(mine.windows(2).all(|w| w[0].record.epoch < w[1].record.epoch));
-            let fin = mine.iter().find(|s| s.moments.contains(&Moment::Final)).unwrap();
+            assert!(
+                mine.windows(2)
+                    .all(|w| w[0].record.epoch < w[1].record.epoch)
+            );
+            let fin = mine
+                .iter()
+                .find(|s| s.moments.contains(&Moment::Final))
+                .unwrap();
             assert_eq!(fin.record.epoch, 6);
             assert_eq!(fin.record, fin.final_record);
             let two = mine
@@ -63,8 +69,14 @@ fn the_study_keeps_the_asked_epochs_and_its_measures_agree() {
                 .unwrap();
             assert_eq!(two.record.epoch, 2);
             // The best epoch has the lowest test error of the kept ones.
-            let best = mine.iter().find(|s| s.moments.contains(&Moment::Best)).unwrap();
-            assert!(mine.iter().all(|s| headline(&best.record) <= headline(&s.record)));
+            let best = mine
+                .iter()
+                .find(|s| s.moments.contains(&Moment::Best))
+                .unwrap();
+            assert!(
+                mine.iter()
+                    .all(|s| headline(&best.record) <= headline(&s.record))
+            );
         }
     }
     for s in &sols {
@@ -96,7 +108,10 @@ fn the_study_keeps_the_asked_epochs_and_its_measures_agree() {
         // Every Rayleigh quotient (each probe's trace / n) lies below lambda_max.
         for d in &m.density {
             let q: f64 = d.nodes.iter().zip(&d.weights).map(|(x, w)| x * w).sum();
-            assert!(q <= m.lambda_max() + 1e-6 * m.lambda_max().abs(), "{q} > lambda_max");
+            assert!(
+                q <= m.lambda_max() + 1e-6 * m.lambda_max().abs(),
+                "{q} > lambda_max"
+            );
         }
         assert_eq!(m.products, 12 + 40 + 4 * 12);
     }
@@ -108,7 +123,10 @@ fn the_study_is_deterministic_and_independent_of_workers() {
     let b = study(2);
     assert_eq!(a.len(), b.len());
     for (x, y) in a.iter().zip(&b) {
-        assert_eq!((x.optimizer, x.seed, x.record), (y.optimizer, y.seed, y.record));
+        assert_eq!(
+            (x.optimizer, x.seed, x.record),
+            (y.optimizer, y.seed, y.record)
+        );
         let strip = |s: &Solution| {
             let mut m = s.measures.clone();
             m.seconds = 0.0;
@@ -130,10 +148,7 @@ fn bad_settings_name_their_parameter() {
     assert_eq!(c.validate(60).unwrap_err().parameter, "probe.trace_probes");
     let mut c = tiny_config(1);
     c.probe.lanczos_steps = 2;
-    assert_eq!(
-        c.validate(60).unwrap_err().parameter,
-        "probe.lanczos_steps"
-    );
+    assert_eq!(c.validate(60).unwrap_err().parameter, "probe.lanczos_steps");
     assert!("fianl".parse::<Moment>().is_err());
     assert_eq!("best".parse::<Moment>(), Ok(Moment::Best));
     assert_eq!(" 12".parse::<Moment>(), Ok(Moment::Epoch(12)));

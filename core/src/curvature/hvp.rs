@@ -90,8 +90,7 @@ impl<'a> Curvature<'a> {
                 layout.param_count()
             )));
         }
-        if data.input_width() != arch.input_width() || data.output_width() != arch.output_width()
-        {
+        if data.input_width() != arch.input_width() || data.output_width() != arch.output_width() {
             return Err(CurvatureError::Mismatch(format!(
                 "the data has {} inputs and {} outputs, the {arch} network {} and {}",
                 data.input_width(),
@@ -110,9 +109,15 @@ impl<'a> Curvature<'a> {
         let widths = arch.widths();
         let buf = |w: usize| memory::zeroed::<f32>(w * EVAL_BATCH, "the R-pass buffers");
         let r = RBuffers {
-            r_h: widths[1..].iter().map(|&w| buf(w)).collect::<Result<_, _>>()?,
+            r_h: widths[1..]
+                .iter()
+                .map(|&w| buf(w))
+                .collect::<Result<_, _>>()?,
             r_a: widths.iter().map(|&w| buf(w)).collect::<Result<_, _>>()?,
-            r_delta: widths[1..].iter().map(|&w| buf(w)).collect::<Result<_, _>>()?,
+            r_delta: widths[1..]
+                .iter()
+                .map(|&w| buf(w))
+                .collect::<Result<_, _>>()?,
             hv: memory::zeroed(
                 (0..arch.depth())
                     .map(|l| layout.layer_range(l).len())
@@ -238,8 +243,16 @@ impl<'a> Curvature<'a> {
     /// # Panics
     /// If `v` or `out` does not have [`Self::dim`] values.
     pub fn hvp(&mut self, v: &[f32], out: &mut [f32]) {
-        assert_eq!(v.len(), self.dim(), "the direction does not fit the network");
-        assert_eq!(out.len(), self.dim(), "the product does not fit the network");
+        assert_eq!(
+            v.len(),
+            self.dim(),
+            "the direction does not fit the network"
+        );
+        assert_eq!(
+            out.len(),
+            self.dim(),
+            "the product does not fit the network"
+        );
         self.acc.fill(0.0);
         let total = self.data.len() as f64;
         for c in 0..self.chunks.len() {

@@ -103,7 +103,8 @@ pub fn quadrature_trace(quadratures: &[Quadrature], n: usize) -> Estimate {
 /// The density of the averaged quadratures at each point of `grid`, every node smoothed by a
 /// Gaussian of standard deviation `sigma` (Ghorbani et al.'s plot); integrates to about 1.
 pub fn density_on_grid(quadratures: &[Quadrature], grid: &[f64], sigma: f64) -> Vec<f64> {
-    let norm = 1.0 / (quadratures.len().max(1) as f64 * sigma * (2.0 * std::f64::consts::PI).sqrt());
+    let norm =
+        1.0 / (quadratures.len().max(1) as f64 * sigma * (2.0 * std::f64::consts::PI).sqrt());
     grid.iter()
         .map(|&t| {
             quadratures

@@ -89,7 +89,10 @@ impl LandscapeConfig {
             {
                 return Err(SettingsError::new(
                     "moments",
-                    format!("epoch {e} is past the last epoch ({})", self.settings.epochs),
+                    format!(
+                        "epoch {e} is past the last epoch ({})",
+                        self.settings.epochs
+                    ),
                 ));
             }
         }
@@ -198,14 +201,13 @@ where
         let kept = train_keeping(config, &layout, &split, kind, seed, &progress.training)?;
         let mut out = Vec::new();
         for k in kept {
-            let measures =
-                probe::probe(&layout, &k.params, &split, &config.probe, seed).map_err(|source| {
-                    LandscapeError::Probe {
-                        label: run_label(kind, seed),
-                        epoch: k.record.epoch,
-                        source,
-                    }
-                })?;
+            let measures = probe::probe(&layout, &k.params, &split, &config.probe, seed).map_err(
+                |source| LandscapeError::Probe {
+                    label: run_label(kind, seed),
+                    epoch: k.record.epoch,
+                    source,
+                },
+            )?;
             progress.probes.tick();
             out.push(Solution {
                 optimizer: kind,
@@ -275,7 +277,11 @@ fn train_keeping(
         if fixed.contains(&record.epoch) {
             at_epoch.push((*record, params.to_vec()));
         }
-        if wants_best && best.as_ref().is_none_or(|(b, _)| headline(record) < headline(b)) {
+        if wants_best
+            && best
+                .as_ref()
+                .is_none_or(|(b, _)| headline(record) < headline(b))
+        {
             best = Some((*record, params.to_vec()));
         }
     };
@@ -287,16 +293,17 @@ fn train_keeping(
     }
     let final_record = *run.records().last().expect("epoch 0 is recorded");
     let mut kept: Vec<Kept> = Vec::new();
-    let mut add = |moment: Moment, record: EpochRecord, params: &[f32]| {
-        match kept.iter_mut().find(|k| k.record.epoch == record.epoch) {
-            Some(k) => k.moments.push(moment),
-            None => kept.push(Kept {
-                moments: vec![moment],
-                record,
-                final_record,
-                params: params.to_vec(),
-            }),
-        }
+    let mut add = |moment: Moment, record: EpochRecord, params: &[f32]| match kept
+        .iter_mut()
+        .find(|k| k.record.epoch == record.epoch)
+    {
+        Some(k) => k.moments.push(moment),
+        None => kept.push(Kept {
+            moments: vec![moment],
+            record,
+            final_record,
+            params: params.to_vec(),
+        }),
     };
     for &m in &config.moments {
         let (record, params) = match m {

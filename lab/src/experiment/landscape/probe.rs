@@ -1,6 +1,8 @@
 //! Probing one solution: the curvature and flatness measures of the training loss at a set of
 //! weights.
 
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use rbp_core::curvature::lanczos::{NoConvergence, top_eigenvalues};
 use rbp_core::curvature::sharpness::{epsilon_sharpness, filter_normalized_direction};
 use rbp_core::curvature::spectrum::{
@@ -11,8 +13,6 @@ use rbp_core::curvature::{Curvature, CurvatureError, HessianOperator};
 use rbp_core::data::TrainTest;
 use rbp_core::net::Layout;
 use rbp_core::seed;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
@@ -78,7 +78,10 @@ impl ProbeConfig {
             ));
         }
         if !(self.epsilon > 0.0 && self.epsilon.is_finite()) {
-            return Err(super::SettingsError::new("probe.epsilon", "must be positive"));
+            return Err(super::SettingsError::new(
+                "probe.epsilon",
+                "must be positive",
+            ));
         }
         if self.slice_points < 2 || !(self.slice_radius > 0.0 && self.slice_radius.is_finite()) {
             return Err(super::SettingsError::new(

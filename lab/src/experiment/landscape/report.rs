@@ -328,7 +328,9 @@ fn solutions_csv(config: &LandscapeConfig, solutions: &[Solution]) -> String {
             s.record.epoch,
             m.train_loss,
             s.record.test_error,
-            s.record.test_class_error.map_or(String::new(), |e| e.to_string()),
+            s.record
+                .test_class_error
+                .map_or(String::new(), |e| e.to_string()),
             s.final_record.test_error
         );
         for i in 0..k {
@@ -441,7 +443,9 @@ fn plots(
         .first()
         .map(|s| s.measures.slice.alpha.clone())
         .unwrap_or_default();
-    let slices = mean_series(kinds, sols, &alpha, &|s| s.measures.slice.train_loss.clone());
+    let slices = mean_series(kinds, sols, &alpha, &|s| {
+        s.measures.slice.train_loss.clone()
+    });
     let files = plot::plot_series(
         &check(&format!("slices-{moment}"))?,
         &PlotSpec {
@@ -471,7 +475,9 @@ fn plots(
     let files = plot::plot_points(
         &check(&format!("lambda-max-vs-test-error-{moment}"))?,
         &PlotSpec {
-            title: format!("Sharpest curvature against test error, {moment} epoch, one point per run"),
+            title: format!(
+                "Sharpest curvature against test error, {moment} epoch, one point per run"
+            ),
             x_label: "lambda_max of the training-loss Hessian".into(),
             y_label: "test error".into(),
             ..PlotSpec::default()
