@@ -421,12 +421,14 @@ fn plots(
     };
     let mut written = Vec::new();
     // Spectral density: mean over seeds, floored so the log axis shows the bulk and the outliers.
-    let density = mean_series(kinds, sols, grid, &|s| {
+    // No band: a ±std band on a log axis dips to the floor wherever seeds disagree.
+    let mut density = mean_series(kinds, sols, grid, &|s| {
         density_of(s, grid, sigma)
             .into_iter()
             .map(|d| d.max(1e-7))
             .collect()
     });
+    density.iter_mut().for_each(|s| s.std = None);
     let files = plot::plot_series(
         &check(&format!("density-{moment}"))?,
         &PlotSpec {
