@@ -21,6 +21,7 @@ fn main() {
         Command::Sweep(args) => run::run_sweep(args),
         Command::Resume(args) => run::run_resume(args),
         Command::Bench(args) => run::run_bench(args),
+        Command::Landscape(args) => run::run_landscape(args),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

@@ -38,6 +38,7 @@
 #![warn(missing_docs)]
 
 pub mod checkpoint;
+pub mod curvature;
 pub mod data;
 pub mod gemm;
 pub mod init;

@@ -234,6 +234,15 @@ impl Workspace {
         let w = last.len() / self.capacity;
         &last[..batch * w]
     }
+    /// Layer `l`'s activations of the last forward pass (`l = 0` is the input), the whole
+    /// `capacity x width_l` buffer: the curvature module reads them after [`forward`].
+    pub(crate) fn activations(&self, l: usize) -> &[f32] {
+        &self.acts[l]
+    }
+    /// Layer `l`'s error signal (`l >= 1`) of the last [`backward`], the whole buffer.
+    pub(crate) fn error_signal(&self, l: usize) -> &[f32] {
+        &self.kappas[l]
+    }
 }
 
 /// Eq. (2): the forward pass, `v^l = sigmoid(W^l v^{l-1})` for every layer, over a batch of

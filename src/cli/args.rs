@@ -56,6 +56,9 @@ pub enum Command {
     /// Time a training step per architecture and optimizer (median step, GEMM share, update,
     /// optimizer state, allocations per step) and compare each optimizer with Adam.
     Bench(BenchArgs),
+    /// Curvature and flatness of the solutions each optimizer finds: top Hessian eigenvalues,
+    /// trace, spectral density, epsilon-sharpness and 1-D loss slices, against test error.
+    Landscape(LandscapeArgs),
 }
 
 /// `rbp reproduce`: the paper's protocol by default, `--quick` for a ~10 s smoke run.
@@ -378,5 +381,86 @@ pub fn workers(jobs: Option<usize>) -> Result<usize> {
         Some(0) => anyhow::bail!("--jobs must be at least 1"),
         Some(n) => Ok(n),
         None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
+}
+
+/// `rbp landscape toy|mnist`: the runs of `rbp toy` / `rbp mnist`, probed at chosen epochs.
+#[derive(Args)]
+pub struct LandscapeArgs {
+    #[command(subcommand)]
+    pub task: LandscapeTask,
+}
+
+#[derive(Subcommand)]
+pub enum LandscapeTask {
+    /// The teacher-student task (every `rbp toy` flag applies).
+    Toy {
+        #[command(flatten)]
+        toy: ToyArgs,
+        #[command(flatten)]
+        probe: ProbeArgs,
+    },
+    /// MNIST or Fashion-MNIST (every `rbp mnist` flag applies).
+    Mnist {
+        #[command(flatten)]
+        mnist: MnistArgs,
+        #[command(flatten)]
+        probe: ProbeArgs,
+    },
+}
+
+/// What `rbp landscape` measures at each solution.
+#[derive(Args)]
+pub struct ProbeArgs {
+    /// Epochs whose weights are probed, comma separated: `final`, `best` (lowest test error) or
+    /// epoch numbers.
+    #[arg(long, value_delimiter = ',', default_value = "final,best")]
+    pub at: Vec<rbp_lab::experiment::landscape::Moment>,
+    /// Top Hessian eigenvalues reported.
+    #[arg(long, default_value_t = probe_default().top_k)]
+    pub top_k: usize,
+    /// Lanczos steps for the top eigenvalues (full re-orthogonalization).
+    #[arg(long, default_value_t = probe_default().lanczos_steps)]
+    pub lanczos_steps: usize,
+    /// Rademacher probes of Hutchinson's trace estimator.
+    #[arg(long, default_value_t = probe_default().trace_probes)]
+    pub trace_probes: usize,
+    /// Probes of the stochastic Lanczos quadrature (spectral density).
+    #[arg(long, default_value_t = probe_default().density_probes)]
+    pub density_probes: usize,
+    /// Lanczos steps per density probe.
+    #[arg(long, default_value_t = probe_default().density_steps)]
+    pub density_steps: usize,
+    /// Relative box radius of epsilon-sharpness.
+    #[arg(long, default_value_t = probe_default().epsilon)]
+    pub epsilon: f64,
+    /// Gradient-ascent steps of epsilon-sharpness.
+    #[arg(long, default_value_t = probe_default().ascent_steps)]
+    pub ascent_steps: usize,
+    /// Points of each 1-D loss slice.
+    #[arg(long, default_value_t = probe_default().slice_points)]
+    pub slice_points: usize,
+    /// Extent of each 1-D slice in filter-normalized units.
+    #[arg(long, default_value_t = probe_default().slice_radius)]
+    pub slice_radius: f64,
+}
+
+fn probe_default() -> rbp_lab::experiment::landscape::probe::ProbeConfig {
+    rbp_lab::experiment::landscape::probe::ProbeConfig::default()
+}
+
+impl ProbeArgs {
+    pub fn config(&self) -> rbp_lab::experiment::landscape::probe::ProbeConfig {
+        rbp_lab::experiment::landscape::probe::ProbeConfig {
+            top_k: self.top_k,
+            lanczos_steps: self.lanczos_steps,
+            trace_probes: self.trace_probes,
+            density_probes: self.density_probes,
+            density_steps: self.density_steps,
+            epsilon: self.epsilon,
+            ascent_steps: self.ascent_steps,
+            slice_points: self.slice_points,
+            slice_radius: self.slice_radius,
+        }
     }
 }

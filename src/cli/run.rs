@@ -2,8 +2,8 @@
 //! and save the results.
 
 use super::args::{
-    BenchArgs, CommonArgs, DatasetArg, MnistArgs, ReproduceArgs, ResumeArgs, SweepArgs, ToyArgs,
-    flag_for, workers,
+    BenchArgs, CommonArgs, DatasetArg, LandscapeArgs, LandscapeTask, MnistArgs, ReproduceArgs,
+    ResumeArgs, SweepArgs, ToyArgs, flag_for, workers,
 };
 use anyhow::{Context, Result};
 use rbp_core::checkpoint::{self, Checkpoint};
@@ -494,4 +494,149 @@ pub fn run_sweep(args: SweepArgs) -> Result<()> {
         ),
     }
     Ok(())
+}
+
+/// The flag of a `rbp landscape` parameter: the probe's own, else as for every command.
+fn landscape_flag(parameter: &str) -> String {
+    match parameter {
+        "moments" => "--at".into(),
+        p => match p.strip_prefix("probe.") {
+            Some(field) => format!("--{}", field.replace('_', "-")),
+            None => flag_for(p),
+        },
+    }
+}
+
+pub fn run_landscape(args: LandscapeArgs) -> Result<()> {
+    use rbp_lab::experiment::landscape::{self, LandscapeConfig, StudyProgress, report};
+    let (common, probe, arch, default_seeds) = match &args.task {
+        LandscapeTask::Toy { toy, probe } => (&toy.common, probe, &toy.arch, 10),
+        LandscapeTask::Mnist { mnist, probe } => (&mnist.common, probe, &mnist.arch, 5),
+    };
+    if common.checkpoint_every.is_some() {
+        anyhow::bail!("--checkpoint-every is not supported by `rbp landscape`");
+    }
+    let config = LandscapeConfig {
+        settings: common.settings(arch, default_seeds)?,
+        moments: probe.at.clone(),
+        probe: probe.config(),
+    };
+    let settings_error =
+        |e: SettingsError| anyhow::anyhow!("{}: {}", landscape_flag(&e.parameter), e.why);
+    // The data of a seed, and the task's description.
+    let toy_config;
+    let mnist_setup;
+    let (make_split, task): (Box<dyn Fn(u64) -> _ + Sync>, serde_json::Value) = match &args.task {
+        LandscapeTask::Toy { toy: t, .. } => {
+            toy_config = toy::ToyConfig {
+                settings: config.settings.clone(),
+                train_size: t.train_size,
+            };
+            toy_config.validate().map_err(toy_error)?;
+            config.validate(t.train_size).map_err(settings_error)?;
+            let arch = &config.settings.arch;
+            let (n_in, n_out, m) = (arch.input_width(), arch.output_width(), t.train_size);
+            (
+                Box::new(move |seed| {
+                    rbp_core::data::teacher::teacher_student(n_in, n_out, m, seed)
+                }),
+                serde_json::json!({"task": "toy", "train_size": m}),
+            )
+        }
+        LandscapeTask::Mnist { mnist: a, .. } => {
+            let kind = match a.dataset {
+                DatasetArg::Mnist => DatasetKind::Mnist,
+                DatasetArg::Fashion => DatasetKind::Fashion,
+            };
+            let c = mnist::MnistConfig {
+                settings: config.settings.clone(),
+                data: DataSpec {
+                    kind,
+                    dir: a.data_dir.clone(),
+                    offline: a.offline,
+                    mirrors: a.mirrors.clone(),
+                    progress: common.show_progress(),
+                },
+                pool: a.pool,
+                train_size: a.train_size,
+                test_size: a.test_size,
+            };
+            config.validate(a.train_size).map_err(settings_error)?;
+            let pools = c.load().map_err(mnist_error)?;
+            c.check_sizes(&pools).map_err(mnist_error)?;
+            let task = serde_json::json!({
+                "task": c.data.kind.to_string(),
+                "train_size": c.train_size,
+                "test_size": c.test_size,
+                "pool": c.pool,
+            });
+            mnist_setup = (c, pools);
+            let (c, pools) = &mnist_setup;
+            (Box::new(move |seed| Ok(c.draw(pools, seed))), task)
+        }
+    };
+    let out = common.out_dir();
+    if let Some(out) = &out {
+        let names = report::file_names(&config);
+        out.prepare(&names.iter().map(String::as_str).collect::<Vec<_>>())?;
+    }
+    let s = &config.settings;
+    println!(
+        "rbp landscape: arch {}, {task}, batch {}, {} epochs, {} seed(s), optimizers {}, reinforce {}, lr clock {}, probing at {}",
+        s.arch,
+        s.batch,
+        s.epochs,
+        s.seeds.len(),
+        s.optimizers
+            .iter()
+            .map(|o| o.name())
+            .collect::<Vec<_>>()
+            .join(","),
+        s.hyper.rbp.reinforce,
+        s.hyper.lr_clock,
+        config
+            .moments
+            .iter()
+            .map(|m| m.to_string())
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+    println!("{}", output::backend_line(s.workers, s.blas_threads));
+    let runs = (s.seeds.len() * s.optimizers.len()) as u64;
+    let progress = StudyProgress::new(
+        runs * s.epochs as u64,
+        runs * config.moments.len() as u64,
+        common.show_progress(),
+    );
+    let start = Instant::now();
+    let solutions = landscape::run(&config, make_split, &progress).map_err(|e| match e {
+        landscape::LandscapeError::Settings(s) => settings_error(s),
+        other => other.into(),
+    })?;
+    progress.finish();
+    let seconds = start.elapsed().as_secs_f64();
+    println!("{}", report::table(&config, &solutions));
+    let probe_seconds: Vec<f64> = solutions.iter().map(|s| s.measures.seconds).collect();
+    println!(
+        "{} solutions probed in {seconds:.1} s in all; one probe ({} Hessian-vector products): \
+         median {:.2} s",
+        solutions.len(),
+        config.probe.products(),
+        median(&probe_seconds)
+    );
+    match &out {
+        Some(out) => {
+            for path in report::save(out, &config, &task, &solutions, seconds)? {
+                println!("wrote {}", path.display());
+            }
+        }
+        None => println!("(pass --out DIR to save landscape.json, CSVs and plots)"),
+    }
+    Ok(())
+}
+
+fn median(xs: &[f64]) -> f64 {
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod execute;
 pub mod grid;
+pub mod landscape;
 pub mod mnist;
 pub mod output;
 pub mod reproduce;

@@ -123,6 +123,25 @@ pub fn plot_series(
     spec: &PlotSpec,
     series: &[Series],
 ) -> Result<PlotFiles, PlotError> {
+    plot_with_style(path_stem, spec, series, draw::Style::Lines)
+}
+
+/// Like [`plot_series`], but a scatter: every point a marker, nothing joined (e.g. one point per
+/// run, `mean` holding the y values). Bands are drawn as error bars when `std` is given.
+pub fn plot_points(
+    path_stem: &Path,
+    spec: &PlotSpec,
+    series: &[Series],
+) -> Result<PlotFiles, PlotError> {
+    plot_with_style(path_stem, spec, series, draw::Style::Points)
+}
+
+fn plot_with_style(
+    path_stem: &Path,
+    spec: &PlotSpec,
+    series: &[Series],
+    style: draw::Style,
+) -> Result<PlotFiles, PlotError> {
     let files = PlotFiles {
         png: with_suffix(path_stem, "png"),
         svg: with_suffix(path_stem, "svg"),
@@ -136,11 +155,11 @@ pub fn plot_series(
         path: files.png.clone(),
         reason,
     })?;
-    draw::png(&files.png, spec, &plan).map_err(|reason| PlotError::Draw {
+    draw::png(&files.png, spec, &plan, style).map_err(|reason| PlotError::Draw {
         path: files.png.clone(),
         reason,
     })?;
-    draw::svg(&files.svg, spec, &plan).map_err(|reason| PlotError::Draw {
+    draw::svg(&files.svg, spec, &plan, style).map_err(|reason| PlotError::Draw {
         path: files.svg.clone(),
         reason,
     })?;

@@ -36,15 +36,22 @@ pub(super) fn check_font() -> Result<(), String> {
     font.box_size("Ag").map(|_| ()).map_err(|e| e.to_string())
 }
 
-pub(super) fn png(path: &Path, spec: &PlotSpec, plan: &Layout) -> Result<(), String> {
+/// How points are drawn: joined as curves, or as a scatter of markers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Style {
+    Lines,
+    Points,
+}
+
+pub(super) fn png(path: &Path, spec: &PlotSpec, plan: &Layout, style: Style) -> Result<(), String> {
     let root = BitMapBackend::new(path, PNG_SIZE).into_drawing_area();
-    draw_on(&root, spec, plan).map_err(|e| e.to_string())?;
+    draw_on(&root, spec, plan, style).map_err(|e| e.to_string())?;
     root.present().map_err(|e| e.to_string())
 }
 
-pub(super) fn svg(path: &Path, spec: &PlotSpec, plan: &Layout) -> Result<(), String> {
+pub(super) fn svg(path: &Path, spec: &PlotSpec, plan: &Layout, style: Style) -> Result<(), String> {
     let root = SVGBackend::new(path, PNG_SIZE).into_drawing_area();
-    draw_on(&root, spec, plan).map_err(|e| e.to_string())?;
+    draw_on(&root, spec, plan, style).map_err(|e| e.to_string())?;
     root.present().map_err(|e| e.to_string())
 }
 
@@ -52,6 +59,7 @@ fn draw_on<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     spec: &PlotSpec,
     plan: &Layout,
+    style: Style,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
     let (x, y) = (&plan.x, &plan.y);
@@ -106,18 +114,22 @@ fn draw_on<DB: DrawingBackend>(
         let color = PALETTE[s.color % PALETTE.len()];
         let line_style = color.stroke_width(3);
         let anno = match s.lines.first() {
-            Some(first) => chart.draw_series(LineSeries::new(first.iter().copied(), line_style))?,
-            None => chart.draw_series(std::iter::empty::<PathElement<(f64, f64)>>())?,
+            Some(first) if style == Style::Lines => {
+                chart.draw_series(LineSeries::new(first.iter().copied(), line_style))?
+            }
+            _ => chart.draw_series(std::iter::empty::<PathElement<(f64, f64)>>())?,
         };
         anno.label(s.label.as_str()).legend(move |(px, py)| {
             PathElement::new(vec![(px, py), (px + 28, py)], color.stroke_width(4))
         });
-        for line in s.lines.iter().skip(1) {
-            chart.draw_series(LineSeries::new(line.iter().copied(), line_style))?;
+        if style == Style::Lines {
+            for line in s.lines.iter().skip(1) {
+                chart.draw_series(LineSeries::new(line.iter().copied(), line_style))?;
+            }
         }
         for line in &s.lines {
             // Markers when asked; lone points would be invisible otherwise.
-            let radius = if spec.markers {
+            let radius = if spec.markers || style == Style::Points {
                 6
             } else if line.len() == 1 {
                 3

@@ -1,0 +1,491 @@
+//! The landscape study's summary: a table of mean ± std over seeds per optimizer, rank
+//! correlations between flatness and test error across runs, per-solution CSV/JSON, and plots.
+
+use super::{LandscapeConfig, Moment, Solution};
+use crate::report::files::{OutDir, OutputError};
+use crate::report::plot::{self, PlotError, PlotSpec, Series};
+use crate::report::stats::{mean_std_curves, summarize};
+use rbp_core::curvature::spectrum::{Quadrature, density_on_grid};
+use rbp_core::optim::OptimizerKind;
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+/// Spearman's rank correlation with a 95% confidence interval.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct RankCorrelation {
+    /// Pairs.
+    pub n: usize,
+    /// Spearman's rho (ties get their mean rank).
+    pub rho: f64,
+    /// 95% interval by Fisher's z with the standard error `sqrt(1.06 / (n - 3))` of Fieller,
+    /// Hartley & Pearson (1957) for Spearman's rho; `(-1, 1)` when `n <= 3`.
+    pub ci95: (f64, f64),
+}
+
+/// Ranks `1..=n` of `xs`, ties sharing their mean rank.
+pub fn ranks(xs: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..xs.len()).collect();
+    order.sort_by(|&a, &b| xs[a].total_cmp(&xs[b]));
+    let mut r = vec![0.0; xs.len()];
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && xs[order[j + 1]] == xs[order[i]] {
+            j += 1;
+        }
+        let mean_rank = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &order[i..=j] {
+            r[k] = mean_rank;
+        }
+        i = j + 1;
+    }
+    r
+}
+
+/// Spearman's rank correlation of the pairs `(xs[i], ys[i])` with its Fisher-z interval; `None`
+/// for fewer than 2 pairs or when either side is constant.
+pub fn spearman(xs: &[f64], ys: &[f64]) -> Option<RankCorrelation> {
+    let n = xs.len().min(ys.len());
+    if n < 2 {
+        return None;
+    }
+    let (rx, ry) = (ranks(&xs[..n]), ranks(&ys[..n]));
+    let mean = (n as f64 + 1.0) / 2.0;
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in rx.iter().zip(&ry) {
+        sxy += (a - mean) * (b - mean);
+        sxx += (a - mean).powi(2);
+        syy += (b - mean).powi(2);
+    }
+    if sxx == 0.0 || syy == 0.0 {
+        return None;
+    }
+    let rho = sxy / (sxx * syy).sqrt();
+    let ci95 = if n > 3 {
+        let z = rho.clamp(-0.999_999, 0.999_999).atanh();
+        let half = 1.959_964 * (1.06 / (n as f64 - 3.0)).sqrt();
+        ((z - half).tanh(), (z + half).tanh())
+    } else {
+        (-1.0, 1.0)
+    };
+    Some(RankCorrelation { n, rho, ci95 })
+}
+
+/// The solutions of `moment`, in order.
+fn at(solutions: &[Solution], moment: Moment) -> Vec<&Solution> {
+    solutions
+        .iter()
+        .filter(|s| s.moments.contains(&moment))
+        .collect()
+}
+
+/// `mean ± std` of `xs` in `digits` significant-looking decimals.
+fn mean_std(xs: &[f64]) -> String {
+    let s = summarize(xs);
+    format!("{} ± {}", short(s.mean), short(s.std))
+}
+
+fn short(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        format!("{x}")
+    } else if x.abs() >= 1e4 || x.abs() < 1e-3 {
+        format!("{x:.3e}")
+    } else {
+        format!("{x:.4}")
+    }
+}
+
+/// The correlations of one moment's solutions with their test error, across every run.
+#[derive(Clone, Debug, Serialize)]
+pub struct Correlations {
+    /// The moment.
+    pub moment: String,
+    /// Sharpness against test error.
+    pub sharpness: Option<RankCorrelation>,
+    /// `lambda_max` against test error.
+    pub lambda_max: Option<RankCorrelation>,
+    /// Trace against test error.
+    pub trace: Option<RankCorrelation>,
+}
+
+/// The correlations of `moment`'s solutions.
+pub fn correlations(solutions: &[Solution], moment: Moment) -> Correlations {
+    let sols = at(solutions, moment);
+    let err: Vec<f64> = sols.iter().map(|s| s.test_error()).collect();
+    let of = |f: &dyn Fn(&Solution) -> f64| {
+        let xs: Vec<f64> = sols.iter().map(|s| f(s)).collect();
+        spearman(&xs, &err)
+    };
+    Correlations {
+        moment: moment.to_string(),
+        sharpness: of(&|s| s.measures.sharpness),
+        lambda_max: of(&|s| s.measures.lambda_max()),
+        trace: of(&|s| s.measures.trace.mean),
+    }
+}
+
+/// The summary table, one block per moment: mean ± std over seeds per optimizer, then the rank
+/// correlations across all runs of the moment.
+pub fn table(config: &LandscapeConfig, solutions: &[Solution]) -> String {
+    let mut out = String::new();
+    for &moment in &config.moments {
+        let sols = at(solutions, moment);
+        let _ = writeln!(
+            out,
+            "\nSolutions at the {moment} epoch (mean ± std over seeds; trace by Hutchinson, \
+             {} probes; sharpness: Keskar et al., epsilon = {}, in %)",
+            config.probe.trace_probes, config.probe.epsilon
+        );
+        let _ = writeln!(
+            out,
+            "| optimizer | n | epoch | lambda_max | trace | eps-sharpness | train loss | test error | probe s |"
+        );
+        let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
+        for &kind in &config.settings.optimizers {
+            let mine: Vec<&&Solution> = sols.iter().filter(|s| s.optimizer == kind).collect();
+            if mine.is_empty() {
+                continue;
+            }
+            let col = |f: &dyn Fn(&Solution) -> f64| {
+                mean_std(&mine.iter().map(|s| f(s)).collect::<Vec<_>>())
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {:.2} |",
+                kind.name(),
+                mine.len(),
+                col(&|s| s.record.epoch as f64),
+                col(&|s| s.measures.lambda_max()),
+                col(&|s| s.measures.trace.mean),
+                col(&|s| s.measures.sharpness),
+                col(&|s| s.measures.train_loss),
+                col(&|s| s.test_error()),
+                summarize(&mine.iter().map(|s| s.measures.seconds).collect::<Vec<_>>()).mean,
+            );
+        }
+        let c = correlations(solutions, moment);
+        for (name, r) in [
+            ("eps-sharpness", c.sharpness),
+            ("lambda_max", c.lambda_max),
+            ("trace", c.trace),
+        ] {
+            let _ = match r {
+                Some(r) => writeln!(
+                    out,
+                    "Spearman rank correlation of {name} with test error across {} runs: \
+                     {:.3} (95% CI {:.3} to {:.3}, Fisher z)",
+                    r.n, r.rho, r.ci95.0, r.ci95.1
+                ),
+                None => writeln!(out, "Spearman rank correlation of {name}: undefined"),
+            };
+        }
+    }
+    out
+}
+
+/// Names of the files [`save`] writes (the plots add `.png` and `.svg`).
+pub fn file_names(config: &LandscapeConfig) -> Vec<String> {
+    let mut names = vec![
+        "landscape.json".to_string(),
+        "landscape.csv".to_string(),
+        "slices.csv".to_string(),
+        "density.csv".to_string(),
+        "landscape.md".to_string(),
+    ];
+    for m in &config.moments {
+        for stem in ["density", "slices", "lambda-max-vs-test-error"] {
+            for ext in ["png", "svg"] {
+                names.push(format!("{stem}-{m}.{ext}"));
+            }
+        }
+    }
+    names
+}
+
+/// Why results could not be saved.
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    /// A file could not be written.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    /// A plot could not be drawn.
+    #[error(transparent)]
+    Plot(#[from] PlotError),
+}
+
+#[derive(Serialize)]
+struct StudyFile<'a> {
+    config: &'a LandscapeConfig,
+    task: &'a serde_json::Value,
+    gemm_backend: String,
+    seconds: f64,
+    correlations: Vec<Correlations>,
+    solutions: &'a [Solution],
+}
+
+/// Points of the density grid.
+const DENSITY_POINTS: usize = 400;
+
+/// The shared grid of a moment's densities, and the Gaussian width: the span of every Ritz value,
+/// padded by 5%, and a width of 1% of it.
+fn density_grid(sols: &[&Solution]) -> (Vec<f64>, f64) {
+    let nodes = sols
+        .iter()
+        .flat_map(|s| s.measures.density.iter().flat_map(|d| d.nodes.iter()))
+        .copied()
+        .filter(|x| x.is_finite());
+    let (lo, hi) = nodes.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| {
+        (l.min(x), h.max(x))
+    });
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    let (lo, hi) = (lo - 0.05 * span, hi + 0.05 * span);
+    let grid = (0..DENSITY_POINTS)
+        .map(|i| lo + (hi - lo) * i as f64 / (DENSITY_POINTS - 1) as f64)
+        .collect();
+    (grid, 0.01 * span)
+}
+
+fn density_of(s: &Solution, grid: &[f64], sigma: f64) -> Vec<f64> {
+    let quads: Vec<Quadrature> = s
+        .measures
+        .density
+        .iter()
+        .map(|d| Quadrature {
+            nodes: d.nodes.clone(),
+            weights: d.weights.clone(),
+        })
+        .collect();
+    density_on_grid(&quads, grid, sigma)
+}
+
+/// Writes the JSON of every solution, the per-solution CSV, the slices and densities as CSV,
+/// the table, and the plots. `task` names the data (toy or MNIST settings).
+pub fn save(
+    out: &OutDir,
+    config: &LandscapeConfig,
+    task: &serde_json::Value,
+    solutions: &[Solution],
+    seconds: f64,
+) -> Result<Vec<PathBuf>, SaveError> {
+    let mut written = Vec::new();
+    let study = StudyFile {
+        config,
+        task,
+        gemm_backend: rbp_core::gemm::backend_name(),
+        seconds,
+        correlations: config
+            .moments
+            .iter()
+            .map(|&m| correlations(solutions, m))
+            .collect(),
+        solutions,
+    };
+    let json = serde_json::to_string_pretty(&study).expect("the study serializes");
+    written.push(out.write("landscape.json", json.as_bytes())?);
+    written.push(out.write("landscape.csv", solutions_csv(config, solutions).as_bytes())?);
+    written.push(out.write("slices.csv", slices_csv(solutions).as_bytes())?);
+    let mut density_csv = String::from("moment,optimizer,seed,epoch,lambda,density\n");
+    for &moment in &config.moments {
+        let sols = at(solutions, moment);
+        let (grid, sigma) = density_grid(&sols);
+        for s in &sols {
+            for (t, d) in grid.iter().zip(density_of(s, &grid, sigma)) {
+                let _ = writeln!(
+                    density_csv,
+                    "{moment},{},{},{},{t},{d}",
+                    s.optimizer.name(),
+                    s.seed,
+                    s.record.epoch
+                );
+            }
+        }
+        written.extend(plots(out, config, moment, &sols, &grid, sigma)?);
+    }
+    written.push(out.write("density.csv", density_csv.as_bytes())?);
+    written.push(out.write("landscape.md", table(config, solutions).as_bytes())?);
+    Ok(written)
+}
+
+fn solutions_csv(config: &LandscapeConfig, solutions: &[Solution]) -> String {
+    let k = config.probe.top_k;
+    let mut csv = String::from("optimizer,seed,moments,epoch,train_loss,test_error,");
+    csv += "test_class_error,final_test_error,";
+    for i in 1..=k {
+        let _ = write!(csv, "lambda_{i},residual_{i},");
+    }
+    csv += "trace,trace_se,trace_probes,slq_trace,slq_trace_se,sharpness,sharpness_max_loss,";
+    csv += "hvp_products,probe_seconds\n";
+    for s in solutions {
+        let m = &s.measures;
+        let moments: Vec<String> = s.moments.iter().map(Moment::to_string).collect();
+        let _ = write!(
+            csv,
+            "{},{},{},{},{},{},{},{},",
+            s.optimizer.name(),
+            s.seed,
+            moments.join("+"),
+            s.record.epoch,
+            m.train_loss,
+            s.record.test_error,
+            s.record
+                .test_class_error
+                .map_or(String::new(), |e| e.to_string()),
+            s.final_record.test_error
+        );
+        for i in 0..k {
+            match m.top_eigenvalues.get(i) {
+                Some(e) => write!(csv, "{},{},", e.value, e.residual),
+                None => write!(csv, ",,"),
+            }
+            .expect("writing to a String");
+        }
+        let _ = writeln!(
+            csv,
+            "{},{},{},{},{},{},{},{},{:.4}",
+            m.trace.mean,
+            m.trace.std_error,
+            m.trace.probes,
+            m.density_trace.mean,
+            m.density_trace.std_error,
+            m.sharpness,
+            m.sharpness_max_loss,
+            m.products,
+            m.seconds
+        );
+    }
+    csv
+}
+
+fn slices_csv(solutions: &[Solution]) -> String {
+    let mut csv = String::from("optimizer,seed,epoch,alpha,train_loss,test_loss\n");
+    for s in solutions {
+        let sl = &s.measures.slice;
+        for i in 0..sl.alpha.len() {
+            let _ = writeln!(
+                csv,
+                "{},{},{},{},{},{}",
+                s.optimizer.name(),
+                s.seed,
+                s.record.epoch,
+                sl.alpha[i],
+                sl.train_loss[i],
+                sl.test_loss[i]
+            );
+        }
+    }
+    csv
+}
+
+/// The per-optimizer mean ± std over seeds of `curve(solution)`.
+fn mean_series(
+    kinds: &[OptimizerKind],
+    sols: &[&Solution],
+    x: &[f64],
+    curve: &dyn Fn(&Solution) -> Vec<f64>,
+) -> Vec<Series> {
+    kinds
+        .iter()
+        .filter_map(|&kind| {
+            let curves: Vec<Vec<f64>> = sols
+                .iter()
+                .filter(|s| s.optimizer == kind)
+                .map(|s| curve(s))
+                .collect();
+            let (mean, std) = mean_std_curves(&curves).ok()?;
+            Some(Series {
+                label: kind.name().to_string(),
+                x: x.to_vec(),
+                mean,
+                std: Some(std),
+            })
+        })
+        .collect()
+}
+
+fn plots(
+    out: &OutDir,
+    config: &LandscapeConfig,
+    moment: Moment,
+    sols: &[&Solution],
+    grid: &[f64],
+    sigma: f64,
+) -> Result<Vec<PathBuf>, SaveError> {
+    let kinds = &config.settings.optimizers;
+    let check = |name: &str| -> Result<PathBuf, OutputError> {
+        let path = out.path(name);
+        if !out.overwrite && path.exists() {
+            return Err(OutputError::Exists(path));
+        }
+        Ok(path)
+    };
+    let mut written = Vec::new();
+    // Spectral density: mean over seeds, floored so the log axis shows the bulk and the outliers.
+    // No band: a ±std band on a log axis dips to the floor wherever seeds disagree.
+    let mut density = mean_series(kinds, sols, grid, &|s| {
+        density_of(s, grid, sigma)
+            .into_iter()
+            .map(|d| d.max(1e-7))
+            .collect()
+    });
+    density.iter_mut().for_each(|s| s.std = None);
+    let files = plot::plot_series(
+        &check(&format!("density-{moment}"))?,
+        &PlotSpec {
+            title: format!("Hessian spectral density (SLQ), {moment} epoch, mean over seeds"),
+            x_label: "eigenvalue".into(),
+            y_label: "density".into(),
+            log_y: true,
+            ..PlotSpec::default()
+        },
+        &density,
+    )?;
+    written.extend([files.png, files.svg]);
+    let alpha = sols
+        .first()
+        .map(|s| s.measures.slice.alpha.clone())
+        .unwrap_or_default();
+    let slices = mean_series(kinds, sols, &alpha, &|s| {
+        s.measures.slice.train_loss.clone()
+    });
+    let files = plot::plot_series(
+        &check(&format!("slices-{moment}"))?,
+        &PlotSpec {
+            title: format!(
+                "Training loss along a filter-normalized direction, {moment} epoch (mean ± std)"
+            ),
+            x_label: "alpha".into(),
+            y_label: "training loss E".into(),
+            log_y: true,
+            ..PlotSpec::default()
+        },
+        &slices,
+    )?;
+    written.extend([files.png, files.svg]);
+    let scatter: Vec<Series> = kinds
+        .iter()
+        .filter_map(|&kind| {
+            let mine: Vec<&&Solution> = sols.iter().filter(|s| s.optimizer == kind).collect();
+            (!mine.is_empty()).then(|| Series {
+                label: kind.name().to_string(),
+                x: mine.iter().map(|s| s.measures.lambda_max()).collect(),
+                mean: mine.iter().map(|s| s.test_error()).collect(),
+                std: None,
+            })
+        })
+        .collect();
+    let files = plot::plot_points(
+        &check(&format!("lambda-max-vs-test-error-{moment}"))?,
+        &PlotSpec {
+            title: format!(
+                "Sharpest curvature against test error, {moment} epoch, one point per run"
+            ),
+            x_label: "lambda_max of the training-loss Hessian".into(),
+            y_label: "test error".into(),
+            ..PlotSpec::default()
+        },
+        &scatter,
+    )?;
+    written.extend([files.png, files.svg]);
+    Ok(written)
+}
