@@ -93,14 +93,15 @@ impl OptimizerKind {
     pub const PAPER: [OptimizerKind; 3] =
         [OptimizerKind::Sgd, OptimizerKind::Rbp, OptimizerKind::Adam];
 
-    /// The paper's name for it (for the controls, a descriptive one).
+    /// The paper's name for it (for the controls, a descriptive one; scaled BackProp steps by
+    /// `eta (1 + p(t))`).
     pub fn paper_name(self) -> &'static str {
         match self {
             OptimizerKind::Sgd => "BackProp",
             OptimizerKind::Rbp => "R-BackProp",
             OptimizerKind::Adam => "Adam",
             OptimizerKind::Momentum => "Momentum",
-            OptimizerKind::ScaledSgd => "BackProp x (1+p(t))",
+            OptimizerKind::ScaledSgd => "Scaled BackProp",
         }
     }
 

@@ -243,7 +243,7 @@ pub fn plan(config: &ReproduceConfig) -> Plan {
     let default_point = config.default_point();
     for r in 0..config.readings.len() {
         for seed in 0..config.seeds {
-            for kind in OptimizerKind::ALL {
+            for kind in OptimizerKind::PAPER {
                 let key = RunKey::new(r, config.train_size, kind, seed, default_point);
                 plan.want(key, true, Figure::Fig2);
             }
@@ -254,7 +254,7 @@ pub fn plan(config: &ReproduceConfig) -> Plan {
         }
         for &m in &config.fig4_sizes {
             for seed in 0..config.fig4_seeds {
-                for kind in OptimizerKind::ALL {
+                for kind in OptimizerKind::PAPER {
                     let key = RunKey::new(r, m, kind, seed, default_point);
                     plan.want(key, false, Figure::Fig4);
                 }
