@@ -5,6 +5,7 @@
 //! trained on a pool, then each figure turns its runs into CSV files, plots and claims
 //! ([`figures`]), and [`report_md`] writes `REPORT.md`.
 
+pub mod explain;
 pub mod figures;
 pub mod jobs;
 pub mod mnist_source;
@@ -31,6 +32,8 @@ pub enum Figure {
     Fig2,
     Fig3,
     Fig4,
+    /// "What explains the gain": R-BackProp against its controls ([`explain`]).
+    Explain,
 }
 
 /// The paper's R-BackProp settings `(gamma0, lambda)` compared in Fig. 3; the default first.
@@ -60,6 +63,9 @@ pub struct ReproduceConfig {
     pub fig4_sizes: Vec<usize>,
     /// `(gamma0, lambda)` of Fig. 3; the first is the paper's default.
     pub fig3_points: Vec<(f64, f64)>,
+    /// Seeds of the "what explains the gain" comparisons (at most `seeds`; 0 leaves the section
+    /// out).
+    pub explain_seeds: u64,
     /// The readings to run; the first is the primary one (Fig. 5, the headline).
     pub readings: Vec<Reading>,
     /// Runs trained at once; results do not depend on it.
@@ -94,6 +100,7 @@ impl ReproduceConfig {
             fig4_seeds: 10,
             fig4_sizes: DEFAULT_FIG4_SIZES.to_vec(),
             fig3_points: FIG3_POINTS.to_vec(),
+            explain_seeds: explain::DEFAULT_SEEDS,
             readings,
             workers,
         }
@@ -210,6 +217,8 @@ pub struct Outcome {
     pub fig1: FigureOutput,
     pub readings: Vec<ReadingOutcome>,
     pub fig5: FigureOutput,
+    /// R-BackProp against its deterministic twin and the noise control.
+    pub explain: explain::Explained,
     /// Distinct training runs and the wall time of the whole reproduction.
     pub runs: usize,
     pub seconds: f64,
@@ -234,6 +243,7 @@ pub fn planned_files(config: &ReproduceConfig) -> Vec<String> {
         );
     }
     names.extend(figures::fig5_files());
+    names.push(explain::CSV.to_string());
     names
 }
 
@@ -261,6 +271,7 @@ pub fn plan(config: &ReproduceConfig) -> Plan {
             }
         }
     }
+    explain::want(config, &mut plan);
     plan
 }
 
@@ -283,6 +294,7 @@ impl Bars {
             (Figure::Fig2, "Fig. 2"),
             (Figure::Fig3, "Fig. 3"),
             (Figure::Fig4, "Fig. 4"),
+            (Figure::Explain, "Controls"),
         ]
         .into_iter()
         .map(|(f, label)| {
@@ -348,12 +360,15 @@ pub fn run(
         ];
         readings.push(ReadingOutcome { reading, figures });
     }
+    let explain = explain::compute(config, &results);
+    files.push(out.write(explain::CSV, explain::csv(&explain).as_bytes())?);
     let mnist_results = mnist(&config.readings[0]);
     let fig5 = figures::fig5(mnist_results.as_ref(), out, &mut files)?;
     let mut outcome = Outcome {
         fig1,
         readings,
         fig5,
+        explain,
         runs: results.len(),
         seconds: 0.0,
         files,
