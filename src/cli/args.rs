@@ -75,6 +75,10 @@ pub struct ReproduceArgs {
     /// Training-set sizes of Fig. 4, comma separated (the paper's: 500,1000,2000,4000,8000).
     #[arg(long, value_delimiter = ',')]
     pub fig4_sizes: Option<Vec<usize>>,
+    /// Seeds of "What explains the gain" (R-BackProp vs its deterministic twin and the noise
+    /// control; at most the figures' seeds, 0 leaves the section out) [default: 5, quick: 3].
+    #[arg(long)]
+    pub explain_seeds: Option<u64>,
     /// Replace result files that already exist in --out.
     #[arg(long)]
     pub overwrite: bool,

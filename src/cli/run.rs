@@ -330,6 +330,9 @@ pub fn run_reproduce(args: ReproduceArgs) -> Result<()> {
     if let Some(sizes) = args.fig4_sizes {
         config.fig4_sizes = sizes;
     }
+    if let Some(n) = args.explain_seeds {
+        config.explain_seeds = n;
+    }
     let out = OutDir::new(&args.out, args.overwrite);
     let show = !args.quiet && std::io::stderr().is_terminal();
     println!(
