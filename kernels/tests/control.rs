@@ -297,7 +297,7 @@ fn independence_test_catches_a_shared_key() {
     }
     let leaky = |seed: u64, t: u64, i: u32| {
         let key = CoinKey::new(seed, t);
-        if uniform24(sign_key(seed, t), i) % 100 == 0 {
+        if uniform24(sign_key(seed, t), i).is_multiple_of(100) {
             coin(key, threshold(0.5), i)
         } else {
             kernel_sign(seed, t, i)
