@@ -35,14 +35,12 @@ pub struct HeavyBallStep {
 /// With `mu = 0` and a finite `v`, `v` becomes `g` and `w` moves exactly as
 /// [`crate::update::sgd`] moves it (up to the sign of a zero gradient).
 pub fn heavy_ball(w: &mut [f32], g: &[f32], v: &mut [f32], step: HeavyBallStep) {
-    check_heavy_ball(w, g, v);
-    dispatch(HeavyBallOp { w, g, v, step })
+    dispatch(HeavyBallOp::checked(w, g, v, step))
 }
 
 /// [`heavy_ball`] at a forced level (panics if the CPU lacks it).
 pub fn heavy_ball_at(level: Level, w: &mut [f32], g: &[f32], v: &mut [f32], step: HeavyBallStep) {
-    check_heavy_ball(w, g, v);
-    dispatch_at(level, HeavyBallOp { w, g, v, step })
+    dispatch_at(level, HeavyBallOp::checked(w, g, v, step))
 }
 
 fn check_heavy_ball(w: &[f32], g: &[f32], v: &[f32]) {
@@ -106,14 +104,7 @@ pub fn random_sign_chunk(
     step: RandomSignStep,
     first_index: u32,
 ) {
-    check_random_sign(w, g, prev, first_index);
-    dispatch(RandomSignOp {
-        w,
-        g,
-        prev,
-        step,
-        first_index,
-    })
+    dispatch(RandomSignOp::checked(w, g, prev, step, first_index))
 }
 
 /// [`random_sign_chunk`] at a forced level.
@@ -125,17 +116,7 @@ pub fn random_sign_chunk_at(
     step: RandomSignStep,
     first_index: u32,
 ) {
-    check_random_sign(w, g, prev, first_index);
-    dispatch_at(
-        level,
-        RandomSignOp {
-            w,
-            g,
-            prev,
-            step,
-            first_index,
-        },
-    )
+    dispatch_at(level, RandomSignOp::checked(w, g, prev, step, first_index))
 }
 
 fn check_random_sign(w: &[f32], g: &[f32], prev: &[f32], first_index: u32) {
@@ -190,6 +171,14 @@ struct HeavyBallOp<'a> {
     step: HeavyBallStep,
 }
 
+impl<'a> HeavyBallOp<'a> {
+    /// The operation, after checking the slice lengths.
+    fn checked(w: &'a mut [f32], g: &'a [f32], v: &'a mut [f32], step: HeavyBallStep) -> Self {
+        check_heavy_ball(w, g, v);
+        HeavyBallOp { w, g, v, step }
+    }
+}
+
 /// One vector of the heavy-ball step; returns `(w, v)`.
 #[inline(always)]
 fn heavy_ball_vec<S: Simd>(
@@ -236,6 +225,26 @@ struct RandomSignOp<'a> {
     prev: &'a mut [f32],
     step: RandomSignStep,
     first_index: u32,
+}
+
+impl<'a> RandomSignOp<'a> {
+    /// The operation, after checking the slice lengths and the index range.
+    fn checked(
+        w: &'a mut [f32],
+        g: &'a [f32],
+        prev: &'a mut [f32],
+        step: RandomSignStep,
+        first_index: u32,
+    ) -> Self {
+        check_random_sign(w, g, prev, first_index);
+        RandomSignOp {
+            w,
+            g,
+            prev,
+            step,
+            first_index,
+        }
+    }
 }
 
 /// Splatted per-call constants of the random-sign kernel.

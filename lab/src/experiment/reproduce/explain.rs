@@ -124,6 +124,14 @@ pub struct Explained {
     pub readings: Vec<ReadingExplained>,
 }
 
+/// The per-seed values labelled `label` (empty when absent).
+fn values_of<'a>(finals: &'a [(&'static str, Vec<f64>)], label: &str) -> &'a [f64] {
+    finals
+        .iter()
+        .find(|(l, _)| *l == label)
+        .map_or(&[][..], |(_, v)| v.as_slice())
+}
+
 fn question(statement: String, control: &str, rbp: &[f64], other: &[f64]) -> Question {
     let paired = stats::paired(rbp, other).ok();
     let (verdict, why) = stats::verdict(rbp, other, 0.0)
@@ -158,12 +166,7 @@ pub fn compute(config: &ReproduceConfig, results: &Results) -> Explained {
                     }
                 }
             }
-            let of = |label: &str| {
-                finals
-                    .iter()
-                    .find(|(l, _)| *l == label)
-                    .map_or(&[][..], |(_, v)| v.as_slice())
-            };
+            let of = |label: &str| values_of(&finals, label);
             let reading = config.readings[r];
             let rbp = of(OptimizerKind::Rbp.name());
             let mut questions = Vec::new();
@@ -279,11 +282,9 @@ pub fn markdown(explained: &Explained) -> String {
     out.push_str("\nFinal test error (mean ± std over the same seeds) of every run compared:\n\n");
     out.push_str("| reading | BackProp | R-BackProp | deterministic twin | noise control |\n|---|---|---|---|---|\n");
     for r in &explained.readings {
-        let cell = |label: &str| {
-            r.finals
-                .iter()
-                .find(|(l, _)| *l == label)
-                .map_or("–".into(), |(_, v)| mean_std(&stats::summarize(v)))
+        let cell = |label: &str| match values_of(&r.finals, label) {
+            [] => "–".into(),
+            v => mean_std(&stats::summarize(v)),
         };
         let twin = twin_of(r.reading.reinforce).map_or("–".into(), |t| {
             format!("{}: {}", t.paper_name(), cell(t.name()))
