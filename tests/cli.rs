@@ -53,7 +53,8 @@ fn nonsense_arguments_are_rejected_before_any_work() {
     );
     fails_with(&["toy", "--epochs", "0"], &["--epochs"]);
     fails_with(&["toy", "--seeds", "0"], &["--seeds"]);
-    fails_with(&["toy", "--optimizer", "sgd,momentum"], &["momentum"]);
+    fails_with(&["toy", "--optimizer", "sgd,nesterov"], &["nesterov"]);
+    fails_with(&["toy", "--momentum", "1.5"], &["--momentum", "[0, 1)"]);
     fails_with(&["toy", "--jobs", "0"], &["--jobs"]);
     fails_with(&["toy", "--epochs", "ten"], &["ten"]);
 }

@@ -18,7 +18,7 @@
 //! A finished run's body is its records. An in-progress run's body is, in order: the schedule
 //! (`u64` batch, `u64` epochs, `u8` recording: 0 every epoch, 1 final only), the layer widths
 //! (`u32` count + `u64` each), the weights (`u64` count + `f32` each), the optimizer (`u8` kind:
-//! 0 sgd, 1 rbp, 2 adam; `u64` t; `u64` epoch; `u64` coin seed; `u32` buffer count, each `u64`
+//! 0 sgd, 1 rbp, 2 adam, 3 momentum, 4 scaled-sgd; `u64` t; `u64` epoch; `u64` coin seed; `u32` buffer count, each `u64`
 //! count + `f32` values), the batch order (32-byte ChaCha8 seed, `u64` stream, `u128` word
 //! position), the row order (`u64` count + `u32` each) and the records. Records are a `u32`
 //! count, then per record `u64` epoch, `f64` training error, `f64` test error, `u8` 1 if a
@@ -35,6 +35,23 @@ use crate::train::{EpochRecord, OrderState, Recording, RunState, Schedule};
 use sha2::{Digest, Sha256};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+
+/// The optimizer's `u8` code in the format: fixed forever, new kinds take new codes.
+const KIND_CODES: [(OptimizerKind, u8); 5] = [
+    (OptimizerKind::Sgd, 0),
+    (OptimizerKind::Rbp, 1),
+    (OptimizerKind::Adam, 2),
+    (OptimizerKind::Momentum, 3),
+    (OptimizerKind::ScaledSgd, 4),
+];
+
+fn kind_code(kind: OptimizerKind) -> u8 {
+    KIND_CODES
+        .iter()
+        .find(|&&(k, _)| k == kind)
+        .map(|&(_, c)| c)
+        .expect("KIND_CODES lists every optimizer")
+}
 
 /// The first bytes of every checkpoint.
 pub const MAGIC: [u8; 8] = *b"RBPCKPT\0";
@@ -277,11 +294,7 @@ impl Writer {
         }
         self.f32s(&s.params);
         let o = &s.optimizer;
-        self.u8(match o.kind {
-            OptimizerKind::Sgd => 0,
-            OptimizerKind::Rbp => 1,
-            OptimizerKind::Adam => 2,
-        });
+        self.u8(kind_code(o.kind));
         self.u64(o.clock.t);
         self.u64(o.clock.epoch);
         self.u64(o.coin_seed);
@@ -401,12 +414,12 @@ impl Reader<'_> {
             .collect::<Result<Vec<_>, _>>()?;
         let arch = Arch::new(widths).map_err(|e| e.to_string())?;
         let params = self.f32s()?;
-        let kind = match self.u8()? {
-            0 => OptimizerKind::Sgd,
-            1 => OptimizerKind::Rbp,
-            2 => OptimizerKind::Adam,
-            x => return Err(format!("unknown optimizer {x}")),
-        };
+        let code = self.u8()?;
+        let kind = KIND_CODES
+            .iter()
+            .find(|&&(_, c)| c == code)
+            .map(|&(k, _)| k)
+            .ok_or_else(|| format!("unknown optimizer {code}"))?;
         let clock = Clock {
             t: self.u64()?,
             epoch: self.u64()?,

@@ -102,11 +102,7 @@ impl RunFootprint {
             .windows(2)
             .map(|w| w[0] as u128 * w[1] as u128)
             .sum();
-        let per_weight_state = match kind {
-            OptimizerKind::Sgd => 0,
-            OptimizerKind::Rbp => 1,
-            OptimizerKind::Adam => 2,
-        };
+        let per_weight_state = kind.per_weight_buffers() as u128;
         let widths: u128 = arch.widths().iter().map(|&w| w as u128).sum();
         let rows = (batch + crate::train::EVAL_BATCH) as u128;
         RunFootprint {

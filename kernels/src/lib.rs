@@ -23,6 +23,8 @@
 //! | [`update::sgd`] | [`update::sgd_at`] | [`update::reference::sgd`] |
 //! | [`update::rbp`] / [`update::rbp_chunk`] | [`update::rbp_at`] / [`update::rbp_chunk_at`] | [`update::reference::rbp`] / [`update::reference::rbp_chunk`] |
 //! | [`update::adam`] | [`update::adam_at`] | [`update::reference::adam`] |
+//! | [`control::heavy_ball`] | [`control::heavy_ball_at`] | [`control::reference::heavy_ball`] |
+//! | [`control::random_sign_chunk`] | [`control::random_sign_chunk_at`] | [`control::reference::random_sign_chunk`] |
 //! | [`rng::fill_uniform24`] | [`rng::fill_uniform24_at`] | [`rng::reference::fill_uniform24`] (and [`rng::uniform24`] itself) |
 //!
 //! Exactness: the updates, the coin, `sigmoid_backward_inplace` and the
@@ -32,6 +34,7 @@
 //! the loss sums within 1.5e-6 relative (different summation order).
 
 pub mod activation;
+pub mod control;
 mod prefetch;
 pub mod rng;
 mod simd;

@@ -91,8 +91,8 @@ fn quick_reproduction_writes_every_file_with_sane_numbers() {
         }
     }
     // The 2 x 3 runs at M = 200 serve Figs. 2, 3 and 4: only Fig. 3's other points and M = 100
-    // are extra.
-    assert_eq!(outcome.runs, 6 + 4 * 2 + 6);
+    // are extra, and the two controls of "what explains the gain" (twin, noise) per seed.
+    assert_eq!(outcome.runs, 6 + 4 * 2 + 6 + 2 * 2);
 
     let max_error = 4.0 / 2.0; // E = 1/2 |y* - y|^2 over 4 sigmoid outputs
     for (file, cols) in [

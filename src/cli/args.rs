@@ -89,6 +89,10 @@ pub struct ReproduceArgs {
     /// Epochs per run instead of the protocol's (100, or 30 with --quick): for smoke tests.
     #[arg(long)]
     pub epochs: Option<usize>,
+    /// Seeds of "What explains the gain" (R-BackProp vs its deterministic twin and the noise
+    /// control; at most the figures' seeds, 0 leaves the section out) [default: 5, quick: 3].
+    #[arg(long)]
+    pub explain_seeds: Option<u64>,
     /// Replace result files that already exist in --out.
     #[arg(long)]
     pub overwrite: bool,
@@ -219,14 +223,17 @@ pub struct CommonArgs {
     /// Run this single seed.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Optimizers to compare, comma separated (sgd, rbp, adam).
+    /// Optimizers to compare, comma separated: the paper's sgd, rbp, adam, and the controls
+    /// momentum (heavy ball, mu = --momentum or R-BackProp's p(t)) and scaled-sgd (BackProp with
+    /// the step eta (1 + p(t))).
     #[arg(long, value_delimiter = ',', default_value = "sgd,rbp,adam")]
     pub optimizer: Vec<OptimizerKind>,
     /// Weight initialization, lecun = N(0, 1/fan_in) or normal = N(0, 1) (the paper gives none).
     #[arg(long, default_value_t = Init::default())]
     pub init: Init,
     /// Which previous gradient R-BackProp adds: the one it used last step (accumulated), or the
-    /// raw one.
+    /// raw one; random-sign is the noise control (adds +-raw g_prev with a fair random sign,
+    /// with the same probability).
     #[arg(long, default_value_t = paper().rbp.reinforce)]
     pub reinforce: Reinforce,
     /// Whether learning rates decay per update (iteration) or per epoch.
@@ -247,6 +254,10 @@ pub struct CommonArgs {
     /// R-BackProp lambda >= 0: gamma = gamma0 * exp(-lambda * epoch).
     #[arg(long, default_value_t = paper().rbp.lambda)]
     pub lambda: f64,
+    /// The momentum control's coefficient mu, constant in [0, 1) [default: R-BackProp's
+    /// schedule p(t) = 1 - gamma^t, its deterministic twin].
+    #[arg(long)]
+    pub momentum: Option<f64>,
     /// Adam initial learning rate.
     #[arg(long, default_value_t = paper().adam.lr0)]
     pub adam_lr0: f64,
@@ -326,6 +337,7 @@ impl CommonArgs {
                     beta2: self.adam_beta2,
                     eps: self.adam_eps,
                 },
+                momentum: self.momentum,
             },
             optimizers,
             seeds,

@@ -351,6 +351,9 @@ pub fn run_reproduce(args: ReproduceArgs) -> Result<()> {
     if let Some(n) = args.seeds {
         config = config.with_seeds(n);
     }
+    if let Some(n) = args.explain_seeds {
+        config.explain_seeds = n;
+    }
     let (mode, out_dir) = args.runs.mode(&args.out);
     let out = OutDir::new(&out_dir, args.overwrite);
     let show = !args.quiet && std::io::stderr().is_terminal();

@@ -64,21 +64,54 @@ pub enum OptimizerKind {
     Rbp,
     /// Adam (Kingma & Ba).
     Adam,
+    /// Control (not in the paper): heavy-ball momentum `v <- mu v + g; W <- W - eta v` with
+    /// BackProp's learning rate and `mu` = [`Hyper::momentum`], by default R-BackProp's
+    /// probability `p(t) = 1 - gamma^t`: the deterministic twin of R-BackProp's accumulated
+    /// reading, whose expected update it is.
+    Momentum,
+    /// Control (not in the paper): BackProp with the step `eta (1 + p(t))`, the deterministic twin
+    /// of R-BackProp's raw reading (its expected update, up to the correlation of consecutive
+    /// mini-batch gradients).
+    #[serde(rename = "scaled-sgd")]
+    ScaledSgd,
 }
 
 named_enum!(
     OptimizerKind,
     "optimizer",
-    [(Sgd, "sgd"), (Rbp, "rbp"), (Adam, "adam")]
+    [
+        (Sgd, "sgd"),
+        (Rbp, "rbp"),
+        (Adam, "adam"),
+        (Momentum, "momentum"),
+        (ScaledSgd, "scaled-sgd"),
+    ]
 );
 
 impl OptimizerKind {
-    /// The paper's name for it.
+    /// The paper's three optimizers, in the order of its figures: what commands run by default.
+    pub const PAPER: [OptimizerKind; 3] =
+        [OptimizerKind::Sgd, OptimizerKind::Rbp, OptimizerKind::Adam];
+
+    /// The paper's name for it (for the controls, a descriptive one; scaled BackProp steps by
+    /// `eta (1 + p(t))`).
     pub fn paper_name(self) -> &'static str {
         match self {
             OptimizerKind::Sgd => "BackProp",
             OptimizerKind::Rbp => "R-BackProp",
             OptimizerKind::Adam => "Adam",
+            OptimizerKind::Momentum => "Momentum",
+            OptimizerKind::ScaledSgd => "Scaled BackProp",
+        }
+    }
+
+    /// How many per-weight buffers its state holds (R-BackProp: `g_prev`; Adam: `m`, `v`;
+    /// momentum: `v`).
+    pub fn per_weight_buffers(self) -> usize {
+        match self {
+            OptimizerKind::Sgd | OptimizerKind::ScaledSgd => 0,
+            OptimizerKind::Rbp | OptimizerKind::Momentum => 1,
+            OptimizerKind::Adam => 2,
         }
     }
 }
@@ -109,12 +142,22 @@ pub enum Reinforce {
     Accumulated,
     /// `g_prev` is the previous raw mini-batch gradient.
     Raw,
+    /// Noise control (not in the paper): with the same probability, add `s g_prev` with a fair
+    /// random sign `s` per weight and step, drawn from a coin independent of the reinforcement
+    /// coin; `g_prev` is the raw gradient, so each perturbation has exactly the raw reading's
+    /// magnitude and no alignment with the descent direction.
+    #[serde(rename = "random-sign")]
+    RandomSign,
 }
 
 named_enum!(
     Reinforce,
     "previous-gradient reading",
-    [(Accumulated, "accumulated"), (Raw, "raw")]
+    [
+        (Accumulated, "accumulated"),
+        (Raw, "raw"),
+        (RandomSign, "random-sign")
+    ]
 );
 
 /// `eta = max(eta0 * decay^n, eta_min)` with `n` read from the clock.
@@ -194,6 +237,10 @@ pub struct Hyper {
     pub rbp: RbpConfig,
     /// Adam.
     pub adam: AdamConfig,
+    /// The `momentum` control's coefficient `mu`: a constant in `[0, 1)`, or `None` (the
+    /// default) for R-BackProp's schedule `p(t) = 1 - gamma^t` from [`Hyper::rbp`].
+    #[serde(default)]
+    pub momentum: Option<f64>,
 }
 
 impl Default for Hyper {
@@ -218,6 +265,7 @@ impl Default for Hyper {
                 beta2: 0.999,
                 eps: 1e-8,
             },
+            momentum: None,
         }
     }
 }
@@ -299,6 +347,9 @@ impl Hyper {
             a.eps,
             "must be positive and finite",
         )?;
+        if let Some(mu) = self.momentum {
+            check(beta(mu), "momentum", mu, BETA)?;
+        }
         Ok(())
     }
 }

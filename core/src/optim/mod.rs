@@ -1,5 +1,7 @@
-//! The three optimizers of the paper behind one type, [`Optimizer`], which owns everything a run
-//! needs to continue: the training clock, R-BackProp's coin seed and every per-weight buffer.
+//! The three optimizers of the paper, and two controls that ask why R-BackProp helps (momentum,
+//! scaled SGD; the third control is R-BackProp with [`Reinforce::RandomSign`]), behind one type,
+//! [`Optimizer`], which owns everything a run needs to continue: the training clock, R-BackProp's
+//! coin seed and every per-weight buffer.
 //!
 //! Each update is one fused kernel call over (a piece of) the flat parameter buffer
 //! (`rbp_kernels::update`). [`Optimizer::state`] and [`Optimizer::from_state`] save and restore
@@ -7,7 +9,9 @@
 
 mod adam;
 mod config;
+mod momentum;
 mod rbp;
+mod scaled_sgd;
 mod sgd;
 
 pub(crate) use config::named_enum;
@@ -18,7 +22,9 @@ pub use config::{
 
 use crate::memory::{self, AllocError};
 use adam::Adam;
+use momentum::Momentum;
 use rbp::RBackProp;
+use scaled_sgd::ScaledSgd;
 use serde::{Deserialize, Serialize};
 use sgd::Sgd;
 
@@ -49,10 +55,12 @@ enum Rule {
     Sgd(Sgd),
     Rbp(RBackProp),
     Adam(Adam),
+    Momentum(Momentum),
+    ScaledSgd(ScaledSgd),
 }
 
 /// A saved optimizer: its kind, clock, coin seed and per-weight buffers, in a fixed order
-/// (R-BackProp: `g_prev`; Adam: `m`, `v`).
+/// (R-BackProp: `g_prev`; Adam: `m`, `v`; momentum: `v`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct OptimizerState {
     /// Which optimizer.
@@ -116,6 +124,16 @@ impl Optimizer {
                 memory::zeroed(n_params, "Adam's second moments")?,
                 coin_seed,
             )),
+            OptimizerKind::Momentum => Rule::Momentum(Momentum::new(
+                hyper.sgd_schedule(),
+                hyper.rbp,
+                hyper.momentum,
+                memory::zeroed(n_params, "momentum's velocities")?,
+                coin_seed,
+            )),
+            OptimizerKind::ScaledSgd => {
+                Rule::ScaledSgd(ScaledSgd::new(hyper.sgd_schedule(), hyper.rbp, coin_seed))
+            }
         };
         Ok(Optimizer {
             clock: Clock::default(),
@@ -135,11 +153,7 @@ impl Optimizer {
             coin_seed,
             buffers,
         } = state;
-        let expected = match kind {
-            OptimizerKind::Sgd => 0,
-            OptimizerKind::Rbp => 1,
-            OptimizerKind::Adam => 2,
-        };
+        let expected = kind.per_weight_buffers();
         if buffers.len() != expected {
             return Err(StateError::BufferCount {
                 kind,
@@ -179,6 +193,16 @@ impl Optimizer {
                     coin_seed,
                 ))
             }
+            OptimizerKind::Momentum => Rule::Momentum(Momentum::new(
+                hyper.sgd_schedule(),
+                hyper.rbp,
+                hyper.momentum,
+                next(),
+                coin_seed,
+            )),
+            OptimizerKind::ScaledSgd => {
+                Rule::ScaledSgd(ScaledSgd::new(hyper.sgd_schedule(), hyper.rbp, coin_seed))
+            }
         };
         Ok(Optimizer { clock, rule })
     }
@@ -189,6 +213,8 @@ impl Optimizer {
             Rule::Sgd(o) => (o.coin_seed, vec![]),
             Rule::Rbp(o) => (o.coin_seed, vec![&o.prev]),
             Rule::Adam(o) => (o.coin_seed, vec![&o.m, &o.v]),
+            Rule::Momentum(o) => (o.coin_seed, vec![&o.velocity]),
+            Rule::ScaledSgd(o) => (o.coin_seed, vec![]),
         };
         OptimizerState {
             kind: self.kind(),
@@ -204,10 +230,12 @@ impl Optimizer {
             Rule::Sgd(_) => OptimizerKind::Sgd,
             Rule::Rbp(_) => OptimizerKind::Rbp,
             Rule::Adam(_) => OptimizerKind::Adam,
+            Rule::Momentum(_) => OptimizerKind::Momentum,
+            Rule::ScaledSgd(_) => OptimizerKind::ScaledSgd,
         }
     }
 
-    /// Short name used in tables and files (`sgd`, `rbp`, `adam`).
+    /// Short name used in tables and files (`sgd`, `rbp`, `adam`, `momentum`, `scaled-sgd`).
     pub fn name(&self) -> &'static str {
         self.kind().name()
     }
@@ -236,6 +264,8 @@ impl Optimizer {
             Rule::Sgd(o) => o.update(params, grads, clock),
             Rule::Rbp(o) => o.update(params, grads, offset, clock),
             Rule::Adam(o) => o.update(params, grads, offset, clock),
+            Rule::Momentum(o) => o.update(params, grads, offset, clock),
+            Rule::ScaledSgd(o) => o.update(params, grads, clock),
         }
     }
 
@@ -256,22 +286,33 @@ impl Optimizer {
         self.finish_step();
     }
 
-    /// The learning rate of the current step.
+    /// The learning rate of the current step (scaled SGD: its scaled step `eta (1 + p(t))`).
     pub fn learning_rate(&self) -> f64 {
         match &self.rule {
             Rule::Sgd(o) => o.schedule.rate(self.clock),
             Rule::Rbp(o) => o.schedule.rate(self.clock),
             Rule::Adam(o) => o.schedule.rate(self.clock),
+            Rule::Momentum(o) => o.schedule.rate(self.clock),
+            Rule::ScaledSgd(o) => o.rate(self.clock),
         }
     }
 
-    /// Bytes of per-weight optimizer state, plus R-BackProp's coin seed: 0 (sgd), `4n + 8` (rbp)
-    /// and `8n` (adam).
+    /// The momentum coefficient of the current step (`None` unless this is momentum).
+    pub fn momentum(&self) -> Option<f64> {
+        match &self.rule {
+            Rule::Momentum(o) => Some(o.mu(self.clock)),
+            _ => None,
+        }
+    }
+
+    /// Bytes of per-weight optimizer state, plus R-BackProp's coin seed: 0 (sgd, scaled-sgd),
+    /// `4n + 8` (rbp, every reading), `8n` (adam) and `4n` (momentum).
     pub fn state_bytes(&self) -> usize {
         match &self.rule {
-            Rule::Sgd(_) => 0,
+            Rule::Sgd(_) | Rule::ScaledSgd(_) => 0,
             Rule::Rbp(o) => o.prev.len() * size_of::<f32>() + size_of::<u64>(),
             Rule::Adam(o) => (o.m.len() + o.v.len()) * size_of::<f32>(),
+            Rule::Momentum(o) => o.velocity.len() * size_of::<f32>(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! `1 - gamma^t`, `gamma = gamma0 exp(-lambda t_ep)`.
 
 use super::{Clock, RbpConfig, Reinforce, Schedule};
+use rbp_kernels::control::{self, RandomSignStep};
 use rbp_kernels::rng::{self, CoinKey};
 use rbp_kernels::update::{self, RbpStep};
 
@@ -9,7 +10,8 @@ use rbp_kernels::update::{self, RbpStep};
 pub(super) struct RBackProp {
     pub(super) schedule: Schedule,
     config: RbpConfig,
-    /// The previous gradient, per weight: the one used (`accumulated`) or the raw one (`raw`).
+    /// The previous gradient, per weight: the one used (`accumulated`) or the raw one (`raw`,
+    /// `random-sign`).
     pub(super) prev: Vec<f32>,
     /// Seed of the coin stream; the coin of weight `i` at update `t` is a pure function of
     /// `(coin_seed, t, i)`, so results do not depend on SIMD width or threading.
@@ -53,6 +55,18 @@ impl RBackProp {
         // The coin is keyed by the index in the whole buffer, so pieces draw what one call would.
         // Layouts keep buffers below 2^32 weights (`net::Layout::new` checks it).
         let first = u32::try_from(offset).expect("parameter buffers stay below 2^32 weights");
-        update::rbp_chunk(params, grads, prev, step, first);
+        if self.config.reinforce == Reinforce::RandomSign {
+            // The noise control: the same coin (same key and threshold), then a sign from a
+            // second, independent coin of the same seed and step.
+            let step = RandomSignStep {
+                eta: step.eta,
+                key: step.key,
+                sign_key: control::sign_key(self.coin_seed, clock.t),
+                threshold: step.threshold,
+            };
+            control::random_sign_chunk(params, grads, prev, step, first);
+        } else {
+            update::rbp_chunk(params, grads, prev, step, first);
+        }
     }
 }

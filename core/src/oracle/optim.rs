@@ -7,6 +7,17 @@ use crate::memory::{self, AllocError};
 use crate::optim::{AdamConfig, Clock, Hyper, OptimizerKind, RbpConfig, Reinforce, Schedule};
 use rbp_kernels::rng::{self, CoinKey};
 
+/// Why an f64 optimizer could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum OracleError {
+    /// Its buffers could not be allocated.
+    #[error(transparent)]
+    Alloc(#[from] AllocError),
+    /// The oracle implements the paper's three optimizers only.
+    #[error("the f64 oracle implements sgd, rbp (accumulated or raw g_prev) and adam, not {0}")]
+    Unsupported(String),
+}
+
 /// An f64 optimizer over the whole parameter buffer, with its own clock.
 pub struct Optimizer {
     clock: Clock,
@@ -38,8 +49,16 @@ impl Optimizer {
         hyper: &Hyper,
         n: usize,
         coin_seed: u64,
-    ) -> Result<Optimizer, AllocError> {
+    ) -> Result<Optimizer, OracleError> {
+        if kind == OptimizerKind::Rbp && hyper.rbp.reinforce == Reinforce::RandomSign {
+            return Err(OracleError::Unsupported(
+                "rbp with random-sign g_prev".into(),
+            ));
+        }
         let rule = match kind {
+            OptimizerKind::Momentum | OptimizerKind::ScaledSgd => {
+                return Err(OracleError::Unsupported(kind.name().into()));
+            }
             OptimizerKind::Sgd => Rule::Sgd(hyper.sgd_schedule()),
             OptimizerKind::Rbp => Rule::Rbp {
                 schedule: hyper.sgd_schedule(),

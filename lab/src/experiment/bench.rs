@@ -14,7 +14,7 @@ pub use table::{render, verdicts};
 
 use crate::alloc_count::{self, Counts};
 use rbp_core::net::Arch;
-use rbp_core::optim::OptimizerKind;
+use rbp_core::optim::{Hyper, OptimizerKind, Reinforce};
 use serde::Serialize;
 use std::hint::black_box;
 use std::time::Instant;
@@ -250,12 +250,30 @@ fn measure_case(config: &BenchConfig, case: &Case) -> Vec<Row> {
         .collect()
 }
 
-fn measure_updates(config: &BenchConfig, n: usize) -> Vec<Row> {
-    let mut cells: Vec<UpdateCell> = config
+/// Name of the row of R-BackProp's random-sign noise control (a reinforcement, not an optimizer
+/// kind, so it has no [`OptimizerKind::name`]).
+pub const RANDOM_SIGN_ROW: &str = "rbp random-sign";
+
+/// The updates timed alone: each optimizer, and R-BackProp's noise control beside R-BackProp
+/// (its own kernel: two coins per weight instead of one).
+fn update_cells(config: &BenchConfig, n: usize) -> Vec<(&'static str, UpdateCell)> {
+    let mut cells: Vec<(&'static str, UpdateCell)> = config
         .optimizers
         .iter()
-        .map(|&k| UpdateCell::new(k, n))
+        .map(|&k| (k.name(), UpdateCell::new(k, n)))
         .collect();
+    if config.optimizers.contains(&OptimizerKind::Rbp) {
+        let mut noise = Hyper::default();
+        noise.rbp.reinforce = Reinforce::RandomSign;
+        let cell = UpdateCell::with_hyper(OptimizerKind::Rbp, &noise, n);
+        cells.push((RANDOM_SIGN_ROW, cell));
+    }
+    cells
+}
+
+fn measure_updates(config: &BenchConfig, n: usize) -> Vec<Row> {
+    let (names, mut cells): (Vec<&'static str>, Vec<UpdateCell>) =
+        update_cells(config, n).into_iter().unzip();
     for _ in 0..config.warmup {
         cells.iter_mut().for_each(UpdateCell::update);
     }
@@ -269,14 +287,15 @@ fn measure_updates(config: &BenchConfig, n: usize) -> Vec<Row> {
     cells
         .iter()
         .zip(&tallies)
-        .map(|(cell, tally)| {
+        .zip(names)
+        .map(|((cell, tally), name)| {
             let (allocs, bytes) = tally.per_call(counted);
             let state = cell.optimizer().state_bytes();
             Row {
                 kind: "update",
                 arch: "-".into(),
                 batch: 0,
-                optimizer: cell.optimizer().name(),
+                optimizer: name,
                 params: n,
                 step_ns: None,
                 gemm_ns: None,
@@ -345,7 +364,15 @@ mod tests {
     #[test]
     fn rows_cover_every_cell_and_serialize_with_the_documented_keys() {
         let rows = run(&tiny(), &mut |_| {});
-        assert_eq!(rows.len(), 6);
+        // One step row and one update row per optimizer, and the noise control's update row.
+        let n = OptimizerKind::ALL.len();
+        assert_eq!(rows.len(), 2 * n + 1);
+        assert_eq!(
+            rows.iter()
+                .filter(|r| r.optimizer == RANDOM_SIGN_ROW)
+                .count(),
+            1
+        );
         let json: serde_json::Value = serde_json::from_str(&to_json(&rows)).unwrap();
         let objects = json.as_array().unwrap();
         for key in [
@@ -373,9 +400,11 @@ mod tests {
         for r in &rows {
             let n = r.params;
             let expected_state = match r.optimizer {
-                "sgd" => 0,
-                "rbp" => 4 * n + 8,
-                _ => 8 * n,
+                "sgd" | "scaled-sgd" => 0,
+                "rbp" | RANDOM_SIGN_ROW => 4 * n + 8,
+                "momentum" => 4 * n,
+                "adam" => 8 * n,
+                other => panic!("unexpected row {other}"),
             };
             assert_eq!(r.state_bytes, expected_state, "{}", r.optimizer);
             if r.optimizer == "adam" {

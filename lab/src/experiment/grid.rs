@@ -90,6 +90,9 @@ pub enum GridError {
     /// Checkpoints were asked of f64 runs.
     #[error("f64 runs (the oracle) keep no checkpoints; run them without checkpointing")]
     OracleCheckpoint,
+    /// The f64 oracle cannot run this optimizer.
+    #[error(transparent)]
+    Oracle(#[from] rbp_core::oracle::OracleError),
 }
 
 /// The label of a run in checkpoints and messages.
@@ -178,6 +181,12 @@ where
 {
     if precision == Precision::F64 && checkpointing.is_some() {
         return Err(GridError::OracleCheckpoint);
+    }
+    if precision == Precision::F64 {
+        // Refuse an optimizer the oracle lacks before any run starts.
+        for &kind in &settings.optimizers {
+            oracle::Optimizer::new(kind, &settings.hyper, 0, 0)?;
+        }
     }
     let layout = Layout::new(settings.arch.clone())?;
     configure_blas(settings.workers, settings.blas_threads);

@@ -103,7 +103,7 @@ impl From<ConfigError> for SettingsError {
 }
 
 impl Settings {
-    /// The paper's protocol on `arch` with `seeds` seeds and all three optimizers.
+    /// The paper's protocol on `arch` with `seeds` seeds and its three optimizers.
     pub fn paper(arch: Arch, seeds: u64) -> Settings {
         Settings {
             arch,
@@ -111,7 +111,7 @@ impl Settings {
             epochs: protocol::EPOCHS,
             init: Init::Lecun,
             hyper: Hyper::default(),
-            optimizers: OptimizerKind::ALL.to_vec(),
+            optimizers: OptimizerKind::PAPER.to_vec(),
             seeds: (0..seeds).collect(),
             workers: 1,
             blas_threads: 1,

@@ -18,10 +18,16 @@ pub fn final_table(summaries: &[OptimizerSummary], paper: &[PaperValue]) -> Stri
     let n = summaries.first().map_or(0, |s| s.final_test_error.n);
     let has_class =
         summaries.iter().all(|s| s.final_test_class_error.is_some()) && !summaries.is_empty();
+    let width = summaries
+        .iter()
+        .map(|s| s.optimizer.paper_name().len())
+        .max()
+        .unwrap_or(0)
+        .max(11);
     let mut out = String::new();
     let _ = write!(
         out,
-        "{:<11} {:>22} {:>22}",
+        "{:<width$} {:>22} {:>22}",
         "optimizer", "final train error", "final test error"
     );
     if has_class {
@@ -34,7 +40,7 @@ pub fn final_table(summaries: &[OptimizerSummary], paper: &[PaperValue]) -> Stri
     for s in summaries {
         let _ = write!(
             out,
-            "{:<11} {:>22} {:>22}",
+            "{:<width$} {:>22} {:>22}",
             s.optimizer.paper_name(),
             fmt_ms(s.final_train_error),
             fmt_ms(s.final_test_error)
@@ -61,10 +67,11 @@ pub fn final_table(summaries: &[OptimizerSummary], paper: &[PaperValue]) -> Stri
             let wins = paired_wins(rbp, other);
             let _ = writeln!(
                 out,
-                "R-BackProp vs {:<9} change in {what} {:+.1}% (negative = lower error; R-BackProp lower in {wins}/{} seeds)",
+                "R-BackProp vs {:<w$} change in {what} {:+.1}% (negative = lower error; R-BackProp lower in {wins}/{} seeds)",
                 other.optimizer.paper_name(),
                 100.0 * change,
                 rbp.per_seed_final.len().min(other.per_seed_final.len()),
+                w = width - 2,
             );
         }
     }

@@ -130,11 +130,17 @@ pub struct UpdateCell {
 }
 
 impl UpdateCell {
+    /// `kind` with the paper's hyper-parameters.
     pub fn new(kind: OptimizerKind, n: usize) -> UpdateCell {
+        UpdateCell::with_hyper(kind, &Hyper::default(), n)
+    }
+
+    /// `kind` with `hyper` (e.g. R-BackProp with another reinforcement).
+    pub fn with_hyper(kind: OptimizerKind, hyper: &Hyper, n: usize) -> UpdateCell {
         UpdateCell {
             params: filled(n, 1, 0.1),
             grads: filled(n, 2, 0.01),
-            opt: Optimizer::new(kind, &Hyper::default(), n, 7)
+            opt: Optimizer::new(kind, hyper, n, 7)
                 .expect("benchmark optimizer state fits in memory"),
         }
     }

@@ -37,7 +37,7 @@ pub fn render(rows: &[Row]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<17} {:>5} {:<5} {:>10} {:>11} {:>10} {:>6} {:>10} {:>7} {:>7} {:>10} {:>7} {:>7}",
+        "{:<17} {:>5} {:<15} {:>10} {:>11} {:>10} {:>6} {:>10} {:>7} {:>7} {:>10} {:>7} {:>7}",
         "arch",
         "batch",
         "opt",
@@ -55,7 +55,7 @@ pub fn render(rows: &[Row]) -> String {
     for r in rows.iter().filter(|r| r.kind == "step") {
         let _ = writeln!(
             out,
-            "{:<17} {:>5} {:<5} {:>10} {:>11.0} {:>10} {:>5.0}% {:>10} {:>8} {:>9} {:>10} {:>7.1} {:>7}",
+            "{:<17} {:>5} {:<15} {:>10} {:>11.0} {:>10} {:>5.0}% {:>10} {:>8} {:>9} {:>10} {:>7.1} {:>7}",
             r.arch,
             r.batch,
             r.optimizer,
@@ -75,13 +75,13 @@ pub fn render(rows: &[Row]) -> String {
     if !updates.is_empty() {
         let _ = writeln!(
             out,
-            "\n{:<17} {:<5} {:>10} {:>8} {:>10} {:>7} {:>7}",
+            "\n{:<17} {:<15} {:>10} {:>8} {:>10} {:>7} {:>7}",
             "update alone", "opt", "update", "upd/adam", "state", "B/param", "allocs"
         );
         for r in updates {
             let _ = writeln!(
                 out,
-                "{:<17} {:<5} {:>10} {:>8} {:>10} {:>7.1} {:>7}",
+                "{:<17} {:<15} {:>10} {:>8} {:>10} {:>7.1} {:>7}",
                 format!("{} weights", r.params),
                 r.optimizer,
                 duration(r.update_ns),

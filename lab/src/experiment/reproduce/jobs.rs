@@ -11,12 +11,13 @@ use super::{Figure, ReproduceConfig};
 use crate::experiment::Settings;
 use crate::experiment::execute::{self, ExecuteError, Executed, Mode, RunBars};
 use crate::experiment::store::{RunSpec, RunStore, StoredRun, Task};
-use rbp_core::optim::OptimizerKind;
+use rbp_core::optim::{OptimizerKind, Reinforce};
 use rbp_core::train::Recording;
 use std::collections::BTreeMap;
 
-/// What makes a run distinct. R-BackProp's `(gamma0, lambda)` are part of the key only for
-/// R-BackProp (the other optimizers ignore them), so identical runs are shared.
+/// What makes a run distinct. R-BackProp's `(gamma0, lambda)` are part of the key only for the
+/// optimizers that use its schedule `p(t)` (R-BackProp and the momentum and scaled-SGD controls;
+/// the others ignore them), so identical runs are shared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RunKey {
     pub reading: usize,
@@ -26,6 +27,16 @@ pub struct RunKey {
     pub seed: u64,
     gamma0_bits: u64,
     lambda_bits: u64,
+    /// R-BackProp with the random-sign noise control in place of the reading's `g_prev`.
+    random_sign: bool,
+}
+
+/// Whether `kind` reads R-BackProp's `(gamma0, lambda)`.
+fn uses_reinforcement_schedule(kind: OptimizerKind) -> bool {
+    matches!(
+        kind,
+        OptimizerKind::Rbp | OptimizerKind::Momentum | OptimizerKind::ScaledSgd
+    )
 }
 
 impl RunKey {
@@ -37,7 +48,7 @@ impl RunKey {
         seed: u64,
         rbp: (f64, f64),
     ) -> RunKey {
-        let (g, l) = if optimizer == OptimizerKind::Rbp {
+        let (g, l) = if uses_reinforcement_schedule(optimizer) {
             (rbp.0.to_bits(), rbp.1.to_bits())
         } else {
             (0, 0)
@@ -52,13 +63,27 @@ impl RunKey {
             seed,
             gamma0_bits: g,
             lambda_bits: l,
+            random_sign: false,
+        }
+    }
+    /// R-BackProp at `rbp = (gamma0, lambda)` whose reinforcement adds `g_prev` with a random
+    /// sign (`Reinforce::RandomSign`), otherwise under reading `reading`.
+    pub fn random_sign_control(
+        reading: usize,
+        train_size: usize,
+        seed: u64,
+        rbp: (f64, f64),
+    ) -> RunKey {
+        RunKey {
+            random_sign: true,
+            ..RunKey::new(reading, train_size, OptimizerKind::Rbp, seed, rbp)
         }
     }
     pub fn optimizer(&self) -> OptimizerKind {
         OptimizerKind::ALL[self.optimizer]
     }
     fn rbp(&self) -> Option<(f64, f64)> {
-        (self.optimizer() == OptimizerKind::Rbp).then(|| {
+        uses_reinforcement_schedule(self.optimizer()).then(|| {
             (
                 f64::from_bits(self.gamma0_bits),
                 f64::from_bits(self.lambda_bits),
@@ -130,6 +155,9 @@ pub fn spec_for(config: &ReproduceConfig, job: &Job) -> RunSpec {
     if let Some((gamma0, lambda)) = key.rbp() {
         settings.hyper.rbp.gamma0 = gamma0;
         settings.hyper.rbp.lambda = lambda;
+    }
+    if key.random_sign {
+        settings.hyper.rbp.reinforce = Reinforce::RandomSign;
     }
     RunSpec {
         task: Task::Teacher {

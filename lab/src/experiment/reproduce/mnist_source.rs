@@ -37,7 +37,7 @@ impl MnistSource {
                 epochs,
                 init: Reading::default().init,
                 hyper: Hyper::default(),
-                optimizers: OptimizerKind::ALL.to_vec(),
+                optimizers: OptimizerKind::PAPER.to_vec(),
                 seeds: (0..seeds).collect(),
                 workers,
                 blas_threads: 1,

@@ -5,6 +5,7 @@
 //! trained on a pool, then each figure turns its runs into CSV files, plots and claims
 //! ([`figures`]), and [`report_md`] writes `REPORT.md`.
 
+pub mod explain;
 pub mod figures;
 pub mod jobs;
 pub mod mnist_source;
@@ -34,6 +35,8 @@ pub enum Figure {
     Fig2,
     Fig3,
     Fig4,
+    /// "What explains the gain": R-BackProp against its controls ([`explain`]).
+    Explain,
 }
 
 pub use crate::paper::FIG3_POINTS;
@@ -58,6 +61,9 @@ pub struct ReproduceConfig {
     pub fig4_sizes: Vec<usize>,
     /// `(gamma0, lambda)` of Fig. 3; the first is the paper's default.
     pub fig3_points: Vec<(f64, f64)>,
+    /// Seeds of the "what explains the gain" comparisons (at most `seeds`; 0 leaves the section
+    /// out).
+    pub explain_seeds: u64,
     /// The readings to run; the first is the primary one (Fig. 5, the headline).
     pub readings: Vec<Reading>,
     /// Runs trained at once; results do not depend on it.
@@ -93,6 +99,7 @@ impl ReproduceConfig {
             mnist_seeds: 5,
             fig4_sizes: DEFAULT_FIG4_SIZES.to_vec(),
             fig3_points: FIG3_POINTS.to_vec(),
+            explain_seeds: explain::DEFAULT_SEEDS,
             readings,
             workers,
         }
@@ -223,6 +230,8 @@ pub struct Outcome {
     pub fig1: FigureOutput,
     /// The primary reading (the defaults, declared before the run) first.
     pub readings: Vec<ReadingOutcome>,
+    /// R-BackProp against its deterministic twin and the noise control.
+    pub explain: explain::Explained,
     /// Distinct training runs and the wall time of the whole reproduction.
     pub runs: usize,
     pub seconds: f64,
@@ -247,6 +256,7 @@ pub fn planned_files(config: &ReproduceConfig) -> Vec<String> {
                 .map(|n| format!("{prefix}{n}")),
         );
     }
+    names.push(explain::CSV.to_string());
     names
 }
 
@@ -256,7 +266,7 @@ pub fn plan(config: &ReproduceConfig) -> Plan {
     let default_point = config.default_point();
     for r in 0..config.readings.len() {
         for seed in 0..config.seeds {
-            for kind in OptimizerKind::ALL {
+            for kind in OptimizerKind::PAPER {
                 let key = RunKey::new(r, config.train_size, kind, seed, default_point);
                 plan.want(key, true, Figure::Fig2);
             }
@@ -267,13 +277,14 @@ pub fn plan(config: &ReproduceConfig) -> Plan {
         }
         for &m in &config.fig4_sizes {
             for seed in 0..config.fig4_seeds {
-                for kind in OptimizerKind::ALL {
+                for kind in OptimizerKind::PAPER {
                     let key = RunKey::new(r, m, kind, seed, default_point);
                     plan.want(key, false, Figure::Fig4);
                 }
             }
         }
     }
+    explain::want(config, &mut plan);
     plan
 }
 
@@ -299,6 +310,7 @@ impl Bars {
             (Figure::Fig2, "Fig. 2"),
             (Figure::Fig3, "Fig. 3"),
             (Figure::Fig4, "Fig. 4"),
+            (Figure::Explain, "Controls"),
         ]
         .into_iter()
         .map(|(f, label)| {
@@ -456,9 +468,12 @@ pub fn run_stored(
             judged,
         });
     }
+    let explain = explain::compute(config, &results);
+    files.push(out.write(explain::CSV, explain::csv(&explain).as_bytes())?);
     let mut outcome = Outcome {
         fig1,
         readings,
+        explain,
         runs: results.len(),
         seconds: 0.0,
         files,

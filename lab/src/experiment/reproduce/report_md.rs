@@ -242,6 +242,9 @@ pub fn render(config: &ReproduceConfig, outcome: &Outcome) -> String {
     if outcome.readings.len() > 1 {
         sensitivity_table(&mut out, outcome);
     }
+    if outcome.explain.seeds > 0 {
+        out.push_str(&super::explain::markdown(&outcome.explain));
+    }
     settings_section(&mut out, config);
     environment_section(&mut out, config, outcome);
     out.push_str("## Figures\n\n");

@@ -48,7 +48,7 @@ pub fn fig5(
     let mut csv = String::from("optimizer,epoch,mean_test_class_error,std_test_class_error,n\n");
     let mut all_series = Vec::new();
     let mut finals: Vec<(OptimizerKind, Vec<f64>)> = Vec::new();
-    for kind in OptimizerKind::ALL {
+    for kind in OptimizerKind::PAPER {
         let runs: Vec<&RunResult> = mnist.runs.iter().filter(|r| r.optimizer == kind).collect();
         if runs.is_empty() {
             continue;

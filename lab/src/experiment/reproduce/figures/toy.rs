@@ -27,7 +27,7 @@ pub fn fig2(
             .map(|s| get(config.train_size, kind, s, point))
             .collect()
     };
-    let [sgd, rbp, adam] = OptimizerKind::ALL.map(runs_of);
+    let [sgd, rbp, adam] = OptimizerKind::PAPER.map(runs_of);
     let all: Vec<RunResult> = [&sgd, &rbp, &adam]
         .iter()
         .flat_map(|v| v.iter().map(|r| (*r).clone()))
@@ -441,10 +441,10 @@ pub fn fig4(
     // finals[m][optimizer]
     let finals: Vec<[Vec<f64>; 3]> = sizes
         .iter()
-        .map(|&m| OptimizerKind::ALL.map(|k| fin(m, k)))
+        .map(|&m| OptimizerKind::PAPER.map(|k| fin(m, k)))
         .collect();
     let mut all_series = Vec::new();
-    for (k, kind) in OptimizerKind::ALL.iter().enumerate() {
+    for (k, kind) in OptimizerKind::PAPER.iter().enumerate() {
         let sums: Vec<Summary> = finals.iter().map(|f| stats::summarize(&f[k])).collect();
         for (m, s) in sizes.iter().zip(&sums) {
             let _ = writeln!(
