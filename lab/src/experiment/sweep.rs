@@ -12,6 +12,7 @@ use crate::experiment::execute::{self, ExecuteError, Executed, Mode, RunBars, Ta
 use crate::experiment::store::{RunSpec, RunStore, Status, StoreError, StoredRun};
 use crate::experiment::{GridError, grid};
 use crate::progress::Progress;
+use crate::report::csv::Table;
 use crate::report::files::{OutDir, OutputError};
 use crate::report::plot::{self, PlotError, PlotSpec, Series};
 use crate::report::stats::{self, Summary};
@@ -193,29 +194,34 @@ fn summarize(sweep: &Sweep, runs: &[(usize, RunSpec)], executed: &Executed) -> V
 
 /// `sweep.csv`: every axis's value, then the statistics of the final errors.
 fn csv(sweep: &Sweep, cells: &[CellSummary]) -> String {
-    let mut out = AXES.join(",");
-    out.push_str(
-        ",n,failed,final_test_mean,final_test_std,final_test_ci95_lo,final_test_ci95_hi,\
-         final_train_mean,final_train_std\n",
-    );
+    let mut header: Vec<&str> = AXES.to_vec();
+    header.extend([
+        "n",
+        "failed",
+        "final_test_mean",
+        "final_test_std",
+        "final_test_ci95_lo",
+        "final_test_ci95_hi",
+        "final_train_mean",
+        "final_train_std",
+    ]);
+    let mut out = Table::new(&header);
     for s in cells {
         let cell = &sweep.cells[s.cell];
-        let values: Vec<String> = AXES.iter().map(|a| cell.value(a)).collect();
-        let _ = writeln!(
-            out,
-            "{},{},{},{},{},{},{},{},{}",
-            values.join(","),
-            s.test.n,
-            s.failed,
-            s.test.mean,
-            s.test.std,
-            s.test.ci95.0,
-            s.test.ci95.1,
-            s.train.mean,
-            s.train.std
-        );
+        let mut row: Vec<String> = AXES.iter().map(|a| cell.value(a)).collect();
+        row.extend([
+            s.test.n.to_string(),
+            s.failed.to_string(),
+            s.test.mean.to_string(),
+            s.test.std.to_string(),
+            s.test.ci95.0.to_string(),
+            s.test.ci95.1.to_string(),
+            s.train.mean.to_string(),
+            s.train.std.to_string(),
+        ]);
+        out.row(&row);
     }
-    out
+    out.finish()
 }
 
 /// `SWEEP.md`: the fixed settings, the table over the swept axes, the failed runs, the plot.

@@ -2,6 +2,7 @@
 //! correlations between flatness and test error across runs, per-solution CSV/JSON, and plots.
 
 use super::{LandscapeConfig, Moment, Solution};
+use crate::report::csv::Table;
 use crate::report::files::{OutDir, OutputError};
 use crate::report::plot::{self, PlotError, PlotSpec, Series};
 use crate::report::stats::{mean_std_curves, summarize};
@@ -285,96 +286,116 @@ pub fn save(
     written.push(out.write("landscape.json", json.as_bytes())?);
     written.push(out.write("landscape.csv", solutions_csv(config, solutions).as_bytes())?);
     written.push(out.write("slices.csv", slices_csv(solutions).as_bytes())?);
-    let mut density_csv = String::from("moment,optimizer,seed,epoch,lambda,density\n");
+    let mut density_csv =
+        Table::new(&["moment", "optimizer", "seed", "epoch", "lambda", "density"]);
     for &moment in &config.moments {
         let sols = at(solutions, moment);
         let (grid, sigma) = density_grid(&sols);
         for s in &sols {
             for (t, d) in grid.iter().zip(density_of(s, &grid, sigma)) {
-                let _ = writeln!(
-                    density_csv,
-                    "{moment},{},{},{},{t},{d}",
-                    s.optimizer.name(),
-                    s.seed,
-                    s.record.epoch
-                );
+                density_csv.row_of(&[&moment, &s.optimizer, &s.seed, &s.record.epoch, t, &d]);
             }
         }
         written.extend(plots(out, config, moment, &sols, &grid, sigma)?);
     }
-    written.push(out.write("density.csv", density_csv.as_bytes())?);
+    written.push(out.write("density.csv", density_csv.finish().as_bytes())?);
     written.push(out.write("landscape.md", table(config, solutions).as_bytes())?);
     Ok(written)
 }
 
 fn solutions_csv(config: &LandscapeConfig, solutions: &[Solution]) -> String {
     let k = config.probe.top_k;
-    let mut csv = String::from("optimizer,seed,moments,epoch,train_loss,test_error,");
-    csv += "test_class_error,final_test_error,";
+    let mut header: Vec<String> = [
+        "optimizer",
+        "seed",
+        "moments",
+        "epoch",
+        "train_loss",
+        "test_error",
+        "test_class_error",
+        "final_test_error",
+    ]
+    .map(String::from)
+    .to_vec();
     for i in 1..=k {
-        let _ = write!(csv, "lambda_{i},residual_{i},");
+        header.extend([format!("lambda_{i}"), format!("residual_{i}")]);
     }
-    csv += "trace,trace_se,trace_probes,slq_trace,slq_trace_se,sharpness,sharpness_max_loss,";
-    csv += "hvp_products,probe_seconds\n";
+    header.extend(
+        [
+            "trace",
+            "trace_se",
+            "trace_probes",
+            "slq_trace",
+            "slq_trace_se",
+            "sharpness",
+            "sharpness_max_loss",
+            "hvp_products",
+            "probe_seconds",
+        ]
+        .map(String::from),
+    );
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut csv = Table::new(&header);
     for s in solutions {
         let m = &s.measures;
         let moments: Vec<String> = s.moments.iter().map(Moment::to_string).collect();
-        let _ = write!(
-            csv,
-            "{},{},{},{},{},{},{},{},",
-            s.optimizer.name(),
-            s.seed,
+        let mut row: Vec<String> = vec![
+            s.optimizer.to_string(),
+            s.seed.to_string(),
             moments.join("+"),
-            s.record.epoch,
-            m.train_loss,
-            s.record.test_error,
+            s.record.epoch.to_string(),
+            m.train_loss.to_string(),
+            s.record.test_error.to_string(),
             s.record
                 .test_class_error
                 .map_or(String::new(), |e| e.to_string()),
-            s.final_record.test_error
-        );
+            s.final_record.test_error.to_string(),
+        ];
         for i in 0..k {
             match m.top_eigenvalues.get(i) {
-                Some(e) => write!(csv, "{},{},", e.value, e.residual),
-                None => write!(csv, ",,"),
+                Some(e) => row.extend([e.value.to_string(), e.residual.to_string()]),
+                None => row.extend([String::new(), String::new()]),
             }
-            .expect("writing to a String");
         }
-        let _ = writeln!(
-            csv,
-            "{},{},{},{},{},{},{},{},{:.4}",
-            m.trace.mean,
-            m.trace.std_error,
-            m.trace.probes,
-            m.density_trace.mean,
-            m.density_trace.std_error,
-            m.sharpness,
-            m.sharpness_max_loss,
-            m.products,
-            m.seconds
-        );
+        row.extend([
+            m.trace.mean.to_string(),
+            m.trace.std_error.to_string(),
+            m.trace.probes.to_string(),
+            m.density_trace.mean.to_string(),
+            m.density_trace.std_error.to_string(),
+            m.sharpness.to_string(),
+            m.sharpness_max_loss.to_string(),
+            m.products.to_string(),
+            format!("{:.4}", m.seconds),
+        ]);
+        csv.row(&row);
     }
-    csv
+    csv.finish()
 }
 
 fn slices_csv(solutions: &[Solution]) -> String {
-    let mut csv = String::from("optimizer,seed,epoch,alpha,train_loss,test_loss\n");
+    let mut csv = Table::new(&[
+        "optimizer",
+        "seed",
+        "epoch",
+        "alpha",
+        "train_loss",
+        "test_loss",
+    ]);
     for s in solutions {
         let sl = &s.measures.slice;
         for i in 0..sl.alpha.len() {
-            let _ = writeln!(
-                csv,
-                "{},{},{},{},{},{}",
-                s.optimizer.name(),
-                s.seed,
-                s.record.epoch,
-                sl.alpha[i],
-                sl.train_loss[i],
-                sl.test_loss[i]
-            );
+            csv.row_of(&[
+                &s.optimizer,
+                &s.seed,
+                &s.record.epoch,
+                &sl.alpha[i],
+                &sl.train_loss[i],
+                &sl.test_loss[i],
+            ]);
         }
     }
-    csv
+    csv.finish()
 }
 
 /// The per-optimizer mean ± std over seeds of `curve(solution)`.

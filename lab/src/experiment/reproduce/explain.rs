@@ -18,6 +18,7 @@
 use super::jobs::{Plan, RunKey};
 use super::{Figure, Reading, ReproduceConfig, Results};
 use crate::paper::Verdict;
+use crate::report::csv::Table;
 use crate::report::stats::{self, Summary};
 use rbp_core::optim::{OptimizerKind, Reinforce};
 use std::fmt::Write as _;
@@ -222,15 +223,15 @@ pub fn compute(config: &ReproduceConfig, results: &Results) -> Explained {
 
 /// `reading,run,seed,final_test_error` rows of every compared run.
 pub fn csv(explained: &Explained) -> String {
-    let mut out = String::from("reading,run,seed,final_test_error\n");
+    let mut out = Table::new(&["reading", "run", "seed", "final_test_error"]);
     for r in &explained.readings {
         for (label, values) in &r.finals {
             for (seed, e) in values.iter().enumerate() {
-                let _ = writeln!(out, "{},{label},{seed},{e}", r.reading.name());
+                out.row_of(&[&r.reading.name(), label, &seed, e]);
             }
         }
     }
-    out
+    out.finish()
 }
 
 fn mean_std(s: &Summary) -> String {

@@ -4,6 +4,7 @@
 use super::figures::FigureOutput;
 use super::{Outcome, ReproduceConfig};
 use crate::paper::{self, Judged, Test, Verdict};
+use crate::report::csv::Table;
 use crate::report::stats;
 use rbp_core::gemm;
 use rbp_core::optim::Hyper;
@@ -128,31 +129,40 @@ fn sensitivity_table(out: &mut String, outcome: &Outcome) {
 
 /// `claims.csv`: every claim under every reading, with the sign convention of the report.
 pub fn claims_csv(outcome: &Outcome) -> String {
-    let mut csv = String::from(
-        "reading,primary,claim,figure,verdict,estimate_kind,estimate,ci95_lo,ci95_hi,p,p_holm,n\n",
-    );
+    let mut csv = Table::new(&[
+        "reading",
+        "primary",
+        "claim",
+        "figure",
+        "verdict",
+        "estimate_kind",
+        "estimate",
+        "ci95_lo",
+        "ci95_hi",
+        "p",
+        "p_holm",
+        "n",
+    ]);
     for (i, r) in outcome.readings.iter().enumerate() {
         for j in &r.judged {
             let a = &j.assessment;
-            let _ = writeln!(
-                csv,
-                "{},{},{},{},{},{},{},{},{},{},{},{}",
-                r.reading.name(),
-                i == 0,
-                j.spec.id,
-                j.spec.figure,
-                j.verdict,
-                a.estimate_kind,
-                a.estimate,
-                a.ci95.0,
-                a.ci95.1,
-                a.p,
-                j.p_holm,
-                a.n
-            );
+            csv.row_of(&[
+                &r.reading.name(),
+                &(i == 0),
+                &j.spec.id,
+                &j.spec.figure,
+                &j.verdict,
+                &a.estimate_kind,
+                &a.estimate,
+                &a.ci95.0,
+                &a.ci95.1,
+                &a.p,
+                &j.p_holm,
+                &a.n,
+            ]);
         }
     }
-    csv
+    csv.finish()
 }
 
 fn figure_section(out: &mut String, fig: &FigureOutput, prefix: &str) {

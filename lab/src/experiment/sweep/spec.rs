@@ -248,7 +248,7 @@ impl Sweep {
         })?)
         .map_err(|e| bad("grid.reading", e.to_string().replace("--reading", "value")))?;
         let optimizers = list("grid.optimizer", g.optimizer, || {
-            OptimizerKind::ALL
+            OptimizerKind::PAPER
                 .iter()
                 .map(|k| k.name().to_string())
                 .collect()

@@ -2,10 +2,10 @@
 
 use super::{FIG1, FigureOutput, plot, write};
 use crate::experiment::reproduce::{ReproduceConfig, ReproduceError};
+use crate::report::csv::Table;
 use crate::report::files::OutDir;
 use crate::report::plot::{PlotSpec, Series};
 use rbp_core::optim::{Clock, RbpConfig};
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
 /// Fig. 1: the probability `1 - gamma^t` of reinforcing a weight, and `gamma` itself, with
@@ -21,7 +21,7 @@ pub fn fig1(
     };
     let per_epoch = config.updates_per_epoch().max(1) as u64;
     let iterations = per_epoch * config.epochs as u64;
-    let mut csv = String::from("iteration,epoch,gamma,probability\n");
+    let mut csv = Table::new(&["iteration", "epoch", "gamma", "probability"]);
     let (mut it, mut prob, mut epochs, mut gammas) = (vec![], vec![], vec![], vec![]);
     for t in 0..=iterations {
         let clock = Clock {
@@ -29,7 +29,7 @@ pub fn fig1(
             epoch: t / per_epoch,
         };
         let (g, p) = (rbp.gamma(clock.epoch), rbp.probability(clock));
-        let _ = writeln!(csv, "{t},{},{g},{p}", clock.epoch);
+        csv.row_of(&[&t, &clock.epoch, &g, &p]);
         it.push(t as f64);
         prob.push(p);
         if t % per_epoch == 0 {
@@ -37,7 +37,7 @@ pub fn fig1(
             gammas.push(g);
         }
     }
-    write(out, FIG1[0], &csv, files)?;
+    write(out, FIG1[0], &csv.finish(), files)?;
     let one = |label: &str, x: Vec<f64>, y: Vec<f64>| Series {
         label: label.into(),
         x,

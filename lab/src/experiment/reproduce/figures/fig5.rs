@@ -4,6 +4,7 @@ use super::{FigureOutput, fmt_summary, mean_rows, plot, two_summaries, write};
 use crate::experiment::RunResult;
 use crate::experiment::reproduce::{MnistResults, ReproduceError};
 use crate::paper::{self, Evidence, Scale, judge::Finding};
+use crate::report::csv::Table;
 use crate::report::files::{self, OutDir};
 use crate::report::plot::{PlotSpec, Series};
 use crate::report::stats;
@@ -45,7 +46,13 @@ pub fn fig5(
         &files::curves_csv(&mnist.runs, true),
         files,
     )?;
-    let mut csv = String::from("optimizer,epoch,mean_test_class_error,std_test_class_error,n\n");
+    let mut csv = Table::new(&[
+        "optimizer",
+        "epoch",
+        "mean_test_class_error",
+        "std_test_class_error",
+        "n",
+    ]);
     let mut all_series = Vec::new();
     let mut finals: Vec<(OptimizerKind, Vec<f64>)> = Vec::new();
     for kind in OptimizerKind::PAPER {
@@ -64,14 +71,14 @@ pub fn fig5(
             mean,
             std: Some(std),
         };
-        mean_rows(&mut csv, kind.name(), &s, None, runs.len());
+        mean_rows(&mut csv, &[&kind], &s, None, runs.len());
         all_series.push(s);
         finals.push((
             kind,
             ys.iter().map(|y| *y.last().unwrap_or(&f64::NAN)).collect(),
         ));
     }
-    write(out, "fig5_mean.csv", &csv, files)?;
+    write(out, "fig5_mean.csv", &csv.finish(), files)?;
     plot(
         out,
         "fig5",

@@ -11,12 +11,12 @@ pub use toy::{fig2, fig3, fig4};
 use super::ReproduceError;
 use crate::experiment::RunResult;
 use crate::paper::judge::Finding;
+use crate::report::csv::Table;
 use crate::report::files::OutDir;
 use crate::report::plot::{PlotSpec, Series, plot_series};
 use crate::report::stats::{self, Summary};
 use rbp_core::optim::OptimizerKind;
 use rbp_core::train::EpochRecord;
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
 /// What a figure left: file names (relative to its directory), plots, claims, remarks.
@@ -148,22 +148,24 @@ pub(super) fn series_of(
     }
 }
 
-/// Appends `label,epoch,mean,std,n` rows of `s`, then `,mean,std` of `extra` when given (a
+/// Appends rows `lead..., epoch, mean, std, n` of `s`, then `mean, std` of `extra` when given (a
 /// second error on the same epochs).
 pub(super) fn mean_rows(
-    csv: &mut String,
-    label: &str,
+    csv: &mut Table,
+    lead: &[&dyn std::fmt::Display],
     s: &Series,
     extra: Option<&Series>,
     n: usize,
 ) {
     let std_at = |s: &Series, i: usize| s.std.as_ref().map_or(f64::NAN, |v| v[i]);
     for (i, x) in s.x.iter().enumerate() {
-        let _ = write!(csv, "{label},{x},{},{},{n}", s.mean[i], std_at(s, i));
+        let mut row: Vec<String> = lead.iter().map(|f| f.to_string()).collect();
+        row.extend([x, &s.mean[i], &std_at(s, i)].map(|v| v.to_string()));
+        row.push(n.to_string());
         if let Some(e) = extra {
-            let _ = write!(csv, ",{},{}", e.mean[i], std_at(e, i));
+            row.extend([e.mean[i], std_at(e, i)].map(|v| v.to_string()));
         }
-        csv.push('\n');
+        csv.row(&row);
     }
 }
 

@@ -7,6 +7,7 @@ use super::{
 use crate::experiment::RunResult;
 use crate::experiment::reproduce::{ReproduceConfig, ReproduceError};
 use crate::paper::{self, Evidence, Scale, judge::Finding};
+use crate::report::csv::Table;
 use crate::report::files::{self, OutDir};
 use crate::report::plot::{PlotSpec, Series};
 use crate::report::stats::{self, Summary};
@@ -38,9 +39,15 @@ pub fn fig2(
         &files::curves_csv(&all, false),
         files,
     )?;
-    let mut csv = String::from(
-        "optimizer,epoch,mean_test_error,std_test_error,n,mean_train_error,std_train_error\n",
-    );
+    let mut csv = Table::new(&[
+        "optimizer",
+        "epoch",
+        "mean_test_error",
+        "std_test_error",
+        "n",
+        "mean_train_error",
+        "std_train_error",
+    ]);
     let mut by_kind = Vec::new();
     let mut train_by_kind = Vec::new();
     for (kind, runs) in [
@@ -50,11 +57,11 @@ pub fn fig2(
     ] {
         let s = series(kind.paper_name(), runs);
         let t = series_of(kind.paper_name(), runs, |e| e.train_error);
-        mean_rows(&mut csv, kind.name(), &s, Some(&t), runs.len());
+        mean_rows(&mut csv, &[&kind], &s, Some(&t), runs.len());
         by_kind.push(s);
         train_by_kind.push(t);
     }
-    write(out, "fig2_mean.csv", &csv, files)?;
+    write(out, "fig2_mean.csv", &csv.finish(), files)?;
     let spec = |panel: &str, other: &str, which: &str| PlotSpec {
         title: format!(
             "Fig. 2{panel}: R-BackProp vs {other}, {which} error (M = {}, {} seeds)",
@@ -220,25 +227,35 @@ pub fn fig3(
                 .collect()
         })
         .collect();
-    let mut per_seed = String::from("gamma0,lambda,seed,epoch,train_error,test_error\n");
-    let mut mean = String::from("gamma0,lambda,epoch,mean_test_error,std_test_error,n\n");
+    let mut per_seed = Table::new(&[
+        "gamma0",
+        "lambda",
+        "seed",
+        "epoch",
+        "train_error",
+        "test_error",
+    ]);
+    let mut mean = Table::new(&[
+        "gamma0",
+        "lambda",
+        "epoch",
+        "mean_test_error",
+        "std_test_error",
+        "n",
+    ]);
     let mut all_series = Vec::new();
     for (p, rs) in points.iter().zip(&runs) {
         for r in rs {
             for e in &r.records {
-                let _ = writeln!(
-                    per_seed,
-                    "{},{},{},{},{},{}",
-                    p.0, p.1, r.seed, e.epoch, e.train_error, e.test_error
-                );
+                per_seed.row_of(&[&p.0, &p.1, &r.seed, &e.epoch, &e.train_error, &e.test_error]);
             }
         }
         let s = series(&point_label(*p), rs);
-        mean_rows(&mut mean, &format!("{},{}", p.0, p.1), &s, None, rs.len());
+        mean_rows(&mut mean, &[&p.0, &p.1], &s, None, rs.len());
         all_series.push(s);
     }
-    write(out, "fig3_curves.csv", &per_seed, files)?;
-    write(out, "fig3_mean.csv", &mean, files)?;
+    write(out, "fig3_curves.csv", &per_seed.finish(), files)?;
+    write(out, "fig3_mean.csv", &mean.finish(), files)?;
     let spec = PlotSpec {
         title: format!(
             "Fig. 3: R-BackProp for several (γ0, λ) (M = {})",
@@ -419,21 +436,27 @@ pub fn fig4(
 ) -> Result<FigureOutput, ReproduceError> {
     let point = config.default_point();
     let sizes = &config.fig4_sizes;
-    let mut per_seed =
-        String::from("train_size,optimizer,seed,final_train_error,final_test_error\n");
-    let mut mean =
-        String::from("train_size,optimizer,mean_test_error,std_test_error,n,ci95_lo,ci95_hi\n");
+    let mut per_seed = Table::new(&[
+        "train_size",
+        "optimizer",
+        "seed",
+        "final_train_error",
+        "final_test_error",
+    ]);
+    let mut mean = Table::new(&[
+        "train_size",
+        "optimizer",
+        "mean_test_error",
+        "std_test_error",
+        "n",
+        "ci95_lo",
+        "ci95_hi",
+    ]);
     let mut fin = |m: usize, kind: OptimizerKind| -> Vec<f64> {
         (0..config.fig4_seeds)
             .map(|s| {
                 let r = get(m, kind, s, point);
-                let _ = writeln!(
-                    per_seed,
-                    "{m},{},{s},{},{}",
-                    kind.name(),
-                    r.last().train_error,
-                    r.last().test_error
-                );
+                per_seed.row_of(&[&m, &kind, &s, &r.last().train_error, &r.last().test_error]);
                 r.last().test_error
             })
             .collect()
@@ -447,16 +470,7 @@ pub fn fig4(
     for (k, kind) in OptimizerKind::PAPER.iter().enumerate() {
         let sums: Vec<Summary> = finals.iter().map(|f| stats::summarize(&f[k])).collect();
         for (m, s) in sizes.iter().zip(&sums) {
-            let _ = writeln!(
-                mean,
-                "{m},{},{},{},{},{},{}",
-                kind.name(),
-                s.mean,
-                s.std,
-                s.n,
-                s.ci95.0,
-                s.ci95.1
-            );
+            mean.row_of(&[m, kind, &s.mean, &s.std, &s.n, &s.ci95.0, &s.ci95.1]);
         }
         all_series.push(Series {
             label: kind.paper_name().into(),
@@ -465,8 +479,8 @@ pub fn fig4(
             std: Some(sums.iter().map(|s| s.std).collect()),
         });
     }
-    write(out, "fig4_final.csv", &per_seed, files)?;
-    write(out, "fig4_mean.csv", &mean, files)?;
+    write(out, "fig4_final.csv", &per_seed.finish(), files)?;
+    write(out, "fig4_mean.csv", &mean.finish(), files)?;
     plot(
         out,
         "fig4",
@@ -514,7 +528,7 @@ fn fig4_findings(sizes: &[usize], finals: &[[Vec<f64>; 3]]) -> Vec<Finding> {
     let ms: Vec<f64> = sizes.iter().map(|&m| m as f64).collect();
     let falls = if sizes.len() >= 2 {
         Evidence::All(
-            OptimizerKind::ALL
+            OptimizerKind::PAPER
                 .iter()
                 .enumerate()
                 .map(|(k, kind)| {
@@ -541,7 +555,7 @@ fn fig4_findings(sizes: &[usize], finals: &[[Vec<f64>; 3]]) -> Vec<Finding> {
     for (&m, f) in sizes.iter().zip(finals) {
         for k in [0, 2] {
             lowest.push((
-                format!("vs {}, M = {m}", OptimizerKind::ALL[k].paper_name()),
+                format!("vs {}, M = {m}", OptimizerKind::PAPER[k].paper_name()),
                 Evidence::Paired {
                     a: f[rbp].clone(),
                     b: f[k].clone(),
