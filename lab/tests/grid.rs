@@ -17,7 +17,7 @@ fn settings(workers: usize) -> Settings {
         epochs: 4,
         init: Init::Lecun,
         hyper: Hyper::default(),
-        optimizers: OptimizerKind::ALL.to_vec(),
+        optimizers: OptimizerKind::PAPER.to_vec(),
         seeds: vec![1, 2, 3],
         workers,
         blas_threads: 1,
