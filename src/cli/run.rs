@@ -234,19 +234,9 @@ fn run_experiment(experiment: Experiment, options: RunOptions) -> Result<()> {
         Experiment::Toy(_) => None,
     };
     println!(
-        "rbp {command}: arch {}, {description}, batch {}, {} epochs, {} seed(s), optimizers {}, init {}, reinforce {}, lr clock {}, precision {}",
+        "rbp {command}: arch {}, {description}, {}, precision {}",
         s.arch,
-        s.batch,
-        s.epochs,
-        s.seeds.len(),
-        s.optimizers
-            .iter()
-            .map(|o| o.name())
-            .collect::<Vec<_>>()
-            .join(","),
-        s.init,
-        s.hyper.rbp.reinforce,
-        s.hyper.lr_clock,
+        s.describe(),
         options.precision,
     );
     if let Some((path, saved)) = &options.resume_from {
@@ -585,18 +575,9 @@ pub fn run_landscape(args: LandscapeArgs) -> Result<()> {
     }
     let s = &config.settings;
     println!(
-        "rbp landscape: arch {}, {task}, batch {}, {} epochs, {} seed(s), optimizers {}, reinforce {}, lr clock {}, probing at {}",
+        "rbp landscape: arch {}, {task}, {}, probing at {}",
         s.arch,
-        s.batch,
-        s.epochs,
-        s.seeds.len(),
-        s.optimizers
-            .iter()
-            .map(|o| o.name())
-            .collect::<Vec<_>>()
-            .join(","),
-        s.hyper.rbp.reinforce,
-        s.hyper.lr_clock,
+        s.describe(),
         config
             .moments
             .iter()

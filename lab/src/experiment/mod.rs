@@ -118,6 +118,22 @@ impl Settings {
         }
     }
 
+    /// The settings in one line for a command's header: `batch 100, 100 epochs, 10 seed(s),
+    /// optimizers sgd,rbp,adam, init lecun, reinforce accumulated, lr clock iteration`.
+    pub fn describe(&self) -> String {
+        let optimizers: Vec<&str> = self.optimizers.iter().map(|o| o.name()).collect();
+        format!(
+            "batch {}, {} epochs, {} seed(s), optimizers {}, init {}, reinforce {}, lr clock {}",
+            self.batch,
+            self.epochs,
+            self.seeds.len(),
+            optimizers.join(","),
+            self.init,
+            self.hyper.rbp.reinforce,
+            self.hyper.lr_clock
+        )
+    }
+
     /// Checks everything that does not depend on the data, before any work.
     pub fn validate(&self, train_size: usize) -> Result<(), SettingsError> {
         self.hyper.validate()?;
