@@ -18,7 +18,7 @@ mod optim;
 mod train;
 
 pub use net::Net;
-pub use optim::{Optimizer, OracleError};
+pub use optim::{Optimizer, OracleError, supports};
 pub use train::train;
 
 use crate::optim::named_enum;

@@ -18,6 +18,20 @@ pub enum OracleError {
     Unsupported(String),
 }
 
+/// Whether the oracle implements `kind` under `hyper`: the paper's three optimizers, with the
+/// accumulated or raw `g_prev`. Checked before any run, and by [`Optimizer::new`].
+pub fn supports(kind: OptimizerKind, hyper: &Hyper) -> Result<(), OracleError> {
+    match kind {
+        OptimizerKind::Momentum | OptimizerKind::ScaledSgd => {
+            Err(OracleError::Unsupported(kind.name().into()))
+        }
+        OptimizerKind::Rbp if hyper.rbp.reinforce == Reinforce::RandomSign => Err(
+            OracleError::Unsupported("rbp with random-sign g_prev".into()),
+        ),
+        _ => Ok(()),
+    }
+}
+
 /// An f64 optimizer over the whole parameter buffer, with its own clock.
 pub struct Optimizer {
     clock: Clock,
@@ -50,14 +64,10 @@ impl Optimizer {
         n: usize,
         coin_seed: u64,
     ) -> Result<Optimizer, OracleError> {
-        if kind == OptimizerKind::Rbp && hyper.rbp.reinforce == Reinforce::RandomSign {
-            return Err(OracleError::Unsupported(
-                "rbp with random-sign g_prev".into(),
-            ));
-        }
+        supports(kind, hyper)?;
         let rule = match kind {
             OptimizerKind::Momentum | OptimizerKind::ScaledSgd => {
-                return Err(OracleError::Unsupported(kind.name().into()));
+                unreachable!("`supports` refused {kind}")
             }
             OptimizerKind::Sgd => Rule::Sgd(hyper.sgd_schedule()),
             OptimizerKind::Rbp => Rule::Rbp {

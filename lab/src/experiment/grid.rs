@@ -185,7 +185,7 @@ where
     if precision == Precision::F64 {
         // Refuse an optimizer the oracle lacks before any run starts.
         for &kind in &settings.optimizers {
-            oracle::Optimizer::new(kind, &settings.hyper, 0, 0)?;
+            oracle::supports(kind, &settings.hyper)?;
         }
     }
     let layout = Layout::new(settings.arch.clone())?;
