@@ -119,11 +119,18 @@ pub fn settings_hash(settings: &str) -> [u8; 8] {
 
 /// Writes `checkpoint` to `path` atomically (see the module documentation).
 pub fn save(path: &Path, checkpoint: &Checkpoint) -> Result<(), CheckpointError> {
+    let runs: Vec<&SavedRun> = checkpoint.runs.iter().collect();
+    save_runs(path, &checkpoint.settings, &runs)
+}
+
+/// [`save`] of the checkpoint made of `settings` and `runs`, from borrowed runs: a caller that
+/// keeps the runs' states (a grid saving after every epoch) writes them without copying them.
+pub fn save_runs(path: &Path, settings: &str, runs: &[&SavedRun]) -> Result<(), CheckpointError> {
     let io = |source| CheckpointError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let bytes = encode(checkpoint);
+    let bytes = encode_runs(settings, runs);
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -158,14 +165,20 @@ pub fn load(path: &Path) -> Result<Checkpoint, CheckpointError> {
 
 /// The bytes of `checkpoint` in the format above.
 pub fn encode(checkpoint: &Checkpoint) -> Vec<u8> {
+    let runs: Vec<&SavedRun> = checkpoint.runs.iter().collect();
+    encode_runs(&checkpoint.settings, &runs)
+}
+
+/// The bytes of the checkpoint made of `settings` and `runs`.
+fn encode_runs(settings: &str, runs: &[&SavedRun]) -> Vec<u8> {
     let mut w = Writer(Vec::new());
     w.bytes(&MAGIC);
     w.u32(VERSION);
-    w.bytes(&settings_hash(&checkpoint.settings));
-    w.u64(checkpoint.settings.len() as u64);
-    w.bytes(checkpoint.settings.as_bytes());
-    w.u32(checkpoint.runs.len() as u32);
-    for run in &checkpoint.runs {
+    w.bytes(&settings_hash(settings));
+    w.u64(settings.len() as u64);
+    w.bytes(settings.as_bytes());
+    w.u32(runs.len() as u32);
+    for run in runs {
         w.u32(run.label.len() as u32);
         w.bytes(run.label.as_bytes());
         match &run.progress {

@@ -316,24 +316,31 @@ impl SplitCache {
 
 /// The checkpoint of a grid: the latest saved state of each run, written whole at every change.
 pub struct Book {
-    config: Checkpointing,
+    /// The checkpoint file.
+    path: PathBuf,
+    /// Save every this many epochs.
+    every: usize,
+    /// The command's settings text.
+    settings: String,
     labels: Vec<String>,
-    runs: Mutex<Vec<Option<checkpoint::Progress>>>,
+    runs: Mutex<Vec<Option<SavedRun>>>,
 }
 
 impl Book {
     fn new(config: &Checkpointing, jobs: &[(u64, OptimizerKind)]) -> Book {
         let labels: Vec<String> = jobs.iter().map(|&(s, k)| run_label(k, s)).collect();
-        let mut runs: Vec<Option<checkpoint::Progress>> = vec![None; jobs.len()];
+        let mut runs: Vec<Option<SavedRun>> = vec![None; jobs.len()];
         if let Some(saved) = &config.resume_from {
             for run in &saved.runs {
                 if let Some(i) = labels.iter().position(|l| *l == run.label) {
-                    runs[i] = Some(run.progress.clone());
+                    runs[i] = Some(run.clone());
                 }
             }
         }
         Book {
-            config: config.clone(),
+            path: config.path.clone(),
+            every: config.every.max(1),
+            settings: config.settings.clone(),
             labels,
             runs: Mutex::new(runs),
         }
@@ -341,28 +348,23 @@ impl Book {
 
     /// What the checkpoint holds for job `i`.
     fn saved(&self, i: usize) -> Option<checkpoint::Progress> {
-        self.runs.lock().unwrap_or_else(|e| e.into_inner())[i].clone()
+        self.runs.lock().unwrap_or_else(|e| e.into_inner())[i]
+            .as_ref()
+            .map(|r| r.progress.clone())
     }
 
     /// Records job `i`'s progress and writes the whole checkpoint. Writes are serialized by the
     /// lock, so the file on disk always holds the latest state of every run.
     fn record(&self, i: usize, progress: checkpoint::Progress) -> Result<(), CheckpointError> {
         let mut runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
-        runs[i] = Some(progress);
-        let checkpoint = Checkpoint {
-            settings: self.config.settings.clone(),
-            runs: runs
-                .iter()
-                .zip(&self.labels)
-                .filter_map(|(p, label)| {
-                    p.clone().map(|progress| SavedRun {
-                        label: label.clone(),
-                        progress,
-                    })
-                })
-                .collect(),
-        };
-        checkpoint::save(&self.config.path, &checkpoint)
+        runs[i] = Some(SavedRun {
+            label: self.labels[i].clone(),
+            progress,
+        });
+        // Borrowed, not cloned: the in-progress runs' weights and optimizer states are written
+        // straight from the book.
+        let saved: Vec<&SavedRun> = runs.iter().flatten().collect();
+        checkpoint::save_runs(&self.path, &self.settings, &saved)
     }
 }
 
@@ -455,7 +457,7 @@ pub fn run_one(
             if arch != settings.arch || state.schedule.epochs != settings.epochs {
                 let (b, _) = book.expect("saved state comes from a book");
                 return Err(GridError::Mismatch {
-                    path: b.config.path.clone(),
+                    path: b.path.clone(),
                     why: format!(
                         "run {label} was saved for a {arch} network and {} epochs, the settings \
                          say {} and {}",
@@ -480,7 +482,7 @@ pub fn run_one(
         run.train_epoch();
         observer.epoch_done();
         if let Some((b, i)) = book {
-            let every = b.config.every.max(1);
+            let every = b.every;
             if !run.is_finished() && run.epochs_done() % every == 0 {
                 b.record(
                     i,
