@@ -113,10 +113,7 @@ pub fn sgemm(
     beta: f32,
     c: &mut [f32],
 ) -> Result<(), ShapeError> {
-    if let Some(p) = Product::checked(alpha, a, ta, b, tb, beta, c)? {
-        backend::sgemm(&p, c);
-    }
-    Ok(())
+    checked_then(alpha, a, ta, b, tb, beta, c, backend::sgemm)
 }
 
 /// [`sgemm`] in f64 (`cblas_dgemm` or `matrixmultiply::dgemm`), for the f64 oracle: the same
@@ -130,10 +127,7 @@ pub fn dgemm(
     beta: f64,
     c: &mut [f64],
 ) -> Result<(), ShapeError> {
-    if let Some(p) = Product::checked(alpha, a, ta, b, tb, beta, c)? {
-        backend::dgemm(&p, c);
-    }
-    Ok(())
+    checked_then(alpha, a, ta, b, tb, beta, c, backend::dgemm)
 }
 
 /// A product whose shapes were checked against its output: what the backends receive, so neither
@@ -190,6 +184,25 @@ impl<'a, T> Product<'a, T> {
             beta,
         }))
     }
+}
+
+/// Checks a product's shapes and hands it to `run` when it has an output element: the one path
+/// from every public entry point (both precisions, both backends) to the `unsafe` calls.
+#[allow(clippy::too_many_arguments)]
+fn checked_then<T>(
+    alpha: T,
+    a: MatRef<T>,
+    ta: Trans,
+    b: MatRef<T>,
+    tb: Trans,
+    beta: T,
+    c: &mut [T],
+    run: fn(&Product<T>, &mut [T]),
+) -> Result<(), ShapeError> {
+    if let Some(p) = Product::checked(alpha, a, ta, b, tb, beta, c)? {
+        run(&p, c);
+    }
+    Ok(())
 }
 
 /// Human-readable name of the backend, with its version where known.
@@ -394,10 +407,7 @@ pub mod fallback {
         beta: f32,
         c: &mut [f32],
     ) -> Result<(), ShapeError> {
-        if let Some(p) = Product::checked(alpha, a, ta, b, tb, beta, c)? {
-            run_s(&p, c);
-        }
-        Ok(())
+        super::checked_then(alpha, a, ta, b, tb, beta, c, run_s)
     }
 
     /// [`super::dgemm`] through `matrixmultiply`, whatever the build linked.
@@ -410,10 +420,7 @@ pub mod fallback {
         beta: f64,
         c: &mut [f64],
     ) -> Result<(), ShapeError> {
-        if let Some(p) = Product::checked(alpha, a, ta, b, tb, beta, c)? {
-            run_d(&p, c);
-        }
-        Ok(())
+        super::checked_then(alpha, a, ta, b, tb, beta, c, run_d)
     }
 
     /// `$name` runs a checked [`Product`] of `$t` through `matrixmultiply::$mm`.
