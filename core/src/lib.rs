@@ -46,6 +46,7 @@ pub mod memory;
 pub mod net;
 pub mod optim;
 pub mod oracle;
+pub mod phase;
 pub mod seed;
 pub mod train;
 

@@ -7,6 +7,7 @@
 
 use crate::gemm::{self, MatRef, Trans};
 use crate::memory::{self, AllocError};
+use crate::phase::{NoClock, Phase, PhaseClock};
 use rbp_kernels::activation;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -191,27 +192,26 @@ pub struct Workspace {
 impl Workspace {
     /// Buffers for batches of up to `capacity` rows.
     pub fn new(arch: &Arch, capacity: usize) -> Result<Workspace, AllocError> {
-        let buffer = |w: usize| {
-            let n = w.checked_mul(capacity).ok_or(AllocError {
-                what: "a workspace",
-                bytes: w as u128 * capacity as u128 * 4,
-            })?;
-            memory::zeroed(n, "a workspace")
-        };
-        let acts = arch
-            .widths()
-            .iter()
-            .map(|&w| buffer(w))
-            .collect::<Result<Vec<_>, _>>()?;
+        let acts = layer_buffers(arch.widths(), capacity)?;
         let mut kappas = vec![Vec::new()];
-        for &w in &arch.widths()[1..] {
-            kappas.push(buffer(w)?);
-        }
+        kappas.extend(layer_buffers(&arch.widths()[1..], capacity)?);
         Ok(Workspace {
             capacity,
             elementwise: Elementwise::SIGMOID,
             acts,
             kappas,
+        })
+    }
+    /// Buffers for [`forward_rows`] only, over batches of up to `capacity` rows: the layers'
+    /// activations, without an input buffer (the rows are read where they are) or error signals.
+    pub fn forward_only(arch: &Arch, capacity: usize) -> Result<Workspace, AllocError> {
+        let mut acts = vec![Vec::new()];
+        acts.extend(layer_buffers(&arch.widths()[1..], capacity)?);
+        Ok(Workspace {
+            capacity,
+            elementwise: Elementwise::SIGMOID,
+            acts,
+            kappas: Vec::new(),
         })
     }
     /// The same buffers running `elementwise` instead (benchmarks: [`Elementwise::NONE`]).
@@ -225,6 +225,10 @@ impl Workspace {
     }
     /// The input rows of the current batch, to be filled by the caller (`batch x input_width`).
     pub fn input_mut(&mut self, batch: usize) -> &mut [f32] {
+        assert!(
+            !self.acts[0].is_empty(),
+            "a forward-only workspace has no input buffer: use forward_rows"
+        );
         let w = self.acts[0].len() / self.capacity;
         &mut self.acts[0][..batch * w]
     }
@@ -245,23 +249,105 @@ impl Workspace {
     }
 }
 
+/// One zeroed `capacity x width` buffer per width.
+fn layer_buffers(widths: &[usize], capacity: usize) -> Result<Vec<Vec<f32>>, AllocError> {
+    widths
+        .iter()
+        .map(|&w| {
+            let n = w.checked_mul(capacity).ok_or(AllocError {
+                what: "a workspace",
+                bytes: w as u128 * capacity as u128 * 4,
+            })?;
+            memory::zeroed(n, "a workspace")
+        })
+        .collect()
+}
+
 /// Eq. (2): the forward pass, `v^l = sigmoid(W^l v^{l-1})` for every layer, over a batch of
 /// `batch` rows already placed in `ws.input_mut(batch)`.
 pub fn forward(layout: &Layout, params: &[f32], ws: &mut Workspace, batch: usize) {
-    assert!(batch <= ws.capacity, "batch larger than the workspace");
-    for l in 0..layout.arch.depth() {
-        let (n_in, n_out) = layout.layer_shape(l);
-        let (below, above) = ws.acts.split_at_mut(l + 1);
-        let input = matrix(&below[l][..batch * n_in], batch, n_in);
-        let h = &mut above[0][..batch * n_out];
-        layer_forward(input, layout.weights(params, l), h, ws.elementwise);
-    }
+    forward_timed(layout, params, ws, batch, &mut NoClock)
 }
 
-/// One layer of Eq. (2): `h = v W^T` (batch x out), then `v' = sigmoid(h)` in place.
-fn layer_forward(input: MatRef, weights: MatRef, out: &mut [f32], elementwise: Elementwise) {
-    product(1.0, input, Trans::No, weights, Trans::Yes, out);
-    (elementwise.sigmoid)(out);
+/// [`forward`], telling `clock` when each phase ends.
+pub fn forward_timed(
+    layout: &Layout,
+    params: &[f32],
+    ws: &mut Workspace,
+    batch: usize,
+    clock: &mut impl PhaseClock,
+) {
+    assert!(batch <= ws.capacity, "batch larger than the workspace");
+    let (input, above) = ws
+        .acts
+        .split_first_mut()
+        .expect("a workspace has an input layer");
+    assert!(
+        !input.is_empty(),
+        "a forward-only workspace has no input buffer: use forward_rows"
+    );
+    let input = &input[..batch * layout.arch.input_width()];
+    layers_forward(layout, params, input, above, batch, ws.elementwise, clock);
+}
+
+/// Eq. (2) over `batch` rows the caller holds (row-major `batch x input_width`), read in place
+/// instead of copied into the workspace: evaluation passes its examples this way.
+pub fn forward_rows(
+    layout: &Layout,
+    params: &[f32],
+    input: &[f32],
+    ws: &mut Workspace,
+    batch: usize,
+) {
+    assert!(batch <= ws.capacity, "batch larger than the workspace");
+    assert_eq!(
+        input.len(),
+        batch * layout.arch.input_width(),
+        "forward_rows: the input is not batch x input_width"
+    );
+    let elementwise = ws.elementwise;
+    layers_forward(
+        layout,
+        params,
+        input,
+        &mut ws.acts[1..],
+        batch,
+        elementwise,
+        &mut NoClock,
+    );
+}
+
+/// Every layer of Eq. (2): `h = v W^T` (batch x out), then `v' = sigmoid(h)` in place.
+/// `outputs[l]` receives layer `l`'s activations.
+fn layers_forward(
+    layout: &Layout,
+    params: &[f32],
+    input: &[f32],
+    outputs: &mut [Vec<f32>],
+    batch: usize,
+    elementwise: Elementwise,
+    clock: &mut impl PhaseClock,
+) {
+    for l in 0..layout.arch.depth() {
+        let (n_in, n_out) = layout.layer_shape(l);
+        let (below, above) = outputs.split_at_mut(l);
+        let x = match l {
+            0 => input,
+            _ => &below[l - 1][..batch * n_in],
+        };
+        let h = &mut above[0][..batch * n_out];
+        product(
+            1.0,
+            matrix(x, batch, n_in),
+            Trans::No,
+            layout.weights(params, l),
+            Trans::Yes,
+            h,
+        );
+        clock.lap(Phase::ForwardProduct { layer: l });
+        (elementwise.sigmoid)(h);
+        clock.lap(Phase::Activation { layer: l });
+    }
 }
 
 /// What to do with a layer's weights once backpropagation no longer needs them: called with the
@@ -284,7 +370,36 @@ pub fn backward(
     grads: &mut [f32],
     layer_done: LayerDone,
 ) -> f64 {
+    backward_timed(
+        layout,
+        params,
+        ws,
+        targets,
+        batch,
+        grads,
+        layer_done,
+        &mut NoClock,
+    )
+}
+
+/// [`backward`], telling `clock` when each phase ends (`layer_done` is [`Phase::Update`]).
+#[allow(clippy::too_many_arguments)] // backward's arguments and the clock
+pub fn backward_timed(
+    layout: &Layout,
+    params: &mut [f32],
+    ws: &mut Workspace,
+    targets: &[f32],
+    batch: usize,
+    grads: &mut [f32],
+    layer_done: LayerDone,
+    clock: &mut impl PhaseClock,
+) -> f64 {
     let depth = layout.arch.depth();
+    assert_eq!(
+        ws.kappas.len(),
+        depth + 1,
+        "a forward-only workspace has no error signals: backward needs Workspace::new"
+    );
     let n_out = layout.arch.output_width();
     let elementwise = ws.elementwise;
     let loss = (elementwise.output_error)(
@@ -292,48 +407,48 @@ pub fn backward(
         &ws.acts[depth][..batch * n_out],
         &targets[..batch * n_out],
     );
+    clock.lap(Phase::OutputError);
     let inv_batch = 1.0 / batch as f32;
     for l in (0..depth).rev() {
         let (n_in, n_out) = layout.layer_shape(l);
         let range = layout.layer_range(l);
         let kappa = matrix(&ws.kappas[l + 1][..batch * n_out], batch, n_out);
         let input = matrix(&ws.acts[l][..batch * n_in], batch, n_in);
-        weight_gradient(kappa, input, inv_batch, &mut grads[range.clone()]);
+        // Eq. (5): the mini-batch mean gradient `dE/dW^l = (1/B) (kappa^l)^T v^{l-1}`.
+        product(
+            inv_batch,
+            kappa,
+            Trans::Yes,
+            input,
+            Trans::No,
+            &mut grads[range.clone()],
+        );
+        clock.lap(Phase::WeightGradient { layer: l });
         if l > 0 {
+            // Eq. (4b): `kappa^{l-1} = (kappa^l W^l) v^{l-1} (1 - v^{l-1})`.
             let (lower, upper) = ws.kappas.split_at_mut(l + 1);
             let kappa = matrix(&upper[0][..batch * n_out], batch, n_out);
-            hidden_error(
+            let below = &mut lower[l][..batch * n_in];
+            product(
+                1.0,
                 kappa,
+                Trans::No,
                 layout.weights(params, l),
-                &ws.acts[l][..batch * n_in],
-                &mut lower[l][..batch * n_in],
-                elementwise,
+                Trans::No,
+                below,
             );
+            clock.lap(Phase::BackpropProduct { layer: l });
+            (elementwise.sigmoid_backward)(below, &ws.acts[l][..batch * n_in]);
+            clock.lap(Phase::ActivationDerivative { layer: l });
         }
         layer_done(
             &mut params[range.clone()],
             &grads[range.clone()],
             range.start,
         );
+        clock.lap(Phase::Update { layer: l });
     }
     loss
-}
-
-/// Eq. (4b): the error signal of a hidden layer, `kappa^{l} = (kappa^{l+1} W^{l+1}) v^l (1 - v^l)`.
-fn hidden_error(
-    kappa_above: MatRef,
-    weights_above: MatRef,
-    act: &[f32],
-    kappa: &mut [f32],
-    elementwise: Elementwise,
-) {
-    product(1.0, kappa_above, Trans::No, weights_above, Trans::No, kappa);
-    (elementwise.sigmoid_backward)(kappa, act);
-}
-
-/// Eq. (5): the mini-batch mean gradient `dE/dW^l = (1/B) (kappa^l)^T v^{l-1}` (out x in).
-fn weight_gradient(kappa: MatRef, input: MatRef, inv_batch: f32, grad: &mut [f32]) {
-    product(inv_batch, kappa, Trans::Yes, input, Trans::No, grad);
 }
 
 /// The elementwise work of a pass, between the matrix products.

@@ -5,6 +5,7 @@ use crate::data::{Examples, TrainTest};
 use crate::memory::{self, AllocError};
 use crate::net::{self, Layout, Workspace};
 use crate::optim::{Hyper, Optimizer, OptimizerKind, OptimizerState, StateError};
+use crate::phase::{NoClock, Phase, PhaseClock};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -93,7 +94,7 @@ impl Trainer {
         Ok(Trainer {
             grads: memory::zeroed(params.len(), "the gradients")?,
             train_ws: Workspace::new(arch, batch)?,
-            eval_ws: Workspace::new(arch, EVAL_BATCH)?,
+            eval_ws: Workspace::forward_only(arch, EVAL_BATCH)?,
             targets: memory::zeroed(batch * arch.output_width(), "the batch targets")?,
             layout,
             params,
@@ -116,14 +117,30 @@ impl Trainer {
     /// Forward and backward on the rows `rows` of `data`, leaving the mean gradient in
     /// [`Self::grads`] and the weights unchanged; returns the batch's summed loss.
     pub fn compute_gradient(&mut self, data: &Examples, rows: &[usize]) -> f64 {
-        self.forward_backward(data, rows, &mut |_, _, _| {})
+        self.forward_backward(data, rows, &mut |_, _, _| {}, &mut NoClock)
     }
 
     /// One training step at the optimizer's clock: gradient on `rows`, and the optimizer's update
     /// of each layer as soon as backpropagation is done with it (see [`net::backward`]); then
     /// the optimizer's clock moves on. Allocates nothing.
     pub fn step(&mut self, data: &Examples, rows: &[usize], opt: &mut Optimizer) -> f64 {
-        let loss = self.forward_backward(data, rows, &mut |w, g, offset| opt.update(w, g, offset));
+        self.step_timed(data, rows, opt, &mut NoClock)
+    }
+
+    /// [`Self::step`], telling `clock` when each of its phases ends (benchmarks).
+    pub fn step_timed(
+        &mut self,
+        data: &Examples,
+        rows: &[usize],
+        opt: &mut Optimizer,
+        clock: &mut impl PhaseClock,
+    ) -> f64 {
+        let loss = self.forward_backward(
+            data,
+            rows,
+            &mut |w, g, offset| opt.update(w, g, offset),
+            clock,
+        );
         opt.finish_step();
         loss
     }
@@ -133,6 +150,7 @@ impl Trainer {
         data: &Examples,
         rows: &[usize],
         layer_done: net::LayerDone,
+        clock: &mut impl PhaseClock,
     ) -> f64 {
         let b = rows.len();
         let (n_in, n_out) = (data.input_width(), data.output_width());
@@ -148,8 +166,9 @@ impl Trainer {
             rows,
             &mut self.targets[..b * n_out],
         );
-        net::forward(&self.layout, &self.params, &mut self.train_ws, b);
-        net::backward(
+        clock.lap(Phase::Gather);
+        net::forward_timed(&self.layout, &self.params, &mut self.train_ws, b, clock);
+        net::backward_timed(
             &self.layout,
             &mut self.params,
             &mut self.train_ws,
@@ -157,41 +176,50 @@ impl Trainer {
             b,
             &mut self.grads,
             layer_done,
+            clock,
         )
     }
 
     /// Mean error `E` over `data`, and the classification error when `data` has labels.
     pub fn evaluate(&mut self, data: &Examples) -> (f64, Option<f64>) {
+        self.measure(data, true)
+    }
+
+    /// Mean error `E` over `data`; the classification error too when `classify` and `data` has
+    /// labels. Reads the examples in place, `EVAL_BATCH` rows per forward pass.
+    fn measure(&mut self, data: &Examples, classify: bool) -> (f64, Option<f64>) {
         let (n_in, n_out) = (data.input_width(), data.output_width());
         let inputs = slice_of(&data.inputs);
         let targets = slice_of(&data.targets);
+        let labels = data.labels.as_deref().filter(|_| classify);
         let (mut loss, mut wrong) = (0.0f64, 0usize);
         for start in (0..data.len()).step_by(EVAL_BATCH) {
             let b = EVAL_BATCH.min(data.len() - start);
-            self.eval_ws
-                .input_mut(b)
-                .copy_from_slice(&inputs[start * n_in..(start + b) * n_in]);
-            net::forward(&self.layout, &self.params, &mut self.eval_ws, b);
+            let rows = start..start + b;
+            let input = &inputs[rows.start * n_in..rows.end * n_in];
+            net::forward_rows(&self.layout, &self.params, input, &mut self.eval_ws, b);
             let y = self.eval_ws.output(b);
             loss += rbp_kernels::activation::quadratic_loss(
                 y,
-                &targets[start * n_out..(start + b) * n_out],
+                &targets[rows.start * n_out..rows.end * n_out],
             );
-            if let Some(labels) = &data.labels {
+            if let Some(labels) = labels {
                 wrong += y
                     .chunks_exact(n_out)
-                    .zip(&labels[start..start + b])
+                    .zip(&labels[rows])
                     .filter(|(out, label)| argmax(out) != **label as usize)
                     .count();
             }
         }
         let n = data.len().max(1) as f64;
-        (loss / n, data.labels.as_ref().map(|_| wrong as f64 / n))
+        (loss / n, labels.map(|_| wrong as f64 / n))
     }
 
+    /// The errors a record holds: the training error (no classification error is recorded for
+    /// the training set, so none is computed) and the test errors.
     fn record(&mut self, epoch: usize, split: &TrainTest) -> EpochRecord {
-        let (train_error, _) = self.evaluate(&split.train);
-        let (test_error, test_class_error) = self.evaluate(&split.test);
+        let (train_error, _) = self.measure(&split.train, false);
+        let (test_error, test_class_error) = self.measure(&split.test, true);
         EpochRecord {
             epoch,
             train_error,
