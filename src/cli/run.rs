@@ -308,14 +308,14 @@ pub fn run_bench(args: BenchArgs) -> Result<()> {
         config.reps, config.warmup
     );
     println!("{}", output::backend_line(1, args.threads));
-    let rows = bench::run(&config, &mut |what| eprintln!("measuring {what}"));
-    println!("\n{}", bench::render(&rows));
+    let report = bench::run(&config, &mut |what| eprintln!("measuring {what}"));
+    println!("\n{}", bench::render(&report));
     println!("targets:");
-    for verdict in bench::verdicts(&rows) {
+    for verdict in bench::verdicts(&report.rows) {
         println!("  {verdict}");
     }
     if let Some(path) = &args.json {
-        std::fs::write(path, bench::to_json(&rows))
+        std::fs::write(path, bench::to_json(&report))
             .with_context(|| format!("writing {}", path.display()))?;
         println!("wrote {}", path.display());
     }

@@ -7,9 +7,13 @@
 //! Adam, to the GEMM time) stay meaningful even when absolute times wander.
 
 pub mod cells;
+mod machine;
+pub mod phases;
 mod table;
 
 pub use cells::{Backend, GemmPlan, StepCell, UpdateCell};
+pub use machine::Machine;
+pub use phases::{BackendRow, EvalRow, PhaseRow};
 pub use table::{render, verdicts};
 
 use crate::alloc_count::{self, Counts};
@@ -105,36 +109,62 @@ pub struct Row {
     pub update_vs_adam: Option<f64>,
 }
 
+/// Everything one `rbp bench` measures, with the machine it ran on.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub machine: Machine,
+    /// Steps per case and optimizer, then updates alone.
+    pub rows: Vec<Row>,
+    /// Each step's phases, per case, optimizer and layer.
+    pub phases: Vec<PhaseRow>,
+    /// The step's products per GEMM backend.
+    pub gemm_backends: Vec<BackendRow>,
+    /// What measuring errors costs, per case.
+    pub evaluation: Vec<EvalRow>,
+}
+
 /// Measures every case and update size of `config`; `log` hears which one is running.
-pub fn run(config: &BenchConfig, log: &mut dyn FnMut(&str)) -> Vec<Row> {
+pub fn run(config: &BenchConfig, log: &mut dyn FnMut(&str)) -> Report {
     let mut rows = Vec::new();
+    let (mut phases, mut gemm_backends, mut evaluation) = (Vec::new(), Vec::new(), Vec::new());
     for case in &config.cases {
         log(&format!("{} batch {}", case.arch, case.batch));
         rows.extend(measure_case(config, case));
+        log(&format!("{} batch {}: phases", case.arch, case.batch));
+        let breakdown = phases::measure(config, case);
+        phases.extend(breakdown.phases);
+        gemm_backends.extend(breakdown.backends);
+        evaluation.push(breakdown.evaluation);
     }
     for &n in &config.update_sizes {
         log(&format!("updates alone over {n} weights"));
         rows.extend(measure_updates(config, n));
     }
     add_ratios(&mut rows);
-    rows
+    Report {
+        machine: Machine::this(),
+        rows,
+        phases,
+        gemm_backends,
+        evaluation,
+    }
 }
 
 /// Samples of one quantity, in nanoseconds.
 #[derive(Default)]
-struct Samples(Vec<f64>);
+pub(crate) struct Samples(pub(crate) Vec<f64>);
 
 impl Samples {
     fn time(&mut self, f: impl FnOnce()) {
         self.0.push(time_ns(f));
     }
-    fn median(&self) -> f64 {
+    pub(crate) fn median(&self) -> f64 {
         median(&self.0)
     }
 }
 
 /// Wall time of one call of `f`, in nanoseconds.
-fn time_ns(f: impl FnOnce()) -> f64 {
+pub(crate) fn time_ns(f: impl FnOnce()) -> f64 {
     let start = Instant::now();
     f();
     start.elapsed().as_nanos() as f64
@@ -332,9 +362,9 @@ fn add_ratios(rows: &mut [Row]) {
     }
 }
 
-/// The rows as a pretty-printed JSON array.
-pub fn to_json(rows: &[Row]) -> String {
-    serde_json::to_string_pretty(rows).expect("bench rows serialize")
+/// The report as pretty-printed JSON: `machine`, `rows`, `phases`, `gemm_backends`, `evaluation`.
+pub fn to_json(report: &Report) -> String {
+    serde_json::to_string_pretty(report).expect("bench reports serialize")
 }
 
 #[cfg(test)]
@@ -363,7 +393,8 @@ mod tests {
 
     #[test]
     fn rows_cover_every_cell_and_serialize_with_the_documented_keys() {
-        let rows = run(&tiny(), &mut |_| {});
+        let report = run(&tiny(), &mut |_| {});
+        let rows = &report.rows;
         // One step row and one update row per optimizer, and the noise control's update row.
         let n = OptimizerKind::ALL.len();
         assert_eq!(rows.len(), 2 * n + 1);
@@ -373,8 +404,10 @@ mod tests {
                 .count(),
             1
         );
-        let json: serde_json::Value = serde_json::from_str(&to_json(&rows)).unwrap();
-        let objects = json.as_array().unwrap();
+        let json: serde_json::Value = serde_json::from_str(&to_json(&report)).unwrap();
+        assert_eq!(json["machine"]["kernels"], rbp_core::kernel_level());
+        assert!(json["machine"]["cpu"].is_string());
+        let objects = json["rows"].as_array().unwrap();
         for key in [
             "arch",
             "batch",
@@ -395,8 +428,45 @@ mod tests {
     }
 
     #[test]
+    fn the_phase_breakdown_covers_every_phase_of_every_step_once() {
+        let report = run(&tiny(), &mut |_| {});
+        // 12-8-6-3: three layers; per optimizer: gather, output error, 3 forward products,
+        // 3 activations, 3 weight-gradient products, 2 backprop products, 2 derivatives, 3 updates.
+        let per_step = 2 + 3 + 3 + 3 + 2 + 2 + 3;
+        assert_eq!(report.phases.len(), OptimizerKind::ALL.len() * per_step);
+        for kind in OptimizerKind::ALL {
+            let rows: Vec<&PhaseRow> = report
+                .phases
+                .iter()
+                .filter(|r| r.optimizer == kind.name())
+                .collect();
+            let shares: f64 = rows.iter().map(|r| r.share).sum();
+            assert!(
+                (shares - 1.0).abs() < 1e-9,
+                "{kind}: shares sum to {shares}"
+            );
+            for r in rows {
+                // Products have a throughput, everything else a per-element cost.
+                let product = r.phase.ends_with("product");
+                assert_eq!(r.gflops.is_some(), product, "{}", r.phase);
+                assert_eq!(r.ns_per_element.is_some(), !product, "{}", r.phase);
+            }
+        }
+        let update_2 = report
+            .phases
+            .iter()
+            .find(|r| r.phase == "update" && r.layer == Some(2))
+            .unwrap();
+        assert_eq!(update_2.elements, Some(6 * 3));
+        assert_eq!(report.gemm_backends.len(), 2);
+        let eval = &report.evaluation[0];
+        assert!(eval.share_of_run > 0.0 && eval.share_of_run < 1.0);
+        assert!(render(&report).contains("Where a step's time goes: 12-8-6-3, batch 4"));
+    }
+
+    #[test]
     fn ratios_are_to_adam_of_the_same_case_and_state_is_exact() {
-        let rows = run(&tiny(), &mut |_| {});
+        let rows = run(&tiny(), &mut |_| {}).rows;
         for r in &rows {
             let n = r.params;
             let expected_state = match r.optimizer {
@@ -418,10 +488,10 @@ mod tests {
     fn without_the_counting_allocator_allocations_are_not_claimed() {
         // Unit tests run without `CountingAlloc`, so nothing can be counted: the table must say
         // so rather than print zeros.
-        let rows = run(&tiny(), &mut |_| {});
-        assert!(rows.iter().all(|r| r.allocs_per_step.is_none()));
-        let v = verdicts(&rows);
+        let report = run(&tiny(), &mut |_| {});
+        assert!(report.rows.iter().all(|r| r.allocs_per_step.is_none()));
+        let v = verdicts(&report.rows);
         assert_eq!(v.last().unwrap().met, None);
-        assert!(render(&rows).contains("n/a"));
+        assert!(render(&report).contains("n/a"));
     }
 }

@@ -7,6 +7,7 @@ use rbp_core::gemm::{self, MatRef, ShapeError, Trans};
 use rbp_core::init::{self, Init};
 use rbp_core::net::{self, Arch, Elementwise, Layout, Workspace};
 use rbp_core::optim::{Clock, Hyper, Optimizer, OptimizerKind};
+use rbp_core::phase::{NoClock, PhaseClock};
 use rbp_core::seed::{self, Stream};
 use rbp_core::train::Trainer;
 /// The update count the benchmarks start from. At `t = 0` R-BackProp's coin never fires; at
@@ -89,13 +90,27 @@ impl StepCell {
 
     /// One training step; returns the batch loss (for `black_box`). Allocates nothing.
     pub fn step(&mut self) -> f64 {
+        self.step_timed(&mut NoClock)
+    }
+
+    /// [`Self::step`], telling `clock` when each phase ends.
+    pub fn step_timed(&mut self, clock: &mut impl PhaseClock) -> f64 {
         self.opt.set_clock(steady_clock(&self.opt));
         self.steps_left = self.steps_left.saturating_sub(1);
-        self.trainer.step(&self.data, &self.rows, &mut self.opt)
+        self.trainer
+            .step_timed(&self.data, &self.rows, &mut self.opt, clock)
     }
 
     pub fn optimizer(&self) -> &Optimizer {
         &self.opt
+    }
+
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    pub fn batch(&self) -> usize {
+        self.batch
     }
 
     pub fn param_count(&self) -> usize {

@@ -1,0 +1,361 @@
+//! Where a training step's time goes, phase by phase; what the GEMM backends would cost; and what
+//! measuring the errors after every epoch costs next to the training itself.
+//!
+//! The phases are timed inside the real step ([`Trainer::step_timed`]), not a re-enactment of it.
+//! Reading the clock between phases costs a few tens of nanoseconds per phase, against steps of
+//! hundreds of microseconds.
+
+use super::cells::{Backend, GemmPlan, StepCell};
+use super::{BenchConfig, Case, Samples, median};
+use rbp_core::data::teacher;
+use rbp_core::init::{self, Init};
+use rbp_core::net::Layout;
+use rbp_core::phase::{Phase, PhaseClock};
+use rbp_core::train::Trainer;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::time::Instant;
+
+/// Examples in each of the toy protocol's training and test sets, both measured after every
+/// epoch of an every-epoch run.
+pub const EVAL_EXAMPLES: usize = 1000;
+
+/// One phase of one layer of a step.
+#[derive(Clone, Debug, Serialize)]
+pub struct PhaseRow {
+    pub arch: String,
+    pub batch: usize,
+    pub optimizer: &'static str,
+    /// What the phase does (`forward product`, `activation`, `update`, ...).
+    pub phase: &'static str,
+    /// The weight layer (0-based), when the phase works on one.
+    pub layer: Option<usize>,
+    /// Median wall time.
+    pub ns: f64,
+    /// Share of the step (the sum of all its phases' medians).
+    pub share: f64,
+    /// Values the phase reads or writes once each, for elementwise phases and updates.
+    pub elements: Option<usize>,
+    pub ns_per_element: Option<f64>,
+    /// Throughput of the matrix products.
+    pub gflops: Option<f64>,
+}
+
+/// The step's products alone, per GEMM backend.
+#[derive(Clone, Debug, Serialize)]
+pub struct BackendRow {
+    pub arch: String,
+    pub batch: usize,
+    /// `default` (what training uses) or `matrixmultiply`.
+    pub backend: &'static str,
+    pub ns: f64,
+    /// Time over the default backend's, measured interleaved with it.
+    pub vs_default: f64,
+}
+
+/// What measuring errors costs.
+#[derive(Clone, Debug, Serialize)]
+pub struct EvalRow {
+    pub arch: String,
+    pub batch: usize,
+    /// Median time of one forward pass over [`EVAL_EXAMPLES`] examples with their loss.
+    pub ns: f64,
+    pub ns_per_example: f64,
+    /// Share of an every-epoch run's time spent measuring: the training and test sets
+    /// ([`EVAL_EXAMPLES`] each) after each epoch of `EVAL_EXAMPLES / batch` SGD steps.
+    pub share_of_run: f64,
+}
+
+/// Everything this module measures for one case.
+pub struct CaseBreakdown {
+    pub phases: Vec<PhaseRow>,
+    pub backends: Vec<BackendRow>,
+    pub evaluation: EvalRow,
+}
+
+/// Hears the phases of one step and keeps how long each took.
+struct LapClock {
+    last: Instant,
+    laps: Vec<(Phase, f64)>,
+}
+
+impl LapClock {
+    fn start(&mut self) {
+        self.laps.clear();
+        self.last = Instant::now();
+    }
+}
+
+impl PhaseClock for LapClock {
+    fn lap(&mut self, finished: Phase) {
+        let now = Instant::now();
+        self.laps
+            .push((finished, (now - self.last).as_nanos() as f64));
+        self.last = now;
+    }
+}
+
+/// Times the phases of `case` for every optimizer of `config` (interleaved), the products per
+/// backend, and an evaluation pass.
+pub fn measure(config: &BenchConfig, case: &Case) -> CaseBreakdown {
+    let mut cells: Vec<StepCell> = config
+        .optimizers
+        .iter()
+        .map(|&k| StepCell::new(&case.arch, case.batch, k))
+        .collect();
+    let mut plan = GemmPlan::new(&case.arch, case.batch);
+    let mut clock = LapClock {
+        last: Instant::now(),
+        laps: Vec::with_capacity(64),
+    };
+    let mut samples: Vec<BTreeMap<Phase, Vec<f64>>> = vec![BTreeMap::new(); cells.len()];
+    let (mut default_gemm, mut fallback_gemm) = (Samples::default(), Samples::default());
+    for rep in 0..config.warmup + config.reps {
+        let timed = rep >= config.warmup;
+        for (cell, samples) in cells.iter_mut().zip(&mut samples) {
+            cell.prepare();
+            clock.start();
+            black_box(cell.step_timed(&mut clock));
+            if timed {
+                for &(phase, ns) in &clock.laps {
+                    samples.entry(phase).or_default().push(ns);
+                }
+            }
+        }
+        let (d, f) = (
+            super::time_ns(|| plan.run(Backend::Default)),
+            super::time_ns(|| plan.run(Backend::Fallback)),
+        );
+        if timed {
+            default_gemm.0.push(d);
+            fallback_gemm.0.push(f);
+        }
+    }
+    let phases: Vec<PhaseRow> = cells
+        .iter()
+        .zip(&samples)
+        .flat_map(|(cell, samples)| phase_rows(case, cell, samples))
+        .collect();
+    let arch = case.arch.to_string();
+    let default_ns = default_gemm.median();
+    let backends = [
+        ("default", default_ns),
+        ("matrixmultiply", fallback_gemm.median()),
+    ]
+    .into_iter()
+    .map(|(backend, ns)| BackendRow {
+        arch: arch.clone(),
+        batch: case.batch,
+        backend,
+        ns,
+        vs_default: ns / default_ns,
+    })
+    .collect();
+    let step_ns: f64 = phases
+        .iter()
+        .filter(|r| r.optimizer == config.optimizers[0].name())
+        .map(|r| r.ns)
+        .sum();
+    let evaluation = measure_evaluation(config, case, step_ns);
+    CaseBreakdown {
+        phases,
+        backends,
+        evaluation,
+    }
+}
+
+fn phase_rows(case: &Case, cell: &StepCell, samples: &BTreeMap<Phase, Vec<f64>>) -> Vec<PhaseRow> {
+    let medians: Vec<(Phase, f64)> = samples.iter().map(|(&p, v)| (p, median(v))).collect();
+    let total: f64 = medians.iter().map(|(_, ns)| ns).sum();
+    let (layout, b) = (cell.layout(), case.batch);
+    medians
+        .into_iter()
+        .map(|(phase, ns)| {
+            let work = Work::of(phase, layout, b);
+            PhaseRow {
+                arch: case.arch.to_string(),
+                batch: b,
+                optimizer: cell.optimizer().name(),
+                phase: phase.kind(),
+                layer: phase.layer(),
+                ns,
+                share: ns / total,
+                elements: work.elements,
+                ns_per_element: work.elements.map(|n| ns / n as f64),
+                gflops: work.flops.map(|f| f as f64 / ns),
+            }
+        })
+        .collect()
+}
+
+/// The size of a phase's work: values touched, or floating-point operations of a product.
+struct Work {
+    elements: Option<usize>,
+    flops: Option<u64>,
+}
+
+impl Work {
+    fn of(phase: Phase, layout: &Layout, batch: usize) -> Work {
+        let arch = layout.arch();
+        let shape = |l: usize| layout.layer_shape(l);
+        let elements = |n: usize| Work {
+            elements: Some(n),
+            flops: None,
+        };
+        match phase {
+            Phase::Gather => elements(batch * (arch.input_width() + arch.output_width())),
+            Phase::Activation { layer } => elements(batch * shape(layer).1),
+            Phase::OutputError => elements(batch * arch.output_width()),
+            Phase::ActivationDerivative { layer } => elements(batch * shape(layer).0),
+            Phase::Update { layer } => elements(layout.layer_range(layer).len()),
+            Phase::ForwardProduct { layer }
+            | Phase::WeightGradient { layer }
+            | Phase::BackpropProduct { layer } => {
+                let (n_in, n_out) = shape(layer);
+                Work {
+                    elements: None,
+                    flops: Some(2 * (batch * n_in * n_out) as u64),
+                }
+            }
+        }
+    }
+}
+
+/// One evaluation pass over [`EVAL_EXAMPLES`] teacher examples, timed, and its share of an
+/// every-epoch run given a training step of `step_ns`.
+fn measure_evaluation(config: &BenchConfig, case: &Case, step_ns: f64) -> EvalRow {
+    let layout = Layout::new(case.arch.clone()).expect("benchmark architectures are small");
+    let (n_in, n_out) = (case.arch.input_width(), case.arch.output_width());
+    let data = teacher::teacher_student(n_in, n_out, EVAL_EXAMPLES, 0)
+        .expect("benchmark data fits in memory");
+    let params = init::initial_params(&layout, Init::Lecun, 0).expect("benchmark weights fit");
+    let mut trainer = Trainer::new(layout, params, case.batch).expect("benchmark buffers fit");
+    let mut times = Samples::default();
+    for rep in 0..config.warmup + config.reps {
+        let ns = super::time_ns(|| {
+            black_box(trainer.evaluate(&data.test));
+        });
+        if rep >= config.warmup {
+            times.0.push(ns);
+        }
+    }
+    let ns = times.median();
+    let steps_per_epoch = EVAL_EXAMPLES.div_ceil(case.batch) as f64;
+    EvalRow {
+        arch: case.arch.to_string(),
+        batch: case.batch,
+        ns,
+        ns_per_example: ns / EVAL_EXAMPLES as f64,
+        share_of_run: 2.0 * ns / (2.0 * ns + steps_per_epoch * step_ns),
+    }
+}
+
+/// The phase kinds in the order a step runs them.
+const KINDS: [&str; 8] = [
+    "gather",
+    "forward product",
+    "activation",
+    "output error",
+    "weight-gradient product",
+    "backprop product",
+    "activation derivative",
+    "update",
+];
+
+/// Per case: each phase kind summed over layers, per optimizer (time, share of the step, ns per
+/// element for elementwise work, GFLOP/s for products); then the backends and evaluation.
+pub fn render(report: &super::Report) -> String {
+    use super::table::duration;
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let mut cases: Vec<(&str, usize)> = report
+        .phases
+        .iter()
+        .map(|r| (r.arch.as_str(), r.batch))
+        .collect();
+    cases.dedup();
+    for (arch, batch) in cases {
+        let rows: Vec<&PhaseRow> = report
+            .phases
+            .iter()
+            .filter(|r| r.arch == arch && r.batch == batch)
+            .collect();
+        let mut optimizers: Vec<&str> = rows.iter().map(|r| r.optimizer).collect();
+        optimizers.dedup();
+        let _ = write!(
+            out,
+            "\nWhere a step's time goes: {arch}, batch {batch} (median per phase, layers summed)\n{:<24}",
+            "phase"
+        );
+        for o in &optimizers {
+            let _ = write!(out, " {o:>29}");
+        }
+        out.push('\n');
+        for kind in KINDS {
+            let _ = write!(out, "{kind:<24}");
+            for o in &optimizers {
+                let of_kind: Vec<&&PhaseRow> = rows
+                    .iter()
+                    .filter(|r| r.optimizer == *o && r.phase == kind)
+                    .collect();
+                let ns: f64 = of_kind.iter().map(|r| r.ns).sum();
+                let share: f64 = of_kind.iter().map(|r| r.share).sum();
+                let elements: usize = of_kind.iter().filter_map(|r| r.elements).sum();
+                let rate = if elements > 0 {
+                    format!("{:.2} ns/el", ns / elements as f64)
+                } else {
+                    let flops: f64 = of_kind
+                        .iter()
+                        .filter_map(|r| r.gflops.map(|g| g * r.ns))
+                        .sum();
+                    format!("{:.0} GF/s", flops / ns)
+                };
+                let _ = write!(
+                    out,
+                    " {:>9} {:>5.1}% {:>12}",
+                    duration(ns),
+                    100.0 * share,
+                    rate
+                );
+            }
+            out.push('\n');
+        }
+    }
+    if !report.gemm_backends.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nGEMM backends, the step's products alone (interleaved; x = time over the default's)"
+        );
+        for r in &report.gemm_backends {
+            let _ = writeln!(
+                out,
+                "{:<17} {:>5} {:<15} {:>10} {:>6.2}x",
+                r.arch,
+                r.batch,
+                r.backend,
+                duration(r.ns),
+                r.vs_default
+            );
+        }
+    }
+    if !report.evaluation.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nMeasuring errors: one pass over {EVAL_EXAMPLES} examples; share of an every-epoch \
+             run (training and test set measured after each epoch of {EVAL_EXAMPLES}/batch steps)"
+        );
+        for r in &report.evaluation {
+            let _ = writeln!(
+                out,
+                "{:<17} {:>5} {:>10} {:>8.0} ns/example {:>6.1}% of the run",
+                r.arch,
+                r.batch,
+                duration(r.ns),
+                r.ns_per_example,
+                100.0 * r.share_of_run
+            );
+        }
+    }
+    out
+}
