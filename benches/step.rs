@@ -1,5 +1,5 @@
-//! A full training step per optimizer, its GEMM-only part, and OpenBLAS against matrixmultiply on
-//! the same GEMMs, for the three cases. Throughput is examples per second for steps and
+//! A full training step per optimizer, its GEMM-only part, and OpenBLAS against matrixmultiply and
+//! the pure-Rust `gemm` crate on the same GEMMs, for the three cases. Throughput is examples per second for steps and
 //! FLOP/s for the GEMM groups.
 //!
 //! The per-kernel comparisons (fused SIMD vs scalar vs naive ndarray) live in the kernels crate's
@@ -7,7 +7,7 @@
 //! comparison as a table without criterion.
 
 use criterion::{Criterion, Throughput};
-use rbp_core::gemm;
+use rbp_core::gemm::{self as blas, MatRef, ShapeError, Trans};
 use rbp_core::optim::OptimizerKind;
 use rbp_lab::experiment::bench::{Backend, GemmPlan, StepCell, default_cases};
 use std::hint::black_box;
@@ -43,23 +43,103 @@ fn bench_steps(c: &mut Criterion) {
             ("openblas", Backend::Default),
             ("matrixmultiply", Backend::Fallback),
         ] {
-            if backend == Backend::Default && !gemm::HAS_OPENBLAS {
+            if backend == Backend::Default && !blas::HAS_OPENBLAS {
                 continue; // the default *is* matrixmultiply then
             }
             g.bench_function(label, |b| b.iter(|| plan.run(black_box(backend))));
         }
+        g.bench_function("gemm-crate", |b| b.iter(|| plan.run_with(gemm_crate)));
         g.finish();
     }
 }
 
+/// The `gemm` crate (0.18, stable Rust: AVX2/FMA kernels at most) behind `rbp_core::gemm::sgemm`'s
+/// contract: row-major views, shapes checked before any pointer is used.
+fn gemm_crate(
+    alpha: f32,
+    a: MatRef,
+    ta: Trans,
+    b: MatRef,
+    tb: Trans,
+    beta: f32,
+    c: &mut [f32],
+) -> Result<(), ShapeError> {
+    // (rows, cols, row stride, column stride) of op(x) over x's row-major buffer.
+    let view = |x: MatRef, t: Trans| match t {
+        Trans::No => (x.rows(), x.cols(), x.cols() as isize, 1isize),
+        Trans::Yes => (x.cols(), x.rows(), 1isize, x.cols() as isize),
+    };
+    let (m, k, a_rs, a_cs) = view(a, ta);
+    let (k_b, n, b_rs, b_cs) = view(b, tb);
+    if k != k_b {
+        return Err(ShapeError::Inner {
+            left: k,
+            right: k_b,
+        });
+    }
+    if c.len() != m * n {
+        return Err(ShapeError::Output { m, n, len: c.len() });
+    }
+    // SAFETY: `MatRef` guarantees each buffer holds rows x cols values, so op(a) (m x k) and
+    // op(b) (k x n) stay inside them with these strides, and `c` was just checked to hold m x n.
+    // The crate computes dst = alpha dst + beta lhs rhs: its alpha is our beta and vice versa.
+    unsafe {
+        ::gemm::gemm(
+            m,
+            n,
+            k,
+            c.as_mut_ptr(),
+            1,
+            n as isize,
+            beta != 0.0,
+            a.data().as_ptr(),
+            a_cs,
+            a_rs,
+            b.data().as_ptr(),
+            b_cs,
+            b_rs,
+            beta,
+            alpha,
+            false,
+            false,
+            false,
+            ::gemm::Parallelism::None,
+        );
+    }
+    Ok(())
+}
+
+/// Checks the adapter against matrixmultiply on every transposition before timing it: a wrong
+/// stride would otherwise be timed as a fast GEMM.
+fn check_gemm_crate() {
+    let (m, k, n) = (7, 5, 3);
+    let a: Vec<f32> = (0..m * k).map(|i| (i % 11) as f32 - 5.0).collect();
+    let b: Vec<f32> = (0..k * n).map(|i| (i % 7) as f32 - 3.0).collect();
+    for ta in [Trans::No, Trans::Yes] {
+        for tb in [Trans::No, Trans::Yes] {
+            let shape = |t, r, c| if t == Trans::No { (r, c) } else { (c, r) };
+            let (ar, ac) = shape(ta, m, k);
+            let (br, bc) = shape(tb, k, n);
+            let a = MatRef::new(&a, ar, ac).unwrap();
+            let b = MatRef::new(&b, br, bc).unwrap();
+            let (mut want, mut got) = (vec![1.0f32; m * n], vec![1.0f32; m * n]);
+            blas::fallback::sgemm(0.5, a, ta, b, tb, 2.0, &mut want).unwrap();
+            gemm_crate(0.5, a, ta, b, tb, 2.0, &mut got).unwrap();
+            // Small integers: every product and sum is exact in f32, in any order.
+            assert_eq!(want, got, "gemm crate adapter, {ta:?} {tb:?}");
+        }
+    }
+}
+
 fn main() {
+    check_gemm_crate();
     // OpenBLAS 0.3.21 picks generic kernels on this CPU unless told the core; do what `rbp` does.
-    gemm::restart_with_fast_core();
-    gemm::set_threads(1);
+    blas::restart_with_fast_core();
+    blas::set_threads(1);
     eprintln!(
         "GEMM: {}, {} thread(s); kernels: {}",
-        gemm::backend_name(),
-        gemm::threads(),
+        blas::backend_name(),
+        blas::threads(),
         rbp_core::kernel_level()
     );
     // Short windows keep a full `cargo bench` within minutes; the largest case (~20 ms a step)

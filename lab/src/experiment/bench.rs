@@ -11,7 +11,7 @@ mod machine;
 pub mod phases;
 mod table;
 
-pub use cells::{Backend, GemmPlan, StepCell, UpdateCell};
+pub use cells::{Backend, GemmPlan, Sgemm, StepCell, UpdateCell};
 pub use machine::Machine;
 pub use phases::{BackendRow, EvalRow, PhaseRow};
 pub use table::{render, verdicts};

@@ -190,6 +190,11 @@ pub enum Backend {
     Fallback,
 }
 
+/// A single-precision GEMM with [`gemm::sgemm`]'s contract: `c = alpha op(a) op(b) + beta c`,
+/// row-major, shapes checked. Benchmarks pass other libraries' products through it.
+pub type Sgemm =
+    fn(f32, MatRef<'_>, Trans, MatRef<'_>, Trans, f32, &mut [f32]) -> Result<(), ShapeError>;
+
 /// The matrix products of one training step without anything else: the network's own forward
 /// and backward passes with [`Elementwise::NONE`], so the products, their shapes and their order
 /// are exactly a step's, and the difference between a step and this is the elementwise
@@ -257,19 +262,22 @@ impl GemmPlan {
                     &mut |_, _, _| {},
                 );
             }
-            Backend::Fallback => self
-                .run_fallback()
-                .expect("the plan's buffers match the layout"),
+            Backend::Fallback => self.run_with(gemm::fallback::sgemm),
         }
     }
 
-    /// The same products through [`gemm::fallback::sgemm`]: the network always uses the default
-    /// backend, so the comparison replays the sequence of `net::forward` and `net::backward`
-    /// (forward `v W^T`; backward `(1/B) kappa^T v` and, above the first layer, `kappa W`).
-    fn run_fallback(&mut self) -> Result<(), ShapeError> {
+    /// The same products as [`Backend::Default`] runs, through `sgemm`.
+    pub fn run_with(&mut self, sgemm: Sgemm) {
+        self.replay(sgemm)
+            .expect("the plan's buffers match the layout")
+    }
+
+    /// The network always uses the default backend, so other backends replay the sequence of
+    /// `net::forward` and `net::backward` (forward `v W^T`; backward `(1/B) kappa^T v` and, above
+    /// the first layer, `kappa W`).
+    fn replay(&mut self, sgemm: Sgemm) -> Result<(), ShapeError> {
         let b = self.batch;
         let depth = self.layout.arch().depth();
-        let sgemm = gemm::fallback::sgemm;
         for l in 0..depth {
             let (n_in, n_out) = self.layout.layer_shape(l);
             let w = MatRef::new(&self.params[self.layout.layer_range(l)], n_out, n_in)?;
