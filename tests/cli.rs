@@ -184,3 +184,36 @@ fn precision_f64_runs_the_oracle_twin() {
     );
     fails_with(&["toy", "--precision", "f16"], &["f16", "f32, f64"]);
 }
+
+#[test]
+fn rbp_kernels_caps_the_instruction_set_and_refuses_nonsense() {
+    let run = |value: &str, out: &str| {
+        Command::new(env!("CARGO_BIN_EXE_rbp"))
+            .args(tiny_toy_args(out))
+            .env("RBP_KEEP_BLAS_CORE", "1")
+            .env("RBP_KERNELS", value)
+            .output()
+            .expect("the rbp binary runs")
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let bad = run("avx9", dir.path().join("bad").to_str().unwrap());
+    assert!(!bad.status.success());
+    let err = stderr(&bad);
+    assert!(
+        err.contains("RBP_KERNELS=avx9") && err.contains("v3"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        !dir.path().join("bad").exists(),
+        "nothing written before the check"
+    );
+
+    let out_dir = dir.path().join("scalar");
+    let ok = run("scalar", out_dir.to_str().unwrap());
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    let stdout = String::from_utf8_lossy(&ok.stdout);
+    assert!(stdout.contains("kernels: scalar"), "{stdout}");
+    let summary = std::fs::read_to_string(out_dir.join("summary.json")).unwrap();
+    assert!(summary.contains("\"kernels\": \"scalar\""), "{summary}");
+}

@@ -50,7 +50,16 @@ pub mod phase;
 pub mod seed;
 pub mod train;
 
-/// The SIMD level the elementwise kernels run at on this CPU (`v4`, `v3` or `scalar`).
+/// The SIMD level the elementwise kernels run at (`v4`, `v3` or `scalar`): the best this CPU
+/// has, unless [`cap_kernel_level`] lowered it.
 pub fn kernel_level() -> &'static str {
     rbp_kernels::Level::best().name()
+}
+
+pub use rbp_kernels::{Level as KernelLevel, Unsupported as UnsupportedKernelLevel};
+
+/// Runs every elementwise kernel at `level` at most from now on (process-wide): to measure or
+/// check the AVX2 or scalar paths on a CPU with AVX-512.
+pub fn cap_kernel_level(level: KernelLevel) -> Result<(), UnsupportedKernelLevel> {
+    rbp_kernels::cap_level(level)
 }

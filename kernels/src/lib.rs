@@ -41,12 +41,13 @@ mod simd;
 pub mod update;
 
 use pulp::{Arch, Scalar, Simd, WithSimd};
+use std::sync::atomic::{AtomicU8, Ordering};
 
 /// Instruction-set levels a kernel can run at.
 ///
 /// Tests iterate over [`Level::available`] and compare every level against
 /// the scalar reference.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
     /// One lane at a time, through the same generic code as the SIMD levels.
     Scalar,
@@ -72,14 +73,24 @@ impl Level {
         levels
     }
 
-    /// The level the dispatching kernels use (same choice as `pulp::Arch::new()`).
-    pub fn best() -> Level {
+    /// The best level this CPU supports (same choice as `pulp::Arch::new()`), whatever the cap.
+    pub fn supported() -> Level {
         match Arch::new() {
             #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
             Arch::V4(_) => Level::V4,
             #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
             Arch::V3(_) => Level::V3,
             _ => Level::Scalar,
+        }
+    }
+
+    /// The level the dispatching kernels use: [`Level::supported`], or the cap set by
+    /// [`cap_level`] when that is lower.
+    pub fn best() -> Level {
+        let supported = Level::supported();
+        match Level::from_rank(CAP.load(Ordering::Relaxed)) {
+            Some(cap) if cap < supported => cap,
+            _ => supported,
         }
     }
 
@@ -91,12 +102,66 @@ impl Level {
             Level::V4 => "v4",
         }
     }
+
+    /// The level named `name` (`scalar`, `v3` or `v4`).
+    pub fn from_name(name: &str) -> Option<Level> {
+        [Level::Scalar, Level::V3, Level::V4]
+            .into_iter()
+            .find(|l| l.name() == name)
+    }
+
+    fn from_rank(rank: u8) -> Option<Level> {
+        [Level::Scalar, Level::V3, Level::V4]
+            .into_iter()
+            .find(|&l| l as u8 == rank)
+    }
 }
 
-/// Runs `op` at the best level available.
+/// The highest level the dispatching kernels may use, as a [`Level`] discriminant; anything
+/// else means no cap.
+static CAP: AtomicU8 = AtomicU8::new(u8::MAX);
+
+/// The CPU cannot run the level asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unsupported {
+    /// The level asked for.
+    pub asked: Level,
+    /// The best level this CPU has.
+    pub supported: Level,
+}
+
+impl std::fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "kernels {} are not available on this CPU (it supports at most {})",
+            self.asked.name(),
+            self.supported.name()
+        )
+    }
+}
+
+impl std::error::Error for Unsupported {}
+
+/// Makes every dispatching kernel run at `level` from now on, on every thread: to measure or
+/// check the AVX2 (`V3`) or scalar code paths on a CPU that has AVX-512. Fails when the CPU
+/// lacks `level`.
+pub fn cap_level(level: Level) -> Result<(), Unsupported> {
+    let supported = Level::supported();
+    if level > supported {
+        return Err(Unsupported {
+            asked: level,
+            supported,
+        });
+    }
+    CAP.store(level as u8, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Runs `op` at the best level available (or allowed, see [`cap_level`]).
 #[inline]
 pub(crate) fn dispatch<Op: WithSimd>(op: Op) -> Op::Output {
-    Arch::new().dispatch(op)
+    dispatch_at(Level::best(), op)
 }
 
 /// Runs `op` at exactly `level`.
