@@ -11,25 +11,10 @@ use cli::run;
 #[global_allocator]
 static ALLOC: rbp_lab::alloc_count::CountingAlloc = rbp_lab::alloc_count::CountingAlloc;
 
-/// `RBP_KERNELS=v3` (or `scalar`) caps the elementwise kernels' instruction set: the AVX2 path
-/// can then be measured on an AVX-512 machine.
-fn configure_kernels() -> anyhow::Result<()> {
-    let Some(value) = std::env::var_os("RBP_KERNELS") else {
-        return Ok(());
-    };
-    let value = value.to_string_lossy();
-    let level = rbp_core::KernelLevel::from_name(&value).ok_or_else(|| {
-        anyhow::anyhow!(
-            "RBP_KERNELS={value}: expected `scalar`, `v3` (AVX2 + FMA) or `v4` (AVX-512)"
-        )
-    })?;
-    rbp_core::cap_kernel_level(level).map_err(|e| anyhow::anyhow!("RBP_KERNELS={value}: {e}"))
-}
-
 fn main() {
     let cli = Cli::parse();
     rbp_core::gemm::restart_with_fast_core();
-    if let Err(err) = configure_kernels() {
+    if let Err(err) = cli::env::configure() {
         eprintln!("error: {err:#}");
         std::process::exit(2);
     }

@@ -217,3 +217,37 @@ fn rbp_kernels_caps_the_instruction_set_and_refuses_nonsense() {
     let summary = std::fs::read_to_string(out_dir.join("summary.json")).unwrap();
     assert!(summary.contains("\"kernels\": \"scalar\""), "{summary}");
 }
+
+#[test]
+fn rbp_gemm_chooses_the_backend_and_refuses_nonsense() {
+    let run = |value: &str, out: &str| {
+        Command::new(env!("CARGO_BIN_EXE_rbp"))
+            .args(tiny_toy_args(out))
+            .env("RBP_KEEP_BLAS_CORE", "1")
+            .env("RBP_GEMM", value)
+            .output()
+            .expect("the rbp binary runs")
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let bad = run("mkl", dir.path().join("bad").to_str().unwrap());
+    assert!(!bad.status.success());
+    let err = stderr(&bad);
+    assert!(
+        err.contains("RBP_GEMM=mkl") && err.contains("matrixmultiply"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("bad").exists(),
+        "nothing written before the check"
+    );
+
+    let out_dir = dir.path().join("mm");
+    let ok = run("matrixmultiply", out_dir.to_str().unwrap());
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("GEMM: matrixmultiply,"));
+    let summary = std::fs::read_to_string(out_dir.join("summary.json")).unwrap();
+    assert!(
+        summary.contains("\"gemm_backend\": \"matrixmultiply\""),
+        "{summary}"
+    );
+}

@@ -2,9 +2,11 @@
 //!
 //! Every matrix product of the network goes through [`sgemm`], which is OpenBLAS's `cblas_sgemm`
 //! when the build found it (`cfg(rbp_openblas)`, see `build.rs`) and `matrixmultiply::sgemm`
-//! otherwise. The f64 oracle (`crate::oracle`) uses [`dgemm`] from the same backends
+//! otherwise, or when [`choose`] picked it at run time. The f64 oracle (`crate::oracle`) uses [`dgemm`] from the same backends
 //! (`cblas_dgemm`, `matrixmultiply::dgemm`). All matrices are row-major slices, checked by
 //! [`MatRef::new`] and by every product's shape check before any pointer reaches a backend.
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Whether an operand is used as stored or transposed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,7 +115,11 @@ pub fn sgemm(
     beta: f32,
     c: &mut [f32],
 ) -> Result<(), ShapeError> {
-    checked_then(alpha, a, ta, b, tb, beta, c, backend::sgemm)
+    let run = match chosen() {
+        Backend::OpenBlas => backend::sgemm,
+        Backend::MatrixMultiply => fallback::run_s,
+    };
+    checked_then(alpha, a, ta, b, tb, beta, c, run)
 }
 
 /// [`sgemm`] in f64 (`cblas_dgemm` or `matrixmultiply::dgemm`), for the f64 oracle: the same
@@ -127,7 +133,11 @@ pub fn dgemm(
     beta: f64,
     c: &mut [f64],
 ) -> Result<(), ShapeError> {
-    checked_then(alpha, a, ta, b, tb, beta, c, backend::dgemm)
+    let run = match chosen() {
+        Backend::OpenBlas => backend::dgemm,
+        Backend::MatrixMultiply => fallback::run_d,
+    };
+    checked_then(alpha, a, ta, b, tb, beta, c, run)
 }
 
 /// A product whose shapes were checked against its output: what the backends receive, so neither
@@ -205,19 +215,81 @@ fn checked_then<T>(
     Ok(())
 }
 
-/// Human-readable name of the backend, with its version where known.
-pub fn backend_name() -> String {
-    backend::name()
+/// The library that computes the products.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// OpenBLAS's `cblas_sgemm` (only when the build linked it).
+    OpenBlas,
+    /// The pure-Rust `matrixmultiply`.
+    MatrixMultiply,
 }
 
-/// Sets the number of threads the BLAS may use (a no-op for the single-threaded fallback).
+impl Backend {
+    /// `openblas` or `matrixmultiply`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::OpenBlas => "openblas",
+            Backend::MatrixMultiply => "matrixmultiply",
+        }
+    }
+
+    /// The backend named `name`.
+    pub fn from_name(name: &str) -> Option<Backend> {
+        [Backend::OpenBlas, Backend::MatrixMultiply]
+            .into_iter()
+            .find(|b| b.name() == name)
+    }
+}
+
+/// Whether [`choose`] picked matrixmultiply (always so without OpenBLAS).
+static MATRIXMULTIPLY_CHOSEN: AtomicBool = AtomicBool::new(!HAS_OPENBLAS);
+
+/// OpenBLAS was asked for in a build without it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "this build has no OpenBLAS (it was built without it or with RBP_NO_BLAS=1); \
+     only matrixmultiply is available"
+)]
+pub struct OpenBlasMissing;
+
+/// Makes every later product (all threads) use `backend`. Results are deterministic for a given
+/// machine and backend; the two backends round differently.
+pub fn choose(backend: Backend) -> Result<(), OpenBlasMissing> {
+    if backend == Backend::OpenBlas && !HAS_OPENBLAS {
+        return Err(OpenBlasMissing);
+    }
+    MATRIXMULTIPLY_CHOSEN.store(backend == Backend::MatrixMultiply, Ordering::Relaxed);
+    Ok(())
+}
+
+/// The backend products use now.
+pub fn chosen() -> Backend {
+    if MATRIXMULTIPLY_CHOSEN.load(Ordering::Relaxed) {
+        Backend::MatrixMultiply
+    } else {
+        Backend::OpenBlas
+    }
+}
+
+/// Human-readable name of the backend in use, with its version where known.
+pub fn backend_name() -> String {
+    match chosen() {
+        Backend::OpenBlas => backend::name(),
+        Backend::MatrixMultiply => "matrixmultiply".into(),
+    }
+}
+
+/// Sets the number of threads the BLAS may use (matrixmultiply runs on one).
 pub fn set_threads(n: usize) {
     backend::set_threads(n.max(1));
 }
 
-/// Number of threads the BLAS uses.
+/// Number of threads a product uses.
 pub fn threads() -> usize {
-    backend::threads()
+    match chosen() {
+        Backend::OpenBlas => backend::threads(),
+        Backend::MatrixMultiply => 1,
+    }
 }
 
 /// True when the build linked OpenBLAS.

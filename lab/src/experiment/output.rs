@@ -12,7 +12,7 @@ use serde::Serialize;
 /// One line naming the GEMM backend, its threads, the parallel runs and the SIMD level, for
 /// `workers` parallel runs asking for `blas_threads` (see [`super::grid::configure_blas`]).
 pub fn backend_line(workers: usize, blas_threads: usize) -> String {
-    let threads = if gemm::HAS_OPENBLAS {
+    let threads = if gemm::chosen() == gemm::Backend::OpenBlas {
         super::grid::blas_threads_per_run(workers, blas_threads)
     } else {
         1

@@ -8,6 +8,7 @@
 use super::cells::{Backend, GemmPlan, StepCell};
 use super::{BenchConfig, Case, Samples, median};
 use rbp_core::data::teacher;
+use rbp_core::gemm;
 use rbp_core::init::{self, Init};
 use rbp_core::net::Layout;
 use rbp_core::phase::{Phase, PhaseClock};
@@ -47,7 +48,7 @@ pub struct PhaseRow {
 pub struct BackendRow {
     pub arch: String,
     pub batch: usize,
-    /// `default` (what training uses) or `matrixmultiply`.
+    /// `openblas` or `matrixmultiply`; the first row of a case is the one training uses.
     pub backend: &'static str,
     pub ns: f64,
     /// Time over the default backend's, measured interleaved with it.
@@ -139,19 +140,20 @@ pub fn measure(config: &BenchConfig, case: &Case) -> CaseBreakdown {
         .collect();
     let arch = case.arch.to_string();
     let default_ns = default_gemm.median();
-    let backends = [
-        ("default", default_ns),
-        ("matrixmultiply", fallback_gemm.median()),
-    ]
-    .into_iter()
-    .map(|(backend, ns)| BackendRow {
-        arch: arch.clone(),
-        batch: case.batch,
-        backend,
-        ns,
-        vs_default: ns / default_ns,
-    })
-    .collect();
+    let mut backends = vec![(gemm::chosen().name(), default_ns)];
+    if gemm::chosen() != gemm::Backend::MatrixMultiply {
+        backends.push(("matrixmultiply", fallback_gemm.median()));
+    }
+    let backends = backends
+        .into_iter()
+        .map(|(backend, ns)| BackendRow {
+            arch: arch.clone(),
+            batch: case.batch,
+            backend,
+            ns,
+            vs_default: ns / default_ns,
+        })
+        .collect();
     let step_ns: f64 = phases
         .iter()
         .filter(|r| r.optimizer == config.optimizers[0].name())
@@ -325,7 +327,8 @@ pub fn render(report: &super::Report) -> String {
     if !report.gemm_backends.is_empty() {
         let _ = writeln!(
             out,
-            "\nGEMM backends, the step's products alone (interleaved; x = time over the default's)"
+            "\nGEMM backends, the step's products alone (interleaved; x = time over the one in use, \
+             listed first; choose with RBP_GEMM=openblas|matrixmultiply)"
         );
         for r in &report.gemm_backends {
             let _ = writeln!(
@@ -337,6 +340,9 @@ pub fn render(report: &super::Report) -> String {
                 duration(r.ns),
                 r.vs_default
             );
+        }
+        if let Some(advice) = backend_advice(&report.gemm_backends) {
+            let _ = writeln!(out, "{advice}");
         }
     }
     if !report.evaluation.is_empty() {
@@ -358,4 +364,58 @@ pub fn render(report: &super::Report) -> String {
         }
     }
     out
+}
+
+/// A line recommending another backend when it took at most 0.95x the time of the one in use in
+/// every case measured: a clear win, not noise.
+fn backend_advice(rows: &[BackendRow]) -> Option<String> {
+    let in_use = rows.first()?.backend;
+    let others: Vec<&BackendRow> = rows.iter().filter(|r| r.backend != in_use).collect();
+    let first = others.first()?;
+    let wins = others
+        .iter()
+        .all(|r| r.backend == first.backend && r.vs_default <= 0.95);
+    wins.then(|| {
+        let worst = others.iter().map(|r| r.vs_default).fold(0.0, f64::max);
+        format!(
+            "{} took at most {worst:.2}x the time in every case here: RBP_GEMM={} would train faster",
+            first.backend, first.backend
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(backend: &'static str, vs_default: f64) -> BackendRow {
+        BackendRow {
+            arch: "1-1".into(),
+            batch: 1,
+            backend,
+            ns: 1000.0 * vs_default,
+            vs_default,
+        }
+    }
+
+    #[test]
+    fn another_backend_is_recommended_only_when_it_wins_every_case_clearly() {
+        let clear = [
+            row("openblas", 1.0),
+            row("matrixmultiply", 0.68),
+            row("openblas", 1.0),
+            row("matrixmultiply", 0.89),
+        ];
+        let advice = backend_advice(&clear).unwrap();
+        assert!(advice.contains("RBP_GEMM=matrixmultiply") && advice.contains("0.89x"));
+        let mixed = [
+            row("openblas", 1.0),
+            row("matrixmultiply", 0.68),
+            row("openblas", 1.0),
+            row("matrixmultiply", 0.97),
+        ];
+        assert_eq!(backend_advice(&mixed), None);
+        assert_eq!(backend_advice(&[row("matrixmultiply", 1.0)]), None);
+        assert_eq!(backend_advice(&[]), None);
+    }
 }
