@@ -144,7 +144,8 @@ impl<S: Simd> Sigmoid<S> {
         }
     }
 
-    /// `e^r` for `r` in `[EXP_MIN_ARG, 0]`.
+    /// `e^r` for `r` in `[EXP_MIN_ARG, 0]`; NaN gives NaN, and `r < EXP_MIN_ARG`
+    /// gives garbage that [`Sigmoid::eval`] replaces with 0.
     ///
     /// `r = n ln2 + f` with `n = round(r / ln2)` and `|f| <= ln2 / 2`; `e^f` is
     /// the degree-7 Taylor polynomial (truncation error `0.35^8 / 8! < 6e-9`,
@@ -172,14 +173,18 @@ impl<S: Simd> Sigmoid<S> {
     /// `1 / (1 + e^-x)`, evaluated as `1 / (1 + a)` for `x >= 0` and `a / (1 + a)`
     /// for `x < 0` with `a = e^-|x| <= 1`: `exp` never overflows, both tails
     /// keep full relative accuracy, `+inf -> 1`, `-inf -> 0`, NaN stays NaN.
+    ///
+    /// NaN is carried through the arithmetic (every comparison below is false
+    /// for it, so `a` stays the NaN `exp` returns), not selected at the end:
+    /// a final `select(x == x, y, x)` stored back over `x` let LLVM emit a
+    /// masked store (`vmaskmovps`) at AVX2, which is microcoded on AMD Zen.
     #[inline(always)]
     pub(crate) fn eval(&self, x: S::f32s) -> S::f32s {
         let s = self.s;
         let r = s.neg_f32s(s.abs_f32s(x));
-        let a = self.exp_nonpositive(s.max_f32s(r, self.min_arg));
-        let a = s.select_f32s(s.less_than_f32s(r, self.min_arg), self.zero, a);
+        let underflow = s.less_than_f32s(r, self.min_arg);
+        let a = s.select_f32s(underflow, self.zero, self.exp_nonpositive(r));
         let num = s.select_f32s(s.greater_than_or_equal_f32s(x, self.zero), self.one, a);
-        let y = s.div_f32s(num, s.add_f32s(self.one, a));
-        s.select_f32s(s.equal_f32s(x, x), y, x)
+        s.div_f32s(num, s.add_f32s(self.one, a))
     }
 }
