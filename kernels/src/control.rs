@@ -8,7 +8,7 @@
 
 use crate::prefetch::Streams;
 use crate::rng::{CoinKey, ONE};
-use crate::simd::{Hasher, ScaledIndices};
+use crate::simd::{Hasher, ScaledIndices, UNROLL, coin_bound};
 use crate::{Level, assert_u32_len, dispatch, dispatch_at};
 use pulp::{Simd, WithSimd};
 
@@ -204,8 +204,16 @@ impl WithSimd for HeavyBallOp<'_> {
         let (wh, wt) = S::as_mut_simd_f32s(self.w);
         let (gh, gt) = S::as_simd_f32s(self.g);
         let (vh, vt) = S::as_mut_simd_f32s(self.v);
-        for (i, ((w, &g), v)) in wh.iter_mut().zip(gh).zip(vh.iter_mut()).enumerate() {
-            streams.ahead_of_vector::<S>(i);
+        let (wb, wr) = wh.as_chunks_mut::<UNROLL>();
+        let (gb, gr) = gh.as_chunks::<UNROLL>();
+        let (vb, vr) = vh.as_chunks_mut::<UNROLL>();
+        for (b, ((w, g), v)) in wb.iter_mut().zip(gb).zip(vb.iter_mut()).enumerate() {
+            streams.ahead_of_block::<S>(b, UNROLL);
+            for j in 0..UNROLL {
+                (w[j], v[j]) = heavy_ball_vec(s, eta, mu, w[j], g[j], v[j]);
+            }
+        }
+        for ((w, &g), v) in wr.iter_mut().zip(gr).zip(vr.iter_mut()) {
             (*w, *v) = heavy_ball_vec(s, eta, mu, *w, g, *v);
         }
         if !wt.is_empty() {
@@ -253,8 +261,9 @@ struct RandomSignConsts<S: Simd> {
     coin: Hasher<S>,
     sign: Hasher<S>,
     eta: S::f32s,
-    /// Threshold clamped to `2^24` (both sides of the signed compare then fit a non-negative i32).
+    /// [`coin_bound`] of the step's threshold.
     threshold: S::i32s,
+    /// [`coin_bound`] of `ONE / 2`, the sign coin's threshold.
     half: S::i32s,
 }
 
@@ -286,16 +295,24 @@ impl WithSimd for RandomSignOp<'_> {
             coin: Hasher::new(s, self.step.key),
             sign: Hasher::new(s, self.step.sign_key),
             eta: s.splat_f32s(self.step.eta),
-            threshold: s.splat_i32s(self.step.threshold.min(ONE) as i32),
-            half: s.splat_i32s((ONE / 2) as i32),
+            threshold: coin_bound(s, self.step.threshold),
+            half: coin_bound(s, ONE / 2),
         };
         let mut indices = ScaledIndices::new(s, self.first_index);
         let streams = Streams::new([self.w.as_ptr(), self.g.as_ptr(), self.prev.as_ptr()]);
         let (wh, wt) = S::as_mut_simd_f32s(self.w);
         let (gh, gt) = S::as_simd_f32s(self.g);
         let (ph, pt) = S::as_mut_simd_f32s(self.prev);
-        for (i, ((w, &g), p)) in wh.iter_mut().zip(gh).zip(ph.iter_mut()).enumerate() {
-            streams.ahead_of_vector::<S>(i);
+        let (wb, wr) = wh.as_chunks_mut::<UNROLL>();
+        let (gb, gr) = gh.as_chunks::<UNROLL>();
+        let (pb, pr) = ph.as_chunks_mut::<UNROLL>();
+        for (b, ((w, g), p)) in wb.iter_mut().zip(gb).zip(pb.iter_mut()).enumerate() {
+            streams.ahead_of_block::<S>(b, UNROLL);
+            for j in 0..UNROLL {
+                (w[j], p[j]) = random_sign_vec(s, &c, indices.next(), w[j], g[j], p[j]);
+            }
+        }
+        for ((w, &g), p) in wr.iter_mut().zip(gr).zip(pr.iter_mut()) {
             (*w, *p) = random_sign_vec(s, &c, indices.next(), *w, g, *p);
         }
         if !wt.is_empty() {

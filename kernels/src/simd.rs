@@ -5,8 +5,16 @@
 //! `with_simd`, otherwise they are compiled for the baseline ISA (a closure
 //! doing this measured ~30x slower).
 
-use crate::rng::{CoinKey, INDEX_MUL, MIX_M1, MIX_M2};
+use crate::rng::{CoinKey, INDEX_MUL, MIX_M1, MIX_M2, ONE};
 use pulp::Simd;
+
+/// Vectors per iteration of the kernels' main loops. Four independent
+/// vectors per iteration hide the latency of each vector's dependency chain
+/// and amortize the loop's own instructions (and the prefetches: at 8 lanes
+/// a block is two whole cache lines, at 16 lanes four), which a loop of one
+/// 8-lane vector per iteration could not at AVX2. Whole blocks run first,
+/// then the remaining whole vectors one by one, then the masked tail.
+pub(crate) const UNROLL: usize = 4;
 
 /// `0, 1, 2, ...`: lane offsets for building index vectors (16 = widest x86 f32 vector).
 const IOTA: [u32; 16] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
@@ -42,6 +50,19 @@ impl<S: Simd> ScaledIndices<S> {
         self.current = self.s.add_u32s(current, self.step);
         current
     }
+}
+
+/// A coin threshold (or any bound in `[0, ONE]`) clamped to [`ONE`] and
+/// splatted, for `less_than_i32s(uniform24, bound)`: both sides then fit a
+/// non-negative i32, so the signed compare (native on AVX2) is exact.
+///
+/// The bound passes through `black_box`: knowing both sides non-negative,
+/// LLVM otherwise turns the signed compare into an unsigned one, which AVX2
+/// lacks and emulates with two instructions (`vpminud` + `vpcmpeqd`) per
+/// vector. The hint is evaluated once per call and changes no result.
+#[inline(always)]
+pub(crate) fn coin_bound<S: Simd>(s: S, bound: u32) -> S::i32s {
+    s.splat_i32s(core::hint::black_box(bound.min(ONE) as i32))
 }
 
 /// Vectorized [`crate::rng::uniform24`], with the key and constants splatted once.

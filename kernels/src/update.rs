@@ -6,8 +6,8 @@
 //! bound, so FMA would buy nothing but level-dependent results.
 
 use crate::prefetch::Streams;
-use crate::rng::{CoinKey, ONE};
-use crate::simd::{Hasher, ScaledIndices};
+use crate::rng::CoinKey;
+use crate::simd::{Hasher, ScaledIndices, UNROLL, coin_bound};
 use crate::{Level, assert_u32_len, dispatch, dispatch_at};
 use pulp::{Simd, WithSimd};
 
@@ -242,6 +242,11 @@ struct SgdOp<'a> {
     eta: f32,
 }
 
+#[inline(always)]
+fn sgd_step<S: Simd>(s: S, eta: S::f32s, w: S::f32s, g: S::f32s) -> S::f32s {
+    s.sub_f32s(w, s.mul_f32s(eta, g))
+}
+
 impl WithSimd for SgdOp<'_> {
     type Output = ();
 
@@ -251,14 +256,21 @@ impl WithSimd for SgdOp<'_> {
         let streams = Streams::new([self.w.as_ptr(), self.g.as_ptr()]);
         let (wh, wt) = S::as_mut_simd_f32s(self.w);
         let (gh, gt) = S::as_simd_f32s(self.g);
-        for (i, (w, &g)) in wh.iter_mut().zip(gh).enumerate() {
-            streams.ahead_of_vector::<S>(i);
-            *w = s.sub_f32s(*w, s.mul_f32s(eta, g));
+        let (wb, wr) = wh.as_chunks_mut::<UNROLL>();
+        let (gb, gr) = gh.as_chunks::<UNROLL>();
+        for (b, (w, g)) in wb.iter_mut().zip(gb).enumerate() {
+            streams.ahead_of_block::<S>(b, UNROLL);
+            for j in 0..UNROLL {
+                w[j] = sgd_step(s, eta, w[j], g[j]);
+            }
+        }
+        for (w, &g) in wr.iter_mut().zip(gr) {
+            *w = sgd_step(s, eta, *w, g);
         }
         if !wt.is_empty() {
             let w = s.partial_load_f32s(wt);
             let g = s.partial_load_f32s(gt);
-            s.partial_store_f32s(wt, s.sub_f32s(w, s.mul_f32s(eta, g)));
+            s.partial_store_f32s(wt, sgd_step(s, eta, w, g));
         }
     }
 }
@@ -278,8 +290,7 @@ struct RbpOp<'a, const ACCUMULATED: bool> {
 struct RbpConsts<S: Simd> {
     hasher: Hasher<S>,
     eta: S::f32s,
-    /// Threshold clamped to `2^24`; both sides of the comparison then fit in
-    /// a non-negative i32, so the signed compare (native on AVX2) is exact.
+    /// [`coin_bound`] of the step's threshold.
     threshold: S::i32s,
 }
 
@@ -308,15 +319,23 @@ impl<const ACCUMULATED: bool> WithSimd for RbpOp<'_, ACCUMULATED> {
         let c = RbpConsts {
             hasher: Hasher::new(s, self.step.key),
             eta: s.splat_f32s(self.step.eta),
-            threshold: s.splat_i32s(self.step.threshold.min(ONE) as i32),
+            threshold: coin_bound(s, self.step.threshold),
         };
         let mut indices = ScaledIndices::new(s, self.first_index);
         let streams = Streams::new([self.w.as_ptr(), self.g.as_ptr(), self.prev.as_ptr()]);
         let (wh, wt) = S::as_mut_simd_f32s(self.w);
         let (gh, gt) = S::as_simd_f32s(self.g);
         let (ph, pt) = S::as_mut_simd_f32s(self.prev);
-        for (i, ((w, &g), p)) in wh.iter_mut().zip(gh).zip(ph.iter_mut()).enumerate() {
-            streams.ahead_of_vector::<S>(i);
+        let (wb, wr) = wh.as_chunks_mut::<UNROLL>();
+        let (gb, gr) = gh.as_chunks::<UNROLL>();
+        let (pb, pr) = ph.as_chunks_mut::<UNROLL>();
+        for (b, ((w, g), p)) in wb.iter_mut().zip(gb).zip(pb.iter_mut()).enumerate() {
+            streams.ahead_of_block::<S>(b, UNROLL);
+            for j in 0..UNROLL {
+                (w[j], p[j]) = rbp_step::<S, ACCUMULATED>(s, &c, indices.next(), w[j], g[j], p[j]);
+            }
+        }
+        for ((w, &g), p) in wr.iter_mut().zip(gr).zip(pr.iter_mut()) {
             (*w, *p) = rbp_step::<S, ACCUMULATED>(s, &c, indices.next(), *w, g, *p);
         }
         if !wt.is_empty() {
@@ -392,9 +411,19 @@ impl WithSimd for AdamOp<'_> {
         let (gh, gt) = S::as_simd_f32s(self.g);
         let (mh, mt) = S::as_mut_simd_f32s(self.m);
         let (vh, vt) = S::as_mut_simd_f32s(self.v);
-        let heads = wh.iter_mut().zip(gh).zip(mh.iter_mut()).zip(vh.iter_mut());
-        for (i, (((w, &g), m), v)) in heads.enumerate() {
-            streams.ahead_of_vector::<S>(i);
+        let (wb, wr) = wh.as_chunks_mut::<UNROLL>();
+        let (gb, gr) = gh.as_chunks::<UNROLL>();
+        let (mb, mr) = mh.as_chunks_mut::<UNROLL>();
+        let (vb, vr) = vh.as_chunks_mut::<UNROLL>();
+        let blocks = wb.iter_mut().zip(gb).zip(mb.iter_mut()).zip(vb.iter_mut());
+        for (b, (((w, g), m), v)) in blocks.enumerate() {
+            streams.ahead_of_block::<S>(b, UNROLL);
+            for j in 0..UNROLL {
+                (w[j], m[j], v[j]) = adam_step(s, &c, w[j], g[j], m[j], v[j]);
+            }
+        }
+        let rest = wr.iter_mut().zip(gr).zip(mr.iter_mut()).zip(vr.iter_mut());
+        for (((w, &g), m), v) in rest {
             (*w, *m, *v) = adam_step(s, &c, *w, g, *m, *v);
         }
         if !wt.is_empty() {
