@@ -127,6 +127,7 @@ const LN2_LO: f32 = -2.121_944_4e-4;
 pub(crate) struct Sigmoid<S: Simd> {
     s: S,
     zero: S::f32s,
+    zero_i32: S::i32s,
     one: S::f32s,
     min_arg: S::f32s,
     log2e: S::f32s,
@@ -146,6 +147,7 @@ impl<S: Simd> Sigmoid<S> {
         Sigmoid {
             s,
             zero: s.splat_f32s(0.0),
+            zero_i32: s.splat_i32s(0),
             one: s.splat_f32s(1.0),
             min_arg: s.splat_f32s(EXP_MIN_ARG),
             log2e: s.splat_f32s(core::f32::consts::LOG2_E),
@@ -205,7 +207,11 @@ impl<S: Simd> Sigmoid<S> {
         let r = s.neg_f32s(s.abs_f32s(x));
         let underflow = s.less_than_f32s(r, self.min_arg);
         let a = s.select_f32s(underflow, self.zero, self.exp_nonpositive(r));
-        let num = s.select_f32s(s.greater_than_or_equal_f32s(x, self.zero), self.one, a);
+        // `x >= 0` tested on the sign bit (as an integer): the same choice for
+        // every input but -0, where both branches give 1/2. AVX2's blend reads
+        // only the sign bit of its mask, so LLVM uses `x` itself as the mask.
+        let negative = s.less_than_i32s(s.transmute_i32s_f32s(x), self.zero_i32);
+        let num = s.select_f32s(negative, a, self.one);
         s.div_f32s(num, s.add_f32s(self.one, a))
     }
 }
