@@ -13,9 +13,9 @@ use pulp::{Simd, WithSimd};
 
 /// Vectors summed in f32 per lane before the partial sum moves to f64, spread
 /// over [`UNROLL`] accumulators (independent chains, so the adds overlap).
-/// Each element then sees at most `LOSS_BLOCK / UNROLL` (accumulate)
-/// + `log2(UNROLL)` (combine accumulators) + `log2(lanes)` (reduce lanes) f32
-/// roundings, 4 + 2 + 4 = 10 at 16 lanes.
+/// Each element then sees at most `LOSS_BLOCK / UNROLL` f32 roundings while
+/// accumulating, `log2(UNROLL)` combining the accumulators and `log2(lanes)`
+/// reducing the lanes: 4 + 2 + 4 = 10 at 16 lanes.
 const LOSS_BLOCK: usize = 16;
 
 /// `x <- sigmoid(x) = 1 / (1 + exp(-x))`, in place over a GEMM output.
