@@ -5,6 +5,7 @@
 //! every level is bit-identical to the scalar reference. They are memory
 //! bound, so FMA would buy nothing but level-dependent results.
 
+use crate::blocks::{WgStateStep, w_g_state};
 use crate::prefetch::Streams;
 use crate::rng::CoinKey;
 use crate::simd::{Hasher, ScaledIndices, UNROLL, coin_bound};
@@ -285,30 +286,26 @@ struct RbpOp<'a, const ACCUMULATED: bool> {
     first_index: u32,
 }
 
-/// Splatted per-call constants of the R-BackProp kernel.
+/// Splatted per-call constants and the element indices of the R-BackProp kernel.
 #[derive(Clone, Copy)]
-struct RbpConsts<S: Simd> {
+struct RbpVectors<S: Simd, const ACCUMULATED: bool> {
     hasher: Hasher<S>,
     eta: S::f32s,
     /// [`coin_bound`] of the step's threshold.
     threshold: S::i32s,
+    indices: ScaledIndices<S>,
 }
 
-/// One vector of Eq. (6); returns `(w, prev)`.
-#[inline(always)]
-fn rbp_step<S: Simd, const ACCUMULATED: bool>(
-    s: S,
-    c: &RbpConsts<S>,
-    scaled_index: S::u32s,
-    w: S::f32s,
-    g: S::f32s,
-    prev: S::f32s,
-) -> (S::f32s, S::f32s) {
-    let u = s.transmute_i32s_u32s(c.hasher.uniform24(scaled_index));
-    let fire = s.less_than_i32s(u, c.threshold);
-    let g_used = s.select_f32s(fire, s.add_f32s(g, prev), g);
-    let w = s.sub_f32s(w, s.mul_f32s(c.eta, g_used));
-    (w, if ACCUMULATED { g_used } else { g })
+impl<S: Simd, const ACCUMULATED: bool> WgStateStep<S> for RbpVectors<S, ACCUMULATED> {
+    /// One vector of Eq. (6): `(w, prev)`.
+    #[inline(always)]
+    fn step(&mut self, s: S, w: S::f32s, g: S::f32s, prev: S::f32s) -> (S::f32s, S::f32s) {
+        let u = s.transmute_i32s_u32s(self.hasher.uniform24(self.indices.next()));
+        let fire = s.less_than_i32s(u, self.threshold);
+        let g_used = s.select_f32s(fire, s.add_f32s(g, prev), g);
+        let w = s.sub_f32s(w, s.mul_f32s(self.eta, g_used));
+        (w, if ACCUMULATED { g_used } else { g })
+    }
 }
 
 impl<const ACCUMULATED: bool> WithSimd for RbpOp<'_, ACCUMULATED> {
@@ -316,36 +313,13 @@ impl<const ACCUMULATED: bool> WithSimd for RbpOp<'_, ACCUMULATED> {
 
     #[inline(always)]
     fn with_simd<S: Simd>(self, s: S) {
-        let c = RbpConsts {
+        let mut op = RbpVectors::<S, ACCUMULATED> {
             hasher: Hasher::new(s, self.step.key),
             eta: s.splat_f32s(self.step.eta),
             threshold: coin_bound(s, self.step.threshold),
+            indices: ScaledIndices::new(s, self.first_index),
         };
-        let mut indices = ScaledIndices::new(s, self.first_index);
-        let streams = Streams::new([self.w.as_ptr(), self.g.as_ptr(), self.prev.as_ptr()]);
-        let (wh, wt) = S::as_mut_simd_f32s(self.w);
-        let (gh, gt) = S::as_simd_f32s(self.g);
-        let (ph, pt) = S::as_mut_simd_f32s(self.prev);
-        let (wb, wr) = wh.as_chunks_mut::<UNROLL>();
-        let (gb, gr) = gh.as_chunks::<UNROLL>();
-        let (pb, pr) = ph.as_chunks_mut::<UNROLL>();
-        for (b, ((w, g), p)) in wb.iter_mut().zip(gb).zip(pb.iter_mut()).enumerate() {
-            streams.ahead_of_block::<S>(b, UNROLL);
-            for j in 0..UNROLL {
-                (w[j], p[j]) = rbp_step::<S, ACCUMULATED>(s, &c, indices.next(), w[j], g[j], p[j]);
-            }
-        }
-        for ((w, &g), p) in wr.iter_mut().zip(gr).zip(pr.iter_mut()) {
-            (*w, *p) = rbp_step::<S, ACCUMULATED>(s, &c, indices.next(), *w, g, *p);
-        }
-        if !wt.is_empty() {
-            let w = s.partial_load_f32s(wt);
-            let g = s.partial_load_f32s(gt);
-            let p = s.partial_load_f32s(pt);
-            let (w, p) = rbp_step::<S, ACCUMULATED>(s, &c, indices.next(), w, g, p);
-            s.partial_store_f32s(wt, w);
-            s.partial_store_f32s(pt, p);
-        }
+        w_g_state(s, &mut op, self.w, self.g, self.prev);
     }
 }
 
