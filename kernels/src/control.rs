@@ -242,7 +242,10 @@ struct RandomSignVectors<S: Simd> {
     eta: S::f32s,
     /// [`coin_bound`] of the step's threshold.
     threshold: S::i32s,
-    /// [`coin_bound`] of `ONE / 2`, the sign coin's threshold.
+    /// `ONE / 2`, the sign coin's threshold. A plain constant, not a
+    /// [`coin_bound`]: knowing it, LLVM reduces `uniform24 < ONE / 2` to the
+    /// sign bit of the last mixing step and blends on it directly (no shifts,
+    /// no compare), which more than pays for the unsigned compare.
     half: S::i32s,
     indices: ScaledIndices<S>,
 }
@@ -272,7 +275,7 @@ impl WithSimd for RandomSignOp<'_> {
             sign: Hasher::new(s, self.step.sign_key),
             eta: s.splat_f32s(self.step.eta),
             threshold: coin_bound(s, self.step.threshold),
-            half: coin_bound(s, ONE / 2),
+            half: s.splat_i32s((ONE / 2) as i32),
             indices: ScaledIndices::new(s, self.first_index),
         };
         w_g_state(s, &mut op, self.w, self.g, self.prev);
