@@ -5,13 +5,14 @@
 //!
 //! Throughput counts the bytes each kernel must move (f32 reads + writes per
 //! element): sigmoid 8, sigmoid_backward 12, output_error 12, sgd 12, rbp 20,
-//! adam 28. The naive versions move more (temporaries) but are credited the
+//! adam 28, heavy_ball 20, random_sign 20. The naive versions move more (temporaries) but are credited the
 //! same bytes, so GB/s compare time per element directly.
 
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use ndarray::Array1;
 use rbp_kernels::Level;
 use rbp_kernels::activation::{self, reference as act_ref};
+use rbp_kernels::control::{self, HeavyBallStep, RandomSignStep, reference as ctl_ref};
 use rbp_kernels::rng::{CoinKey, coin, threshold};
 use rbp_kernels::update::{self, AdamStep, RbpStep, reference as upd_ref};
 use std::hint::black_box;
@@ -33,8 +34,8 @@ fn data(n: usize, seed: u64, lo: f32, hi: f32) -> Vec<f32> {
 }
 
 /// The next level below the best one, if it is a SIMD level (AVX2 on an
-/// AVX-512 machine): shown for the two compute-bound kernels only, to keep
-/// the suite short.
+/// AVX-512 machine): every kernel gets a `fused_<level>` row for it, so the
+/// AVX2 code can be timed on an AVX-512 machine.
 fn second_level() -> Option<Level> {
     let levels = Level::available();
     let best = levels.iter().position(|&l| l == Level::best())?;
@@ -98,6 +99,11 @@ fn bench_sigmoid_backward(c: &mut Criterion) {
         g.bench_function("fused", |b| {
             b.iter(|| activation::sigmoid_backward_inplace(black_box(&mut d), &s))
         });
+        if let Some(level) = second_level() {
+            g.bench_function(format!("fused_{}", level.name()), |b| {
+                b.iter(|| activation::sigmoid_backward_inplace_at(level, black_box(&mut d), &s))
+            });
+        }
         g.bench_function("scalar", |b| {
             b.iter(|| act_ref::sigmoid_backward_inplace(black_box(&mut d), &s))
         });
@@ -123,6 +129,18 @@ fn bench_output_error(c: &mut Criterion) {
         g.bench_function("fused", |b| {
             b.iter(|| black_box(activation::output_error(black_box(&mut k), &y, &t)))
         });
+        if let Some(level) = second_level() {
+            g.bench_function(format!("fused_{}", level.name()), |b| {
+                b.iter(|| {
+                    black_box(activation::output_error_at(
+                        level,
+                        black_box(&mut k),
+                        &y,
+                        &t,
+                    ))
+                })
+            });
+        }
         g.bench_function("scalar", |b| {
             b.iter(|| black_box(act_ref::output_error(black_box(&mut k), &y, &t)))
         });
@@ -149,6 +167,11 @@ fn bench_sgd(c: &mut Criterion) {
         g.bench_function("fused", |b| {
             b.iter(|| update::sgd(black_box(&mut w), &gr, eta))
         });
+        if let Some(level) = second_level() {
+            g.bench_function(format!("fused_{}", level.name()), |b| {
+                b.iter(|| update::sgd_at(level, black_box(&mut w), &gr, eta))
+            });
+        }
         g.bench_function("scalar", |b| {
             b.iter(|| upd_ref::sgd(black_box(&mut w), &gr, eta))
         });
@@ -228,6 +251,11 @@ fn bench_adam(c: &mut Criterion) {
         g.bench_function("fused", |b| {
             b.iter(|| update::adam(black_box(&mut w), &gr, &mut m, &mut v, step))
         });
+        if let Some(level) = second_level() {
+            g.bench_function(format!("fused_{}", level.name()), |b| {
+                b.iter(|| update::adam_at(level, black_box(&mut w), &gr, &mut m, &mut v, step))
+            });
+        }
         g.bench_function("scalar", |b| {
             b.iter(|| upd_ref::adam(black_box(&mut w), &gr, &mut m, &mut v, step))
         });
@@ -252,8 +280,71 @@ fn bench_adam(c: &mut Criterion) {
     }
 }
 
+fn bench_heavy_ball(c: &mut Criterion) {
+    for n in SIZES {
+        let mut g = group(c, "heavy_ball", n, 20);
+        let step = HeavyBallStep { eta: 1e-3, mu: 0.9 };
+        let mut w = data(n, 15, -1.0, 1.0);
+        let gr = data(n, 16, -1e-3, 1e-3);
+        let mut v = data(n, 17, -1e-3, 1e-3);
+        g.bench_function("fused", |b| {
+            b.iter(|| control::heavy_ball(black_box(&mut w), &gr, &mut v, step))
+        });
+        if let Some(level) = second_level() {
+            g.bench_function(format!("fused_{}", level.name()), |b| {
+                b.iter(|| control::heavy_ball_at(level, black_box(&mut w), &gr, &mut v, step))
+            });
+        }
+        g.bench_function("scalar", |b| {
+            b.iter(|| ctl_ref::heavy_ball(black_box(&mut w), &gr, &mut v, step))
+        });
+        let mut wa = Array1::from(data(n, 15, -1.0, 1.0));
+        let ga = Array1::from(gr.clone());
+        let mut va = Array1::from(data(n, 17, -1e-3, 1e-3));
+        g.bench_function("ndarray", |b| {
+            b.iter(|| {
+                let v_new = &va * step.mu + &ga;
+                va.assign(&v_new);
+                wa -= &(&va * step.eta);
+                black_box((&mut wa, &mut va));
+            })
+        });
+        g.finish();
+    }
+}
+
+/// No naive ndarray row: it would be the R-BackProp one with a second coin.
+fn bench_random_sign(c: &mut Criterion) {
+    for n in SIZES {
+        let mut g = group(c, "random_sign", n, 20);
+        let step = RandomSignStep {
+            eta: 1e-3,
+            key: CoinKey::new(1, 2),
+            sign_key: control::sign_key(1, 2),
+            threshold: threshold(0.5),
+        };
+        let mut w = data(n, 18, -1.0, 1.0);
+        let gr = data(n, 19, -1e-3, 1e-3);
+        let mut p = data(n, 20, -1e-3, 1e-3);
+        g.bench_function("fused", |b| {
+            b.iter(|| control::random_sign_chunk(black_box(&mut w), &gr, &mut p, step, 0))
+        });
+        if let Some(level) = second_level() {
+            g.bench_function(format!("fused_{}", level.name()), |b| {
+                b.iter(|| {
+                    control::random_sign_chunk_at(level, black_box(&mut w), &gr, &mut p, step, 0)
+                })
+            });
+        }
+        g.bench_function("scalar", |b| {
+            b.iter(|| ctl_ref::random_sign_chunk(black_box(&mut w), &gr, &mut p, step, 0))
+        });
+        g.finish();
+    }
+}
+
 fn config() -> Criterion {
-    // Short runs keep the whole suite (36 benchmarks) under ~2 minutes.
+    // Short runs keep the whole suite (62 benchmarks with two SIMD levels) to a few minutes.
     Criterion::default()
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_millis(1200))
@@ -263,6 +354,7 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = bench_sigmoid, bench_sigmoid_backward, bench_output_error, bench_sgd, bench_rbp, bench_adam
+    targets = bench_sigmoid, bench_sigmoid_backward, bench_output_error, bench_sgd, bench_rbp, bench_adam,
+        bench_heavy_ball, bench_random_sign
 }
 criterion_main!(benches);

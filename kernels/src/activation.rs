@@ -7,11 +7,15 @@
 //! sums are accumulated in a different order (f32 lanes in blocks, then f64),
 //! so they match the f64 reference only to a relative ~1e-6.
 
-use crate::{Level, dispatch, dispatch_at, simd::Sigmoid};
+use crate::simd::{Sigmoid, UNROLL};
+use crate::{Level, dispatch, dispatch_at};
 use pulp::{Simd, WithSimd};
 
-/// Vectors summed in f32 per lane before the partial sum moves to f64. Each
-/// element then sees at most 1 + (LOSS_BLOCK - 1) + log2(lanes) f32 roundings.
+/// Vectors summed in f32 per lane before the partial sum moves to f64, spread
+/// over [`UNROLL`] accumulators (independent chains, so the adds overlap).
+/// Each element then sees at most `LOSS_BLOCK / UNROLL` f32 roundings while
+/// accumulating, `log2(UNROLL)` combining the accumulators and `log2(lanes)`
+/// reducing the lanes: 4 + 2 + 4 = 10 at 16 lanes.
 const LOSS_BLOCK: usize = 16;
 
 /// `x <- sigmoid(x) = 1 / (1 + exp(-x))`, in place over a GEMM output.
@@ -154,6 +158,10 @@ impl WithSimd for SigmoidOp<'_> {
     fn with_simd<S: Simd>(self, s: S) {
         let sig = Sigmoid::new(s);
         let (head, tail) = S::as_mut_simd_f32s(self.x);
+        // Not unrolled: the iterations are independent, so out-of-order
+        // execution already overlaps them, and four vectors' temporaries and
+        // the splatted constants do not fit the 16 AVX2 registers (an
+        // unrolled loop spilled to the stack).
         for x in head {
             *x = sig.eval(*x);
         }
@@ -182,7 +190,14 @@ impl WithSimd for BackwardOp<'_> {
         let one = simd.splat_f32s(1.0);
         let (dh, dt) = S::as_mut_simd_f32s(self.delta);
         let (sh, st) = S::as_simd_f32s(self.s);
-        for (d, &s) in dh.iter_mut().zip(sh) {
+        let (db, dr) = dh.as_chunks_mut::<UNROLL>();
+        let (sb, sr) = sh.as_chunks::<UNROLL>();
+        for (d, s) in db.iter_mut().zip(sb) {
+            for j in 0..UNROLL {
+                d[j] = backward(simd, one, d[j], s[j]);
+            }
+        }
+        for (d, &s) in dr.iter_mut().zip(sr) {
             *d = backward(simd, one, *d, s);
         }
         if !dt.is_empty() {
@@ -200,6 +215,20 @@ struct OutputErrorOp<'a> {
     target: &'a [f32],
 }
 
+/// `acc + (y - t)^2`.
+#[inline(always)]
+fn squared_error<S: Simd>(s: S, y: S::f32s, t: S::f32s, acc: S::f32s) -> S::f32s {
+    let e = s.sub_f32s(y, t);
+    s.mul_add_e_f32s(e, e, acc)
+}
+
+/// `(acc[0] + acc[1]) + (acc[2] + acc[3])`: the accumulators summed pairwise.
+#[inline(always)]
+fn sum_accumulators<S: Simd>(s: S, acc: [S::f32s; UNROLL]) -> S::f32s {
+    let [a, b, c, d] = acc;
+    s.add_f32s(s.add_f32s(a, b), s.add_f32s(c, d))
+}
+
 /// One vector: returns `(kappa, e^2 accumulated into acc)` with `e = y - target`.
 #[inline(always)]
 fn output_step<S: Simd>(
@@ -211,7 +240,7 @@ fn output_step<S: Simd>(
 ) -> (S::f32s, S::f32s) {
     let e = s.sub_f32s(y, t);
     let kappa = s.mul_f32s(s.mul_f32s(e, y), s.sub_f32s(one, y));
-    (kappa, s.mul_add_e_f32s(e, e, acc))
+    (kappa, squared_error(s, y, t, acc))
 }
 
 impl WithSimd for OutputErrorOp<'_> {
@@ -232,11 +261,19 @@ impl WithSimd for OutputErrorOp<'_> {
                     .zip(yh.chunks(LOSS_BLOCK))
                     .zip(th.chunks(LOSS_BLOCK))
                 {
-                    let mut acc = zero;
-                    for ((k, &y), &t) in k.iter_mut().zip(y).zip(t) {
-                        (*k, acc) = output_step(s, one, y, t, acc);
+                    let mut acc = [zero; UNROLL];
+                    let (kb, kr) = k.as_chunks_mut::<UNROLL>();
+                    let (yb, yr) = y.as_chunks::<UNROLL>();
+                    let (tb, tr) = t.as_chunks::<UNROLL>();
+                    for ((k, y), t) in kb.iter_mut().zip(yb).zip(tb) {
+                        for j in 0..UNROLL {
+                            (k[j], acc[j]) = output_step(s, one, y[j], t[j], acc[j]);
+                        }
                     }
-                    total += f64::from(s.reduce_sum_f32s(acc));
+                    for ((k, &y), &t) in kr.iter_mut().zip(yr).zip(tr) {
+                        (*k, acc[0]) = output_step(s, one, y, t, acc[0]);
+                    }
+                    total += f64::from(s.reduce_sum_f32s(sum_accumulators(s, acc)));
                 }
                 if !kt.is_empty() {
                     let y = s.partial_load_f32s(yt);
@@ -248,12 +285,18 @@ impl WithSimd for OutputErrorOp<'_> {
             }
             None => {
                 for (y, t) in yh.chunks(LOSS_BLOCK).zip(th.chunks(LOSS_BLOCK)) {
-                    let mut acc = zero;
-                    for (&y, &t) in y.iter().zip(t) {
-                        let e = s.sub_f32s(y, t);
-                        acc = s.mul_add_e_f32s(e, e, acc);
+                    let mut acc = [zero; UNROLL];
+                    let (yb, yr) = y.as_chunks::<UNROLL>();
+                    let (tb, tr) = t.as_chunks::<UNROLL>();
+                    for (y, t) in yb.iter().zip(tb) {
+                        for j in 0..UNROLL {
+                            acc[j] = squared_error(s, y[j], t[j], acc[j]);
+                        }
                     }
-                    total += f64::from(s.reduce_sum_f32s(acc));
+                    for (&y, &t) in yr.iter().zip(tr) {
+                        acc[0] = squared_error(s, y, t, acc[0]);
+                    }
+                    total += f64::from(s.reduce_sum_f32s(sum_accumulators(s, acc)));
                 }
                 if !yt.is_empty() {
                     let e = s.sub_f32s(s.partial_load_f32s(yt), s.partial_load_f32s(tt));

@@ -6,9 +6,9 @@
 //! reference. (The third control, a step scaled by `1 + p`, is [`crate::update::sgd`] with a
 //! larger `eta` and needs no kernel of its own.)
 
-use crate::prefetch::Streams;
+use crate::blocks::{WgStateStep, w_g_state};
 use crate::rng::{CoinKey, ONE};
-use crate::simd::{Hasher, ScaledIndices};
+use crate::simd::{Hasher, ScaledIndices, coin_bound};
 use crate::{Level, assert_u32_len, dispatch, dispatch_at};
 use pulp::{Simd, WithSimd};
 
@@ -179,18 +179,19 @@ impl<'a> HeavyBallOp<'a> {
     }
 }
 
-/// One vector of the heavy-ball step; returns `(w, v)`.
-#[inline(always)]
-fn heavy_ball_vec<S: Simd>(
-    s: S,
+/// Splatted per-call constants of the heavy-ball kernel.
+struct HeavyBallVectors<S: Simd> {
     eta: S::f32s,
     mu: S::f32s,
-    w: S::f32s,
-    g: S::f32s,
-    v: S::f32s,
-) -> (S::f32s, S::f32s) {
-    let v = s.add_f32s(s.mul_f32s(mu, v), g);
-    (s.sub_f32s(w, s.mul_f32s(eta, v)), v)
+}
+
+impl<S: Simd> WgStateStep<S> for HeavyBallVectors<S> {
+    /// One vector of the heavy-ball step: `(w, v)`.
+    #[inline(always)]
+    fn step(&mut self, s: S, w: S::f32s, g: S::f32s, v: S::f32s) -> (S::f32s, S::f32s) {
+        let v = s.add_f32s(s.mul_f32s(self.mu, v), g);
+        (s.sub_f32s(w, s.mul_f32s(self.eta, v)), v)
+    }
 }
 
 impl WithSimd for HeavyBallOp<'_> {
@@ -198,24 +199,11 @@ impl WithSimd for HeavyBallOp<'_> {
 
     #[inline(always)]
     fn with_simd<S: Simd>(self, s: S) {
-        let eta = s.splat_f32s(self.step.eta);
-        let mu = s.splat_f32s(self.step.mu);
-        let streams = Streams::new([self.w.as_ptr(), self.g.as_ptr(), self.v.as_ptr()]);
-        let (wh, wt) = S::as_mut_simd_f32s(self.w);
-        let (gh, gt) = S::as_simd_f32s(self.g);
-        let (vh, vt) = S::as_mut_simd_f32s(self.v);
-        for (i, ((w, &g), v)) in wh.iter_mut().zip(gh).zip(vh.iter_mut()).enumerate() {
-            streams.ahead_of_vector::<S>(i);
-            (*w, *v) = heavy_ball_vec(s, eta, mu, *w, g, *v);
-        }
-        if !wt.is_empty() {
-            let w = s.partial_load_f32s(wt);
-            let g = s.partial_load_f32s(gt);
-            let v = s.partial_load_f32s(vt);
-            let (w, v) = heavy_ball_vec(s, eta, mu, w, g, v);
-            s.partial_store_f32s(wt, w);
-            s.partial_store_f32s(vt, v);
-        }
+        let mut op = HeavyBallVectors {
+            eta: s.splat_f32s(self.step.eta),
+            mu: s.splat_f32s(self.step.mu),
+        };
+        w_g_state(s, &mut op, self.w, self.g, self.v);
     }
 }
 
@@ -247,34 +235,34 @@ impl<'a> RandomSignOp<'a> {
     }
 }
 
-/// Splatted per-call constants of the random-sign kernel.
-#[derive(Clone, Copy)]
-struct RandomSignConsts<S: Simd> {
+/// Splatted per-call constants and the element indices of the random-sign kernel.
+struct RandomSignVectors<S: Simd> {
     coin: Hasher<S>,
     sign: Hasher<S>,
     eta: S::f32s,
-    /// Threshold clamped to `2^24` (both sides of the signed compare then fit a non-negative i32).
+    /// [`coin_bound`] of the step's threshold.
     threshold: S::i32s,
+    /// `ONE / 2`, the sign coin's threshold. A plain constant, not a
+    /// [`coin_bound`]: knowing it, LLVM reduces `uniform24 < ONE / 2` to the
+    /// sign bit of the last mixing step and blends on it directly (no shifts,
+    /// no compare), which more than pays for the unsigned compare.
     half: S::i32s,
+    indices: ScaledIndices<S>,
 }
 
-/// One vector of [`random_sign_chunk`]; returns `(w, prev)`.
-#[inline(always)]
-fn random_sign_vec<S: Simd>(
-    s: S,
-    c: &RandomSignConsts<S>,
-    scaled_index: S::u32s,
-    w: S::f32s,
-    g: S::f32s,
-    prev: S::f32s,
-) -> (S::f32s, S::f32s) {
-    let u = s.transmute_i32s_u32s(c.coin.uniform24(scaled_index));
-    let fire = s.less_than_i32s(u, c.threshold);
-    let u_sign = s.transmute_i32s_u32s(c.sign.uniform24(scaled_index));
-    let plus = s.less_than_i32s(u_sign, c.half);
-    let reinforced = s.select_f32s(plus, s.add_f32s(g, prev), s.sub_f32s(g, prev));
-    let g_used = s.select_f32s(fire, reinforced, g);
-    (s.sub_f32s(w, s.mul_f32s(c.eta, g_used)), g)
+impl<S: Simd> WgStateStep<S> for RandomSignVectors<S> {
+    /// One vector of [`random_sign_chunk`]: `(w, prev)`.
+    #[inline(always)]
+    fn step(&mut self, s: S, w: S::f32s, g: S::f32s, prev: S::f32s) -> (S::f32s, S::f32s) {
+        let scaled_index = self.indices.next();
+        let u = s.transmute_i32s_u32s(self.coin.uniform24(scaled_index));
+        let fire = s.less_than_i32s(u, self.threshold);
+        let u_sign = s.transmute_i32s_u32s(self.sign.uniform24(scaled_index));
+        let plus = s.less_than_i32s(u_sign, self.half);
+        let reinforced = s.select_f32s(plus, s.add_f32s(g, prev), s.sub_f32s(g, prev));
+        let g_used = s.select_f32s(fire, reinforced, g);
+        (s.sub_f32s(w, s.mul_f32s(self.eta, g_used)), g)
+    }
 }
 
 impl WithSimd for RandomSignOp<'_> {
@@ -282,29 +270,14 @@ impl WithSimd for RandomSignOp<'_> {
 
     #[inline(always)]
     fn with_simd<S: Simd>(self, s: S) {
-        let c = RandomSignConsts {
+        let mut op = RandomSignVectors {
             coin: Hasher::new(s, self.step.key),
             sign: Hasher::new(s, self.step.sign_key),
             eta: s.splat_f32s(self.step.eta),
-            threshold: s.splat_i32s(self.step.threshold.min(ONE) as i32),
+            threshold: coin_bound(s, self.step.threshold),
             half: s.splat_i32s((ONE / 2) as i32),
+            indices: ScaledIndices::new(s, self.first_index),
         };
-        let mut indices = ScaledIndices::new(s, self.first_index);
-        let streams = Streams::new([self.w.as_ptr(), self.g.as_ptr(), self.prev.as_ptr()]);
-        let (wh, wt) = S::as_mut_simd_f32s(self.w);
-        let (gh, gt) = S::as_simd_f32s(self.g);
-        let (ph, pt) = S::as_mut_simd_f32s(self.prev);
-        for (i, ((w, &g), p)) in wh.iter_mut().zip(gh).zip(ph.iter_mut()).enumerate() {
-            streams.ahead_of_vector::<S>(i);
-            (*w, *p) = random_sign_vec(s, &c, indices.next(), *w, g, *p);
-        }
-        if !wt.is_empty() {
-            let w = s.partial_load_f32s(wt);
-            let g = s.partial_load_f32s(gt);
-            let p = s.partial_load_f32s(pt);
-            let (w, p) = random_sign_vec(s, &c, indices.next(), w, g, p);
-            s.partial_store_f32s(wt, w);
-            s.partial_store_f32s(pt, p);
-        }
+        w_g_state(s, &mut op, self.w, self.g, self.prev);
     }
 }

@@ -34,6 +34,7 @@
 //! the loss sums within 1.5e-6 relative (different summation order).
 
 pub mod activation;
+mod blocks;
 pub mod control;
 mod prefetch;
 pub mod rng;

@@ -36,17 +36,29 @@ impl<const N: usize> Streams<N> {
         Streams { bases }
     }
 
-    /// Called once per vector, with the vector's position in the loop:
-    /// prefetches, for every stream, the cache line [`AHEAD_ELEMENTS`]
-    /// further on, once per line (every vector at 16 lanes, every other one
-    /// at 8, every 16th element on the scalar level).
+    /// Called once per block of `vectors` consecutive vectors, with the
+    /// block's position in the loop: prefetches, for every stream, each
+    /// cache line of the block [`AHEAD_ELEMENTS`] further on. Blocks of at
+    /// least a cache line (the SIMD levels) issue their prefetches
+    /// unconditionally, so the hot loop has no branch for them; smaller
+    /// blocks (the scalar level) prefetch once per line.
     #[inline(always)]
-    pub(crate) fn ahead_of_vector<S: Simd>(&self, vector: usize) {
-        let element = vector * S::F32_LANES;
-        if S::F32_LANES >= LINE_ELEMENTS || element % LINE_ELEMENTS < S::F32_LANES {
-            for &base in &self.bases {
-                prefetch(base.wrapping_add(element + AHEAD_ELEMENTS));
+    pub(crate) fn ahead_of_block<S: Simd>(&self, block: usize, vectors: usize) {
+        let block_elements = vectors * S::F32_LANES;
+        let first = block * block_elements;
+        if block_elements >= LINE_ELEMENTS {
+            for line in (0..block_elements).step_by(LINE_ELEMENTS) {
+                self.ahead_of(first + line);
             }
+        } else if first % LINE_ELEMENTS < block_elements {
+            self.ahead_of(first);
+        }
+    }
+
+    #[inline(always)]
+    fn ahead_of(&self, element: usize) {
+        for &base in &self.bases {
+            prefetch(base.wrapping_add(element + AHEAD_ELEMENTS));
         }
     }
 }

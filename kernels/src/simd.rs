@@ -5,8 +5,16 @@
 //! `with_simd`, otherwise they are compiled for the baseline ISA (a closure
 //! doing this measured ~30x slower).
 
-use crate::rng::{CoinKey, INDEX_MUL, MIX_M1, MIX_M2};
+use crate::rng::{CoinKey, INDEX_MUL, MIX_M1, MIX_M2, ONE};
 use pulp::Simd;
+
+/// Vectors per iteration of the kernels' main loops. Four independent
+/// vectors per iteration hide the latency of each vector's dependency chain
+/// and amortize the loop's own instructions (and the prefetches: at 8 lanes
+/// a block is two whole cache lines, at 16 lanes four), which a loop of one
+/// 8-lane vector per iteration could not at AVX2. Whole blocks run first,
+/// then the remaining whole vectors one by one, then the masked tail.
+pub(crate) const UNROLL: usize = 4;
 
 /// `0, 1, 2, ...`: lane offsets for building index vectors (16 = widest x86 f32 vector).
 const IOTA: [u32; 16] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
@@ -42,6 +50,19 @@ impl<S: Simd> ScaledIndices<S> {
         self.current = self.s.add_u32s(current, self.step);
         current
     }
+}
+
+/// A coin threshold (or any bound in `[0, ONE]`) clamped to [`ONE`] and
+/// splatted, for `less_than_i32s(uniform24, bound)`: both sides then fit a
+/// non-negative i32, so the signed compare (native on AVX2) is exact.
+///
+/// The bound passes through `black_box`: knowing both sides non-negative,
+/// LLVM otherwise turns the signed compare into an unsigned one, which AVX2
+/// lacks and emulates with two instructions (`vpminud` + `vpcmpeqd`) per
+/// vector. The hint is evaluated once per call and changes no result.
+#[inline(always)]
+pub(crate) fn coin_bound<S: Simd>(s: S, bound: u32) -> S::i32s {
+    s.splat_i32s(core::hint::black_box(bound.min(ONE) as i32))
 }
 
 /// Vectorized [`crate::rng::uniform24`], with the key and constants splatted once.
@@ -106,6 +127,7 @@ const LN2_LO: f32 = -2.121_944_4e-4;
 pub(crate) struct Sigmoid<S: Simd> {
     s: S,
     zero: S::f32s,
+    zero_i32: S::i32s,
     one: S::f32s,
     min_arg: S::f32s,
     log2e: S::f32s,
@@ -125,6 +147,7 @@ impl<S: Simd> Sigmoid<S> {
         Sigmoid {
             s,
             zero: s.splat_f32s(0.0),
+            zero_i32: s.splat_i32s(0),
             one: s.splat_f32s(1.0),
             min_arg: s.splat_f32s(EXP_MIN_ARG),
             log2e: s.splat_f32s(core::f32::consts::LOG2_E),
@@ -144,7 +167,8 @@ impl<S: Simd> Sigmoid<S> {
         }
     }
 
-    /// `e^r` for `r` in `[EXP_MIN_ARG, 0]`.
+    /// `e^r` for `r` in `[EXP_MIN_ARG, 0]`; NaN gives NaN, and `r < EXP_MIN_ARG`
+    /// gives garbage that [`Sigmoid::eval`] replaces with 0.
     ///
     /// `r = n ln2 + f` with `n = round(r / ln2)` and `|f| <= ln2 / 2`; `e^f` is
     /// the degree-7 Taylor polynomial (truncation error `0.35^8 / 8! < 6e-9`,
@@ -172,14 +196,22 @@ impl<S: Simd> Sigmoid<S> {
     /// `1 / (1 + e^-x)`, evaluated as `1 / (1 + a)` for `x >= 0` and `a / (1 + a)`
     /// for `x < 0` with `a = e^-|x| <= 1`: `exp` never overflows, both tails
     /// keep full relative accuracy, `+inf -> 1`, `-inf -> 0`, NaN stays NaN.
+    ///
+    /// NaN is carried through the arithmetic (every comparison below is false
+    /// for it, so `a` stays the NaN `exp` returns), not selected at the end:
+    /// a final `select(x == x, y, x)` stored back over `x` let LLVM emit a
+    /// masked store (`vmaskmovps`) at AVX2, which is microcoded on AMD Zen.
     #[inline(always)]
     pub(crate) fn eval(&self, x: S::f32s) -> S::f32s {
         let s = self.s;
         let r = s.neg_f32s(s.abs_f32s(x));
-        let a = self.exp_nonpositive(s.max_f32s(r, self.min_arg));
-        let a = s.select_f32s(s.less_than_f32s(r, self.min_arg), self.zero, a);
-        let num = s.select_f32s(s.greater_than_or_equal_f32s(x, self.zero), self.one, a);
-        let y = s.div_f32s(num, s.add_f32s(self.one, a));
-        s.select_f32s(s.equal_f32s(x, x), y, x)
+        let underflow = s.less_than_f32s(r, self.min_arg);
+        let a = s.select_f32s(underflow, self.zero, self.exp_nonpositive(r));
+        // `x >= 0` tested on the sign bit (as an integer): the same choice for
+        // every input but -0, where both branches give 1/2. AVX2's blend reads
+        // only the sign bit of its mask, so LLVM uses `x` itself as the mask.
+        let negative = s.less_than_i32s(s.transmute_i32s_f32s(x), self.zero_i32);
+        let num = s.select_f32s(negative, a, self.one);
+        s.div_f32s(num, s.add_f32s(self.one, a))
     }
 }

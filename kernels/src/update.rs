@@ -5,9 +5,10 @@
 //! every level is bit-identical to the scalar reference. They are memory
 //! bound, so FMA would buy nothing but level-dependent results.
 
+use crate::blocks::{WgStateStep, w_g_state};
 use crate::prefetch::Streams;
-use crate::rng::{CoinKey, ONE};
-use crate::simd::{Hasher, ScaledIndices};
+use crate::rng::CoinKey;
+use crate::simd::{Hasher, ScaledIndices, UNROLL, coin_bound};
 use crate::{Level, assert_u32_len, dispatch, dispatch_at};
 use pulp::{Simd, WithSimd};
 
@@ -242,6 +243,11 @@ struct SgdOp<'a> {
     eta: f32,
 }
 
+#[inline(always)]
+fn sgd_step<S: Simd>(s: S, eta: S::f32s, w: S::f32s, g: S::f32s) -> S::f32s {
+    s.sub_f32s(w, s.mul_f32s(eta, g))
+}
+
 impl WithSimd for SgdOp<'_> {
     type Output = ();
 
@@ -251,14 +257,21 @@ impl WithSimd for SgdOp<'_> {
         let streams = Streams::new([self.w.as_ptr(), self.g.as_ptr()]);
         let (wh, wt) = S::as_mut_simd_f32s(self.w);
         let (gh, gt) = S::as_simd_f32s(self.g);
-        for (i, (w, &g)) in wh.iter_mut().zip(gh).enumerate() {
-            streams.ahead_of_vector::<S>(i);
-            *w = s.sub_f32s(*w, s.mul_f32s(eta, g));
+        let (wb, wr) = wh.as_chunks_mut::<UNROLL>();
+        let (gb, gr) = gh.as_chunks::<UNROLL>();
+        for (b, (w, g)) in wb.iter_mut().zip(gb).enumerate() {
+            streams.ahead_of_block::<S>(b, UNROLL);
+            for j in 0..UNROLL {
+                w[j] = sgd_step(s, eta, w[j], g[j]);
+            }
+        }
+        for (w, &g) in wr.iter_mut().zip(gr) {
+            *w = sgd_step(s, eta, *w, g);
         }
         if !wt.is_empty() {
             let w = s.partial_load_f32s(wt);
             let g = s.partial_load_f32s(gt);
-            s.partial_store_f32s(wt, s.sub_f32s(w, s.mul_f32s(eta, g)));
+            s.partial_store_f32s(wt, sgd_step(s, eta, w, g));
         }
     }
 }
@@ -273,31 +286,26 @@ struct RbpOp<'a, const ACCUMULATED: bool> {
     first_index: u32,
 }
 
-/// Splatted per-call constants of the R-BackProp kernel.
+/// Splatted per-call constants and the element indices of the R-BackProp kernel.
 #[derive(Clone, Copy)]
-struct RbpConsts<S: Simd> {
+struct RbpVectors<S: Simd, const ACCUMULATED: bool> {
     hasher: Hasher<S>,
     eta: S::f32s,
-    /// Threshold clamped to `2^24`; both sides of the comparison then fit in
-    /// a non-negative i32, so the signed compare (native on AVX2) is exact.
+    /// [`coin_bound`] of the step's threshold.
     threshold: S::i32s,
+    indices: ScaledIndices<S>,
 }
 
-/// One vector of Eq. (6); returns `(w, prev)`.
-#[inline(always)]
-fn rbp_step<S: Simd, const ACCUMULATED: bool>(
-    s: S,
-    c: &RbpConsts<S>,
-    scaled_index: S::u32s,
-    w: S::f32s,
-    g: S::f32s,
-    prev: S::f32s,
-) -> (S::f32s, S::f32s) {
-    let u = s.transmute_i32s_u32s(c.hasher.uniform24(scaled_index));
-    let fire = s.less_than_i32s(u, c.threshold);
-    let g_used = s.select_f32s(fire, s.add_f32s(g, prev), g);
-    let w = s.sub_f32s(w, s.mul_f32s(c.eta, g_used));
-    (w, if ACCUMULATED { g_used } else { g })
+impl<S: Simd, const ACCUMULATED: bool> WgStateStep<S> for RbpVectors<S, ACCUMULATED> {
+    /// One vector of Eq. (6): `(w, prev)`.
+    #[inline(always)]
+    fn step(&mut self, s: S, w: S::f32s, g: S::f32s, prev: S::f32s) -> (S::f32s, S::f32s) {
+        let u = s.transmute_i32s_u32s(self.hasher.uniform24(self.indices.next()));
+        let fire = s.less_than_i32s(u, self.threshold);
+        let g_used = s.select_f32s(fire, s.add_f32s(g, prev), g);
+        let w = s.sub_f32s(w, s.mul_f32s(self.eta, g_used));
+        (w, if ACCUMULATED { g_used } else { g })
+    }
 }
 
 impl<const ACCUMULATED: bool> WithSimd for RbpOp<'_, ACCUMULATED> {
@@ -305,28 +313,13 @@ impl<const ACCUMULATED: bool> WithSimd for RbpOp<'_, ACCUMULATED> {
 
     #[inline(always)]
     fn with_simd<S: Simd>(self, s: S) {
-        let c = RbpConsts {
+        let mut op = RbpVectors::<S, ACCUMULATED> {
             hasher: Hasher::new(s, self.step.key),
             eta: s.splat_f32s(self.step.eta),
-            threshold: s.splat_i32s(self.step.threshold.min(ONE) as i32),
+            threshold: coin_bound(s, self.step.threshold),
+            indices: ScaledIndices::new(s, self.first_index),
         };
-        let mut indices = ScaledIndices::new(s, self.first_index);
-        let streams = Streams::new([self.w.as_ptr(), self.g.as_ptr(), self.prev.as_ptr()]);
-        let (wh, wt) = S::as_mut_simd_f32s(self.w);
-        let (gh, gt) = S::as_simd_f32s(self.g);
-        let (ph, pt) = S::as_mut_simd_f32s(self.prev);
-        for (i, ((w, &g), p)) in wh.iter_mut().zip(gh).zip(ph.iter_mut()).enumerate() {
-            streams.ahead_of_vector::<S>(i);
-            (*w, *p) = rbp_step::<S, ACCUMULATED>(s, &c, indices.next(), *w, g, *p);
-        }
-        if !wt.is_empty() {
-            let w = s.partial_load_f32s(wt);
-            let g = s.partial_load_f32s(gt);
-            let p = s.partial_load_f32s(pt);
-            let (w, p) = rbp_step::<S, ACCUMULATED>(s, &c, indices.next(), w, g, p);
-            s.partial_store_f32s(wt, w);
-            s.partial_store_f32s(pt, p);
-        }
+        w_g_state(s, &mut op, self.w, self.g, self.prev);
     }
 }
 
@@ -392,9 +385,19 @@ impl WithSimd for AdamOp<'_> {
         let (gh, gt) = S::as_simd_f32s(self.g);
         let (mh, mt) = S::as_mut_simd_f32s(self.m);
         let (vh, vt) = S::as_mut_simd_f32s(self.v);
-        let heads = wh.iter_mut().zip(gh).zip(mh.iter_mut()).zip(vh.iter_mut());
-        for (i, (((w, &g), m), v)) in heads.enumerate() {
-            streams.ahead_of_vector::<S>(i);
+        let (wb, wr) = wh.as_chunks_mut::<UNROLL>();
+        let (gb, gr) = gh.as_chunks::<UNROLL>();
+        let (mb, mr) = mh.as_chunks_mut::<UNROLL>();
+        let (vb, vr) = vh.as_chunks_mut::<UNROLL>();
+        let blocks = wb.iter_mut().zip(gb).zip(mb.iter_mut()).zip(vb.iter_mut());
+        for (b, (((w, g), m), v)) in blocks.enumerate() {
+            streams.ahead_of_block::<S>(b, UNROLL);
+            for j in 0..UNROLL {
+                (w[j], m[j], v[j]) = adam_step(s, &c, w[j], g[j], m[j], v[j]);
+            }
+        }
+        let rest = wr.iter_mut().zip(gr).zip(mr.iter_mut()).zip(vr.iter_mut());
+        for (((w, &g), m), v) in rest {
             (*w, *m, *v) = adam_step(s, &c, *w, g, *m, *v);
         }
         if !wt.is_empty() {

@@ -29,10 +29,14 @@ impl TestRng {
     }
 }
 
-/// Every length 0..=70 (all head/tail splits for 4, 8 and 16 lanes) and a large odd one.
+/// Every length 0..=70 (all head/tail splits for 4, 8 and 16 lanes, and the
+/// kernels' unrolled blocks of 4 vectors, 32 or 64 elements, with every
+/// remainder of whole vectors and tail around one and two blocks), lengths
+/// around two 16-lane blocks and around the loss's 16-vector f32 block
+/// (128 or 256 elements), a block plus a partial one, and a large odd length.
 pub fn lengths() -> Vec<usize> {
     let mut v: Vec<usize> = (0..=70).collect();
-    v.push(100_003);
+    v.extend([127, 128, 129, 255, 256, 257, 325, 100_003]);
     v
 }
 
