@@ -185,22 +185,24 @@ fn precision_f64_runs_the_oracle_twin() {
     fails_with(&["toy", "--precision", "f16"], &["f16", "f32, f64"]);
 }
 
-#[test]
-fn rbp_kernels_caps_the_instruction_set_and_refuses_nonsense() {
-    let run = |value: &str, out: &str| {
+/// A machine-level choice made through the environment: `bad` is refused before anything is
+/// written, with a message naming the variable and `hint`; a tiny toy run with `good` prints
+/// `line` and records `recorded` in its summary.
+fn environment_choice(var: &str, bad: &str, hint: &str, good: &str, line: &str, recorded: &str) {
+    let run = |value: &str, out: &std::path::Path| {
         Command::new(env!("CARGO_BIN_EXE_rbp"))
-            .args(tiny_toy_args(out))
+            .args(tiny_toy_args(out.to_str().unwrap()))
             .env("RBP_KEEP_BLAS_CORE", "1")
-            .env("RBP_KERNELS", value)
+            .env(var, value)
             .output()
             .expect("the rbp binary runs")
     };
     let dir = tempfile::tempdir().unwrap();
-    let bad = run("avx9", dir.path().join("bad").to_str().unwrap());
-    assert!(!bad.status.success());
-    let err = stderr(&bad);
+    let refused = run(bad, &dir.path().join("bad"));
+    assert!(!refused.status.success());
+    let err = stderr(&refused);
     assert!(
-        err.contains("RBP_KERNELS=avx9") && err.contains("v3"),
+        err.contains(&format!("{var}={bad}")) && err.contains(hint),
         "{err}"
     );
     assert!(!err.contains("panicked"), "{err}");
@@ -209,45 +211,35 @@ fn rbp_kernels_caps_the_instruction_set_and_refuses_nonsense() {
         "nothing written before the check"
     );
 
-    let out_dir = dir.path().join("scalar");
-    let ok = run("scalar", out_dir.to_str().unwrap());
+    let out_dir = dir.path().join("good");
+    let ok = run(good, &out_dir);
     assert!(ok.status.success(), "{}", stderr(&ok));
     let stdout = String::from_utf8_lossy(&ok.stdout);
-    assert!(stdout.contains("kernels: scalar"), "{stdout}");
+    assert!(stdout.contains(line), "{stdout}");
     let summary = std::fs::read_to_string(out_dir.join("summary.json")).unwrap();
-    assert!(summary.contains("\"kernels\": \"scalar\""), "{summary}");
+    assert!(summary.contains(recorded), "{summary}");
+}
+
+#[test]
+fn rbp_kernels_caps_the_instruction_set_and_refuses_nonsense() {
+    environment_choice(
+        "RBP_KERNELS",
+        "avx9",
+        "v3",
+        "scalar",
+        "kernels: scalar",
+        "\"kernels\": \"scalar\"",
+    );
 }
 
 #[test]
 fn rbp_gemm_chooses_the_backend_and_refuses_nonsense() {
-    let run = |value: &str, out: &str| {
-        Command::new(env!("CARGO_BIN_EXE_rbp"))
-            .args(tiny_toy_args(out))
-            .env("RBP_KEEP_BLAS_CORE", "1")
-            .env("RBP_GEMM", value)
-            .output()
-            .expect("the rbp binary runs")
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let bad = run("mkl", dir.path().join("bad").to_str().unwrap());
-    assert!(!bad.status.success());
-    let err = stderr(&bad);
-    assert!(
-        err.contains("RBP_GEMM=mkl") && err.contains("matrixmultiply"),
-        "{err}"
-    );
-    assert!(
-        !dir.path().join("bad").exists(),
-        "nothing written before the check"
-    );
-
-    let out_dir = dir.path().join("mm");
-    let ok = run("matrixmultiply", out_dir.to_str().unwrap());
-    assert!(ok.status.success(), "{}", stderr(&ok));
-    assert!(String::from_utf8_lossy(&ok.stdout).contains("GEMM: matrixmultiply,"));
-    let summary = std::fs::read_to_string(out_dir.join("summary.json")).unwrap();
-    assert!(
-        summary.contains("\"gemm_backend\": \"matrixmultiply\""),
-        "{summary}"
+    environment_choice(
+        "RBP_GEMM",
+        "mkl",
+        "matrixmultiply",
+        "matrixmultiply",
+        "GEMM: matrixmultiply,",
+        "\"gemm_backend\": \"matrixmultiply\"",
     );
 }

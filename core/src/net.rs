@@ -361,30 +361,10 @@ pub type LayerDone<'a> = &'a mut dyn FnMut(&mut [f32], &[f32], usize);
 /// it are computed, its weights are no longer read, and `layer_done` gets them. A training step
 /// updates them there, while they and their gradient are still in cache: the result is the same
 /// as updating the whole buffer afterwards, with one pass less over memory.
+/// `clock` hears when each phase ends (`layer_done` is [`Phase::Update`]); training passes
+/// [`NoClock`].
+#[allow(clippy::too_many_arguments)] // the pass's buffers, the update hook and the clock
 pub fn backward(
-    layout: &Layout,
-    params: &mut [f32],
-    ws: &mut Workspace,
-    targets: &[f32],
-    batch: usize,
-    grads: &mut [f32],
-    layer_done: LayerDone,
-) -> f64 {
-    backward_timed(
-        layout,
-        params,
-        ws,
-        targets,
-        batch,
-        grads,
-        layer_done,
-        &mut NoClock,
-    )
-}
-
-/// [`backward`], telling `clock` when each phase ends (`layer_done` is [`Phase::Update`]).
-#[allow(clippy::too_many_arguments)] // backward's arguments and the clock
-pub fn backward_timed(
     layout: &Layout,
     params: &mut [f32],
     ws: &mut Workspace,

@@ -168,7 +168,7 @@ impl Trainer {
         );
         clock.lap(Phase::Gather);
         net::forward_timed(&self.layout, &self.params, &mut self.train_ws, b, clock);
-        net::backward_timed(
+        net::backward(
             &self.layout,
             &mut self.params,
             &mut self.train_ws,

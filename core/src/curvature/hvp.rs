@@ -20,6 +20,7 @@ use crate::data::Examples;
 use crate::gemm::{self, MatRef, Trans};
 use crate::memory::{self, AllocError};
 use crate::net::{self, Layout, Workspace};
+use crate::phase::NoClock;
 use crate::train::EVAL_BATCH;
 
 /// Why the curvature of a network could not be set up.
@@ -200,6 +201,7 @@ impl<'a> Curvature<'a> {
                 b,
                 &mut self.chunk_grad,
                 &mut |_, _, _| {},
+                &mut NoClock,
             );
             // The chunk's gradient is its mean: weight it by its share of the rows.
             let weight = b as f64 / total;

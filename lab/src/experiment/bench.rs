@@ -6,6 +6,7 @@
 //! optimizer in turn): a burst of noise then hits all of them alike, and the ratios printed (to
 //! Adam, to the GEMM time) stay meaningful even when absolute times wander.
 
+mod breakdown_table;
 pub mod cells;
 mod machine;
 pub mod phases;

@@ -260,6 +260,7 @@ impl GemmPlan {
                     b,
                     &mut self.grads,
                     &mut |_, _, _| {},
+                    &mut NoClock,
                 );
             }
             Backend::Fallback => self.run_with(gemm::fallback::sgemm),

@@ -37,7 +37,7 @@ fn allocs(x: Option<f64>) -> String {
 pub fn render(report: &Report) -> String {
     let mut out = format!("{}\n\n", report.machine.line());
     out.push_str(&steps_and_updates(&report.rows));
-    out.push_str(&super::phases::render(report));
+    out.push_str(&super::breakdown_table::render(report));
     out
 }
 
