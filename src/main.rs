@@ -14,7 +14,7 @@ static ALLOC: rbp_lab::alloc_count::CountingAlloc = rbp_lab::alloc_count::Counti
 fn main() {
     let cli = Cli::parse();
     rbp_core::gemm::restart_with_fast_core();
-    if let Err(err) = cli::env::configure() {
+    if let Err(err) = rbp_lab::environment::configure() {
         eprintln!("error: {err:#}");
         std::process::exit(2);
     }

@@ -3,6 +3,7 @@
 
 pub mod alloc_count;
 pub mod data;
+pub mod environment;
 pub mod experiment;
 pub mod paper;
 pub mod progress;

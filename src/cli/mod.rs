@@ -1,5 +1,4 @@
 //! The `rbp` binary's command line: argument definitions and the runner of each command.
 
 pub mod args;
-pub mod env;
 pub mod run;
