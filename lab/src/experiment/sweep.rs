@@ -4,8 +4,10 @@
 //! final errors over seeds) in `sweep.csv` and `SWEEP.md`, with a plot of the final test error
 //! against one swept axis.
 
+pub mod data;
 pub mod spec;
 
+pub use data::{Dataset, ImageData};
 pub use spec::{AXES, Cell, SpecError, Sweep};
 
 use crate::experiment::execute::{self, ExecuteError, Executed, Mode, RunBars, Tally};
@@ -44,6 +46,20 @@ pub enum SweepError {
     /// Runs are missing, so no summary can be built; the text names them.
     #[error("{0}")]
     Incomplete(String),
+    /// The data of the runs could not be loaded; the text names the files, the directory and
+    /// the spec key to change ([`data::explain`]).
+    #[error("{0}")]
+    Data(String),
+}
+
+impl SweepError {
+    /// `e`, with data errors worded for a sweep.
+    fn from_execute(e: ExecuteError) -> SweepError {
+        match e {
+            ExecuteError::Data(d) => SweepError::Data(data::explain(&d)),
+            other => SweepError::Execute(other),
+        }
+    }
 }
 
 /// The final errors of one cell over its finished seeds.
@@ -122,7 +138,9 @@ pub fn run(
         epochs: &epochs,
         runs: &run_bar,
     };
-    let executed = execute::execute(&specs, &store, mode, workers, &bars, &|_| {})?;
+    let data = sweep.data.run_data();
+    let executed = execute::execute(&specs, &store, mode, workers, &data, &bars, &|_| {})
+        .map_err(SweepError::from_execute)?;
     run_bar.finish();
     epochs.finish();
     let mut outcome = SweepOutcome {
@@ -393,6 +411,9 @@ pub struct DryRun {
 pub fn dry_run(sweep: &Sweep) -> Result<DryRun, SweepError> {
     grid::configure_blas(1, 1);
     let runs = sweep.runs();
+    let data = sweep.data.run_data();
+    data.prepare(runs.iter().map(|(_, spec)| spec))
+        .map_err(|e| SweepError::Data(data::explain(&e)))?;
     type Key = (String, usize, &'static str);
     let mut costs: Vec<(Key, (f64, f64))> = Vec::new();
     let mut cpu_seconds = 0.0;
@@ -405,7 +426,10 @@ pub fn dry_run(sweep: &Sweep) -> Result<DryRun, SweepError> {
         let (fixed, per_epoch) = match costs.iter().find(|(k, _)| *k == key) {
             Some((_, c)) => *c,
             None => {
-                let c = execute::calibrate(spec)?;
+                let c = execute::calibrate(spec, &data).map_err(|e| match e {
+                    execute::TrainError::Data(d) => SweepError::Data(data::explain(&d)),
+                    execute::TrainError::Grid(g) => SweepError::Grid(g),
+                })?;
                 costs.push((key, c));
                 c
             }
