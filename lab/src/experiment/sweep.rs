@@ -71,6 +71,9 @@ pub struct CellSummary {
     pub test: Summary,
     /// Final training error `E`.
     pub train: Summary,
+    /// Final test classification error (the share of test images misclassified), for the image
+    /// data sets; `None` for the teacher task.
+    pub test_class: Option<Summary>,
     /// Seeds whose run failed (left out of the summaries).
     pub failed: usize,
 }
@@ -204,6 +207,9 @@ fn summarize(sweep: &Sweep, runs: &[(usize, RunSpec)], executed: &Executed) -> V
                 cell,
                 test: pick(|r| r.result.last().test_error),
                 train: pick(|r| r.result.last().train_error),
+                test_class: sweep.images().then(|| {
+                    pick(|r| r.result.last().test_class_error.unwrap_or(f64::NAN))
+                }),
                 failed: mine.len() - finished.len(),
             }
         })
@@ -223,6 +229,14 @@ fn csv(sweep: &Sweep, cells: &[CellSummary]) -> String {
         "final_train_mean",
         "final_train_std",
     ]);
+    if sweep.images() {
+        header.extend([
+            "final_test_class_mean",
+            "final_test_class_std",
+            "final_test_class_ci95_lo",
+            "final_test_class_ci95_hi",
+        ]);
+    }
     let mut out = Table::new(&header);
     for s in cells {
         let cell = &sweep.cells[s.cell];
@@ -237,6 +251,14 @@ fn csv(sweep: &Sweep, cells: &[CellSummary]) -> String {
             s.train.mean.to_string(),
             s.train.std.to_string(),
         ]);
+        if let Some(c) = &s.test_class {
+            row.extend([
+                c.mean.to_string(),
+                c.std.to_string(),
+                c.ci95.0.to_string(),
+                c.ci95.1.to_string(),
+            ]);
+        }
         out.row(&row);
     }
     out.finish()
@@ -249,13 +271,19 @@ fn report(sweep: &Sweep, cells: &[CellSummary], executed: &Executed) -> String {
         out,
         "{} cells x {} seeds ({}), {} epochs, mini-batch {}; {} runs. Final errors are `E = 1/2 |y* - y|^2` \
          averaged over the test set, summarized over the seeds that finished: mean ± std (n - 1) and \
-         the Student-t 95% CI of the mean.\n",
+         the Student-t 95% CI of the mean.{}\n",
         sweep.cells.len(),
         sweep.seeds.len(),
         seeds_text(&sweep.seeds),
         sweep.epochs,
         sweep.batch,
-        executed.runs.len()
+        executed.runs.len(),
+        if sweep.images() {
+            " On images the test classification error (the share of test images whose largest \
+             output is not the label) is summarized the same way; the plot shows it."
+        } else {
+            ""
+        }
     );
     out.push_str("## Fixed settings\n\n| setting | value |\n|---|---|\n");
     for axis in AXES.iter().filter(|a| !sweep.swept.contains(a)) {
@@ -268,8 +296,13 @@ fn report(sweep: &Sweep, cells: &[CellSummary], executed: &Executed) -> String {
     for axis in &sweep.swept {
         let _ = write!(out, " {axis} |");
     }
-    out.push_str(" n | failed | final test error (mean ± std) | 95% CI | final train error (mean ± std) |\n|");
-    out.push_str(&"---|".repeat(sweep.swept.len() + 5));
+    out.push_str(" n | failed | final test error (mean ± std) | 95% CI | final train error (mean ± std) |");
+    let class_columns = if sweep.images() { 2 } else { 0 };
+    if class_columns > 0 {
+        out.push_str(" final test classification error (mean ± std) | 95% CI |");
+    }
+    out.push_str("\n|");
+    out.push_str(&"---|".repeat(sweep.swept.len() + 5 + class_columns));
     out.push('\n');
     for s in cells {
         let cell = &sweep.cells[s.cell];
@@ -277,7 +310,7 @@ fn report(sweep: &Sweep, cells: &[CellSummary], executed: &Executed) -> String {
         for axis in &sweep.swept {
             let _ = write!(out, " {} |", cell.value(axis));
         }
-        let _ = writeln!(
+        let _ = write!(
             out,
             " {} | {} | {:.4e} ± {:.1e} | [{:.4e}, {:.4e}] | {:.4e} ± {:.1e} |",
             s.test.n,
@@ -289,6 +322,14 @@ fn report(sweep: &Sweep, cells: &[CellSummary], executed: &Executed) -> String {
             s.train.mean,
             s.train.std
         );
+        if let Some(c) = &s.test_class {
+            let _ = write!(
+                out,
+                " {:.4} ± {:.4} | [{:.4}, {:.4}] |",
+                c.mean, c.std, c.ci95.0, c.ci95.1
+            );
+        }
+        out.push('\n');
     }
     out.push('\n');
     let failed: Vec<&StoredRun> = executed.failed().collect();
@@ -315,7 +356,8 @@ fn report(sweep: &Sweep, cells: &[CellSummary], executed: &Executed) -> String {
         let stem = plot_stem(axis);
         let _ = writeln!(
             out,
-            "## Plot\n\n![final test error against {axis}]({stem}.png)\n\n*Final test error against {axis}, mean ± std over seeds* ([SVG]({stem}.svg))\n"
+            "## Plot\n\n![final test error against {axis}]({stem}.png)\n\n*Final test {}error against {axis}, mean ± std over seeds* ([SVG]({stem}.svg))\n",
+            if sweep.images() { "classification " } else { "" }
         );
     }
     out
@@ -353,6 +395,8 @@ fn plot_final_error(
         let Some(x) = cell.number(axis) else {
             continue;
         };
+        // On images the classification error, the paper's measure for MNIST.
+        let y = s.test_class.as_ref().unwrap_or(&s.test);
         let label = if others.is_empty() {
             "final test error".to_string()
         } else {
@@ -363,8 +407,8 @@ fn plot_final_error(
                 .join(", ")
         };
         match lines.iter_mut().find(|(l, _)| *l == label) {
-            Some((_, points)) => points.push((x, s.test.mean, s.test.std)),
-            None => lines.push((label, vec![(x, s.test.mean, s.test.std)])),
+            Some((_, points)) => points.push((x, y.mean, y.std)),
+            None => lines.push((label, vec![(x, y.mean, y.std)])),
         }
     }
     let series: Vec<Series> = lines
@@ -383,10 +427,15 @@ fn plot_final_error(
     let (lo, hi) = xs.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &x| {
         (lo.min(x), hi.max(x))
     });
+    let what = if sweep.images() {
+        "test classification error"
+    } else {
+        "test error E"
+    };
     let spec = PlotSpec {
-        title: format!("Final test error against {axis}"),
+        title: format!("Final {what} against {axis}"),
         x_label: axis.to_string(),
-        y_label: "final test error E".into(),
+        y_label: format!("final {what}"),
         // A range over a decade or more reads better on a log axis.
         log_x: lo > 0.0 && hi / lo >= 10.0,
         log_y: true,

@@ -407,6 +407,12 @@ impl Sweep {
         }
     }
 
+    /// Whether the grid is on an image data set (MNIST or Fashion-MNIST; a grid never mixes
+    /// them with the teacher task).
+    pub fn images(&self) -> bool {
+        self.cells.iter().any(|c| c.dataset != Dataset::Teacher)
+    }
+
     /// The run list: cell by cell, seeds inside; the same in every process (shards index it).
     pub fn runs(&self) -> Vec<(usize, RunSpec)> {
         self.cells
