@@ -300,11 +300,18 @@ fn shared_mnist() -> Option<PathBuf> {
 
 /// `rbp sweep SPEC --quiet --jobs 1 --out OUT`.
 fn sweep_args(spec: &Path, out: &Path) -> Vec<String> {
-    ["sweep", spec.to_str().unwrap(), "--quiet", "--jobs", "1", "--out"]
-        .iter()
-        .map(|s| s.to_string())
-        .chain([out.display().to_string()])
-        .collect()
+    [
+        "sweep",
+        spec.to_str().unwrap(),
+        "--quiet",
+        "--jobs",
+        "1",
+        "--out",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([out.display().to_string()])
+    .collect()
 }
 
 /// The JSON documents of the result files in `out/runs`.
@@ -347,13 +354,21 @@ fn an_mnist_sweep_stores_runs_named_by_their_data_and_resumes_without_training()
         // MNIST runs record the classification error, a share of the 100 test images.
         let last = d["records"].as_array().unwrap().last().unwrap().clone();
         let class = last["test_class_error"].as_f64().unwrap();
-        assert!((0.0..=1.0).contains(&class) && (class * 100.0).fract() < 1e-9, "{last}");
+        assert!(
+            (0.0..=1.0).contains(&class) && (class * 100.0).fract() < 1e-9,
+            "{last}"
+        );
     }
     let report = std::fs::read_to_string(out.join("SWEEP.md")).unwrap();
     assert!(report.contains("| dataset | mnist |"), "{report}");
     assert!(report.contains("classification error"), "{report}");
     let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
-    assert!(csv.lines().next().unwrap().ends_with("final_test_class_ci95_hi"));
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .ends_with("final_test_class_ci95_hi")
+    );
 
     let mut args = sweep_args(&spec, &out);
     args.push("--overwrite".into());
@@ -386,7 +401,10 @@ fn a_sweep_whose_image_files_are_missing_stops_before_training_and_names_them() 
         .unwrap();
         let o = rbp().args(sweep_args(&spec, &out)).output().unwrap();
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(!o.status.success(), "{dataset}: a sweep without data succeeded");
+        assert!(
+            !o.status.success(),
+            "{dataset}: a sweep without data succeeded"
+        );
         assert!(
             err.contains(&format!("grid.dataset = \"{dataset}\""))
                 && err.contains("t10k-images-idx3-ubyte")

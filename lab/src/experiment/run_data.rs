@@ -32,13 +32,16 @@ pub enum RunDataError {
     },
 }
 
+/// The pools of one data set and pool, loaded once.
+type LoadedPools = ((DatasetKind, Pool), Arc<Pools>);
+
 /// Where the image data sets are, and the pools loaded so far.
 pub struct RunData {
     /// Where each data set's files are looked for; a data set not listed is looked for where
     /// `rbp mnist --offline` looks (`$RBP_DATA_DIR` or the cache directory for MNIST, the
     /// system directory for Fashion-MNIST), never downloaded.
     sources: Vec<DataSpec>,
-    loaded: Mutex<Vec<((DatasetKind, Pool), Arc<Pools>)>>,
+    loaded: Mutex<Vec<LoadedPools>>,
 }
 
 impl Default for RunData {

@@ -466,7 +466,10 @@ mod tests {
         );
         // The teacher task's encoding (and so every id written before image tasks existed)
         // is unchanged.
-        assert!(a.canonical().contains(r#""task":{"kind":"teacher","train_size":20}"#));
+        assert!(
+            a.canonical()
+                .contains(r#""task":{"kind":"teacher","train_size":20}"#)
+        );
     }
 
     #[test]
@@ -493,7 +496,11 @@ mod tests {
             assert!(!ids[..i].contains(a), "run {i} shares an id");
         }
         let canonical = base.canonical();
-        for part in [r#""kind":"images""#, r#""dataset":"mnist""#, r#""pool":"test""#] {
+        for part in [
+            r#""kind":"images""#,
+            r#""dataset":"mnist""#,
+            r#""pool":"test""#,
+        ] {
             assert!(canonical.contains(part), "{canonical}");
         }
         assert_eq!(base.label(), "rbp seed 7 mnist M=20 4-3-2");

@@ -207,9 +207,9 @@ fn summarize(sweep: &Sweep, runs: &[(usize, RunSpec)], executed: &Executed) -> V
                 cell,
                 test: pick(|r| r.result.last().test_error),
                 train: pick(|r| r.result.last().train_error),
-                test_class: sweep.images().then(|| {
-                    pick(|r| r.result.last().test_class_error.unwrap_or(f64::NAN))
-                }),
+                test_class: sweep
+                    .images()
+                    .then(|| pick(|r| r.result.last().test_class_error.unwrap_or(f64::NAN))),
                 failed: mine.len() - finished.len(),
             }
         })
@@ -292,11 +292,20 @@ fn report(sweep: &Sweep, cells: &[CellSummary], executed: &Executed) -> String {
         let value = values.clone().find(|v| v != "–");
         let _ = writeln!(out, "| {axis} | {} |", value.unwrap_or_else(|| "–".into()));
     }
+    if sweep.images() {
+        let _ = writeln!(
+            out,
+            "| data.pool | {} |\n| data.test_size | {} |",
+            sweep.data.pool, sweep.data.test_size
+        );
+    }
     out.push_str("\n## Final errors per cell\n\n|");
     for axis in &sweep.swept {
         let _ = write!(out, " {axis} |");
     }
-    out.push_str(" n | failed | final test error (mean ± std) | 95% CI | final train error (mean ± std) |");
+    out.push_str(
+        " n | failed | final test error (mean ± std) | 95% CI | final train error (mean ± std) |",
+    );
     let class_columns = if sweep.images() { 2 } else { 0 };
     if class_columns > 0 {
         out.push_str(" final test classification error (mean ± std) | 95% CI |");
@@ -357,7 +366,11 @@ fn report(sweep: &Sweep, cells: &[CellSummary], executed: &Executed) -> String {
         let _ = writeln!(
             out,
             "## Plot\n\n![final test error against {axis}]({stem}.png)\n\n*Final test {}error against {axis}, mean ± std over seeds* ([SVG]({stem}.svg))\n",
-            if sweep.images() { "classification " } else { "" }
+            if sweep.images() {
+                "classification "
+            } else {
+                ""
+            }
         );
     }
     out

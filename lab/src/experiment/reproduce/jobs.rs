@@ -186,7 +186,9 @@ pub fn spec_for(config: &ReproduceConfig, job: &Job) -> RunSpec {
             (settings, task)
         }
         KeyData::Mnist(pool) => {
-            let arch = protocol::MNIST_ARCH.parse().expect("the paper's MNIST widths");
+            let arch = protocol::MNIST_ARCH
+                .parse()
+                .expect("the paper's MNIST widths");
             let task = Task::Images {
                 dataset: DatasetKind::Mnist,
                 pool,
@@ -246,10 +248,9 @@ pub fn execute(
 ) -> Result<PlanRuns, ExecuteError> {
     let jobs = plan.ordered();
     let specs: Vec<RunSpec> = jobs.iter().map(|j| spec_for(config, j)).collect();
-    let mut executed =
-        execute::execute(&specs, store, mode, config.workers, data, bars, &|i| {
-            on_done(&jobs[i])
-        })?;
+    let mut executed = execute::execute(&specs, store, mode, config.workers, data, bars, &|i| {
+        on_done(&jobs[i])
+    })?;
     let runs = jobs
         .iter()
         .zip(executed.runs.iter_mut())

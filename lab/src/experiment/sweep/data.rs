@@ -51,7 +51,10 @@ impl Dataset {
             "fashion-mnist" => Ok(Dataset::Images(DatasetKind::Fashion)),
             other => Err(super::spec::bad(
                 "grid.dataset",
-                format!("unknown dataset `{other}`; expected one of {}", Dataset::NAMES.join(", ")),
+                format!(
+                    "unknown dataset `{other}`; expected one of {}",
+                    Dataset::NAMES.join(", ")
+                ),
             )),
         }
     }
@@ -114,7 +117,10 @@ impl Default for ImageData {
 
 impl ImageData {
     /// Checks `[data]` against the grid's data sets: it only makes sense with an image one.
-    pub(super) fn check(raw: Option<RawData>, datasets: &[Dataset]) -> Result<ImageData, SpecError> {
+    pub(super) fn check(
+        raw: Option<RawData>,
+        datasets: &[Dataset],
+    ) -> Result<ImageData, SpecError> {
         let Some(raw) = raw else {
             return Ok(ImageData::default());
         };
@@ -127,7 +133,9 @@ impl ImageData {
         }
         let pool = match raw.pool {
             None => Pool::Train,
-            Some(p) => p.parse().map_err(|e: String| super::spec::bad("data.pool", e))?,
+            Some(p) => p
+                .parse()
+                .map_err(|e: String| super::spec::bad("data.pool", e))?,
         };
         let test_size = match raw.test_size {
             None => Ok(TestSize::Count(protocol::MNIST_TEST_SIZE)),

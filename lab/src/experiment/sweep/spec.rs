@@ -236,9 +236,9 @@ impl Sweep {
         })
         .collect::<Result<Vec<_>, _>>()?;
         if images > 0
-            && let Some(a) = archs.iter().find(|a| {
-                a.input_width() != mnist::PIXELS || a.output_width() != idx::NUM_CLASSES
-            })
+            && let Some(a) = archs
+                .iter()
+                .find(|a| a.input_width() != mnist::PIXELS || a.output_width() != idx::NUM_CLASSES)
         {
             return Err(bad(
                 "grid.arch",
@@ -296,7 +296,10 @@ impl Sweep {
         let lambdas = list("grid.lambda", g.lambda, || vec![defaults.rbp.lambda])?;
 
         let mut cells: Vec<Cell> = Vec::new();
-        for (&dataset, arch) in datasets.iter().flat_map(|d| archs.iter().map(move |a| (d, a))) {
+        for (&dataset, arch) in datasets
+            .iter()
+            .flat_map(|d| archs.iter().map(move |a| (d, a)))
+        {
             for &train_size in &sizes {
                 for &reading in &readings {
                     for &optimizer in &optimizers {
@@ -518,6 +521,20 @@ mod tests {
     }
 
     #[test]
+    fn the_example_specs_read() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sweeps");
+        let mut read = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let sweep = Sweep::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert!(sweep.plot.is_some(), "{}", path.display());
+            read += 1;
+        }
+        assert!(read >= 2);
+    }
+
+    #[test]
     fn bad_specs_name_the_key() {
         assert!(err("epochs = 0").contains("`epochs`"));
         assert!(err("[grid]\nlr_scale = [-1]").contains("`grid.lr_scale`"));
@@ -525,7 +542,10 @@ mod tests {
         assert!(err("[grid]\noptimizer = [\"sdg\"]").contains("`grid.optimizer`"));
         assert!(err("[grid]\ndataset = [\"cifar\"]").contains("`grid.dataset`"));
         let mixed = err("[grid]\ndataset = [\"teacher\", \"mnist\"]");
-        assert!(mixed.contains("`grid.dataset`") && mixed.contains("two sweeps"), "{mixed}");
+        assert!(
+            mixed.contains("`grid.dataset`") && mixed.contains("two sweeps"),
+            "{mixed}"
+        );
         assert!(err("[grid]\ndataset = [\"mnist\"]\narch = [\"100-10\"]").contains("`grid.arch`"));
         assert!(err("[data]\npool = \"test\"").contains("`data`"));
         let pool = "[grid]\ndataset = [\"mnist\"]\n[data]\npool = \"valid\"";
