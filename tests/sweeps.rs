@@ -20,22 +20,28 @@ fn rbp() -> Command {
 
 /// A small reproduction: the quick protocol cut to 6 epochs, without MNIST (39 runs).
 fn reproduce_args(out: &Path) -> Vec<String> {
-    [
-        "reproduce",
-        "--quick",
-        "--epochs",
-        "6",
-        "--jobs",
-        "1",
-        "--quiet",
-        "--data-dir",
-        "/nonexistent/rbp-test-no-mnist",
-        "--out",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .chain([out.display().to_string()])
-    .collect()
+    args_out(
+        &[
+            "reproduce",
+            "--quick",
+            "--epochs",
+            "6",
+            "--jobs",
+            "1",
+            "--quiet",
+            "--data-dir",
+            "/nonexistent/rbp-test-no-mnist",
+        ],
+        out,
+    )
+}
+
+/// `args` then `--out OUT`.
+fn args_out(args: &[&str], out: &Path) -> Vec<String> {
+    args.iter()
+        .map(|s| s.to_string())
+        .chain(["--out".to_string(), out.display().to_string()])
+        .collect()
 }
 
 /// Runs of `--quick`: 39 for Figs. 2-4, and 6 for "What explains the gain" (the deterministic
@@ -54,6 +60,24 @@ fn ok(o: Output, what: &str) -> Output {
 
 fn run(args: &[String], what: &str) -> Output {
     ok(rbp().args(args).output().expect("rbp runs"), what)
+}
+
+/// Runs every command as its own process, all at once, and checks that each succeeded.
+fn run_at_once(commands: Vec<Vec<String>>, what: &str) {
+    let children: Vec<_> = commands
+        .iter()
+        .map(|args| {
+            rbp()
+                .args(args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for (c, args) in children.into_iter().zip(&commands) {
+        ok(c.wait_with_output().unwrap(), &format!("{what} {args:?}"));
+    }
 }
 
 fn result_files(out: &Path) -> usize {
@@ -221,19 +245,7 @@ fn four_shards_in_separate_processes_merge_to_the_same_report() {
         "{err}"
     );
 
-    let children: Vec<_> = (1..4)
-        .map(|i| {
-            rbp()
-                .args(shard(i))
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for (i, c) in children.into_iter().enumerate() {
-        ok(c.wait_with_output().unwrap(), &format!("shard {}", i + 1));
-    }
+    run_at_once((1..4).map(shard).collect(), "shard");
     assert_eq!(result_files(&sharded), RUNS);
     let merged = run(&merge, "the merge");
     assert!(
@@ -300,18 +312,8 @@ fn shared_mnist() -> Option<PathBuf> {
 
 /// `rbp sweep SPEC --quiet --jobs 1 --out OUT`.
 fn sweep_args(spec: &Path, out: &Path) -> Vec<String> {
-    [
-        "sweep",
-        spec.to_str().unwrap(),
-        "--quiet",
-        "--jobs",
-        "1",
-        "--out",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .chain([out.display().to_string()])
-    .collect()
+    let spec = spec.to_str().unwrap();
+    args_out(&["sweep", spec, "--quiet", "--jobs", "1"], out)
 }
 
 /// The JSON documents of the result files in `out/runs`.
@@ -453,21 +455,12 @@ fn a_reproduction_with_mnist_as_two_shards_merges_to_the_same_report_and_resumes
     // Fig. 5: 2 seeds x the paper's 3 optimizers, each with its own result file.
     assert_eq!(images(&whole), 6);
 
-    let children: Vec<_> = (0..2)
-        .map(|i| {
-            let mut args = reproduce_with_mnist(&mnist, &sharded);
-            args.extend(["--shard".to_string(), format!("{i}/2")]);
-            rbp()
-                .args(args)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for (i, c) in children.into_iter().enumerate() {
-        ok(c.wait_with_output().unwrap(), &format!("shard {i}"));
-    }
+    let shard = |i: usize| {
+        let mut args = reproduce_with_mnist(&mnist, &sharded);
+        args.extend(["--shard".to_string(), format!("{i}/2")]);
+        args
+    };
+    run_at_once((0..2).map(shard).collect(), "shard");
     assert_eq!(result_files(&sharded), total);
     assert_eq!(images(&sharded), 6);
     let mut merge = reproduce_with_mnist(&mnist, Path::new("unused"));
