@@ -381,6 +381,53 @@ fn an_mnist_sweep_stores_runs_named_by_their_data_and_resumes_without_training()
 }
 
 #[test]
+fn a_sweep_over_mnist_and_fashion_mnist_draws_each_from_its_own_files() {
+    let Some(mnist) = shared_mnist() else { return };
+    let Some(fashion) = rbp_lab::test_support::system_fashion(&[
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("both.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            "seeds = 1\nepochs = 1\nbatch = 50\n[grid]\ndataset = [\"mnist\", \"fashion-mnist\"]\n\
+             arch = [\"784-20-10\"]\ntrain_size = [100]\noptimizer = [\"adam\"]\n[data]\n\
+             mnist_dir = {:?}\nfashion_dir = {:?}\npool = \"test\"\ntest_size = 100\n",
+            mnist.display().to_string(),
+            fashion.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    run(&sweep_args(&spec, &out), "the two-dataset sweep");
+    let mut datasets: Vec<String> = result_documents(&out)
+        .iter()
+        .map(|d| {
+            d["settings"]["task"]["dataset"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    datasets.sort();
+    assert_eq!(datasets, ["fashion", "mnist"]);
+    // One row per dataset, and the two runs (same seed, same settings) saw different images.
+    let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    assert!(
+        rows[0].starts_with("mnist,") && rows[1].starts_with("fashion-mnist,"),
+        "{csv}"
+    );
+    let final_test = |row: &str| row.split(',').nth(10).unwrap().to_string();
+    assert_ne!(final_test(rows[0]), final_test(rows[1]), "{csv}");
+}
+
+#[test]
 fn a_sweep_whose_image_files_are_missing_stops_before_training_and_names_them() {
     let dir = tempfile::tempdir().unwrap();
     let empty = dir.path().join("no-data-here");
