@@ -361,7 +361,10 @@ pub fn run_reproduce(args: ReproduceArgs) -> Result<()> {
     let mnist_seeds = config.mnist_seeds;
     let mnist = MnistSource::find(args.data_dir.clone());
     match &mnist {
-        Some(_) => println!("Fig. 5: MNIST found; {mnist_seeds} runs per optimizer"),
+        Some(m) => println!(
+            "Fig. 5: MNIST found (pool {}); {mnist_seeds} runs per optimizer",
+            m.pool()
+        ),
         None => {
             println!("Fig. 5: MNIST not found (see --data-dir); the report will say it was skipped")
         }
