@@ -199,8 +199,13 @@ pub fn explain(error: &RunDataError) -> String {
     let why = match source.as_ref() {
         MnistError::Data(DataError::Offline { dir, missing }) => format!(
             "{missing} not found in {}; put the files there (as .gz or unpacked), set `{dir_key}` \
-             to a directory that has them, or set `data.download = true` to download them",
-            dir.display()
+             to a directory that has them, or set `data.download = true` to download them{}",
+            dir.display(),
+            if *pool == Pool::Train {
+                " (with only the two t10k files, `data.pool = \"test\"` splits the test file)"
+            } else {
+                ""
+            }
         ),
         MnistError::Data(DataError::FashionMissing { dir, missing }) => format!(
             "{missing} not found in {}; Fashion-MNIST is never downloaded: install it with \
