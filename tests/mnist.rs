@@ -162,3 +162,40 @@ fn cli_mnist_writes_class_error_column() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(!bad.status.success() && err.contains("784 inputs"), "{err}");
 }
+
+#[test]
+fn a_stored_mnist_run_gives_the_numbers_rbp_mnist_gives() {
+    use rbp_core::train::Recording;
+    use rbp_lab::experiment::execute;
+    use rbp_lab::experiment::grid::Silent;
+    use rbp_lab::experiment::run_data::RunData;
+    use rbp_lab::experiment::store::{RunSpec, Task};
+    // `rbp sweep` and `rbp reproduce` train MNIST runs one by one through the run store;
+    // `rbp mnist` trains them as a grid. Same seed and settings: the same numbers, bit for bit.
+    let Some(dir) = shared_mnist() else { return };
+    let cfg = config(dir, vec![0, 1], 2);
+    let pools = cfg.load().unwrap();
+    let grid = rbp_lab::experiment::mnist::run(&cfg, &pools, &Progress::hidden(), None).unwrap();
+    let data = RunData::new(vec![cfg.data.clone()]);
+    for expected in &grid {
+        let spec = RunSpec {
+            task: Task::Images {
+                dataset: DatasetKind::Mnist,
+                pool: cfg.pool,
+                train_size: cfg.train_size,
+                test_size: cfg.test_size,
+            },
+            arch: cfg.settings.arch.clone(),
+            batch: cfg.settings.batch,
+            epochs: cfg.settings.epochs,
+            init: cfg.settings.init,
+            hyper: cfg.settings.hyper,
+            optimizer: expected.optimizer,
+            seed: expected.seed,
+            recording: Recording::EveryEpoch,
+        };
+        let stored = execute::train(&spec, &data, &Silent).unwrap();
+        assert_eq!(&stored, expected, "{}", spec.label());
+        assert!(stored.last().test_class_error.is_some());
+    }
+}

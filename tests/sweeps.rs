@@ -20,22 +20,28 @@ fn rbp() -> Command {
 
 /// A small reproduction: the quick protocol cut to 6 epochs, without MNIST (39 runs).
 fn reproduce_args(out: &Path) -> Vec<String> {
-    [
-        "reproduce",
-        "--quick",
-        "--epochs",
-        "6",
-        "--jobs",
-        "1",
-        "--quiet",
-        "--data-dir",
-        "/nonexistent/rbp-test-no-mnist",
-        "--out",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .chain([out.display().to_string()])
-    .collect()
+    args_out(
+        &[
+            "reproduce",
+            "--quick",
+            "--epochs",
+            "6",
+            "--jobs",
+            "1",
+            "--quiet",
+            "--data-dir",
+            "/nonexistent/rbp-test-no-mnist",
+        ],
+        out,
+    )
+}
+
+/// `args` then `--out OUT`.
+fn args_out(args: &[&str], out: &Path) -> Vec<String> {
+    args.iter()
+        .map(|s| s.to_string())
+        .chain(["--out".to_string(), out.display().to_string()])
+        .collect()
 }
 
 /// Runs of `--quick`: 39 for Figs. 2-4, and 6 for "What explains the gain" (the deterministic
@@ -54,6 +60,24 @@ fn ok(o: Output, what: &str) -> Output {
 
 fn run(args: &[String], what: &str) -> Output {
     ok(rbp().args(args).output().expect("rbp runs"), what)
+}
+
+/// Runs every command as its own process, all at once, and checks that each succeeded.
+fn run_at_once(commands: Vec<Vec<String>>, what: &str) {
+    let children: Vec<_> = commands
+        .iter()
+        .map(|args| {
+            rbp()
+                .args(args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for (c, args) in children.into_iter().zip(&commands) {
+        ok(c.wait_with_output().unwrap(), &format!("{what} {args:?}"));
+    }
 }
 
 fn result_files(out: &Path) -> usize {
@@ -221,19 +245,7 @@ fn four_shards_in_separate_processes_merge_to_the_same_report() {
         "{err}"
     );
 
-    let children: Vec<_> = (1..4)
-        .map(|i| {
-            rbp()
-                .args(shard(i))
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for (i, c) in children.into_iter().enumerate() {
-        ok(c.wait_with_output().unwrap(), &format!("shard {}", i + 1));
-    }
+    run_at_once((1..4).map(shard).collect(), "shard");
     assert_eq!(result_files(&sharded), RUNS);
     let merged = run(&merge, "the merge");
     assert!(
@@ -289,4 +301,245 @@ fn a_sharded_sweep_merges_to_the_same_summary() {
         "{err}"
     );
     assert!(!err.contains("panicked"), "{err}");
+}
+
+/// The real MNIST test set beside the repository; see `rbp_lab::test_support` for what happens
+/// when it is missing (a failure under CI, else a printed SKIPPED).
+#[track_caller]
+fn shared_mnist() -> Option<PathBuf> {
+    rbp_lab::test_support::shared_mnist(&["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"])
+}
+
+/// `rbp sweep SPEC --quiet --jobs 1 --out OUT`.
+fn sweep_args(spec: &Path, out: &Path) -> Vec<String> {
+    let spec = spec.to_str().unwrap();
+    args_out(&["sweep", spec, "--quiet", "--jobs", "1"], out)
+}
+
+/// The JSON documents of the result files in `out/runs`.
+fn result_documents(out: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_dir(out.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap())
+        .collect()
+}
+
+#[test]
+fn an_mnist_sweep_stores_runs_named_by_their_data_and_resumes_without_training() {
+    let Some(mnist) = shared_mnist() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("mnist.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            "seeds = 2\nepochs = 2\nbatch = 50\n[grid]\ndataset = [\"mnist\"]\narch = [\"784-20-10\"]\n\
+             train_size = [200]\noptimizer = [\"sgd\", \"rbp\"]\n[data]\nmnist_dir = {:?}\n\
+             pool = \"test\"\ntest_size = 100\n",
+            mnist.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    run(&sweep_args(&spec, &out), "the MNIST sweep");
+    let documents = result_documents(&out);
+    assert_eq!(documents.len(), 2 * 2);
+    for d in &documents {
+        assert_eq!(
+            d["settings"]["task"],
+            serde_json::json!({"kind": "images", "dataset": "mnist", "pool": "test",
+                               "train_size": 200, "test_size": {"Count": 100}}),
+            "{d}"
+        );
+        assert_eq!(d["outcome"]["status"], "finished", "{d}");
+        // MNIST runs record the classification error, a share of the 100 test images.
+        let last = d["records"].as_array().unwrap().last().unwrap().clone();
+        let class = last["test_class_error"].as_f64().unwrap();
+        assert!(
+            (0.0..=1.0).contains(&class) && (class * 100.0).fract() < 1e-9,
+            "{last}"
+        );
+    }
+    let report = std::fs::read_to_string(out.join("SWEEP.md")).unwrap();
+    assert!(report.contains("| dataset | mnist |"), "{report}");
+    assert!(report.contains("classification error"), "{report}");
+    let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .ends_with("final_test_class_ci95_hi")
+    );
+
+    let mut args = sweep_args(&spec, &out);
+    args.push("--overwrite".into());
+    let again = run(&args, "the MNIST sweep, again");
+    let stdout = String::from_utf8_lossy(&again.stdout);
+    assert!(stdout.contains("0 trained, 4 already present"), "{stdout}");
+    assert_eq!(std::fs::read_to_string(out.join("sweep.csv")).unwrap(), csv);
+}
+
+#[test]
+fn a_sweep_over_mnist_and_fashion_mnist_draws_each_from_its_own_files() {
+    let Some(mnist) = shared_mnist() else { return };
+    let Some(fashion) = rbp_lab::test_support::system_fashion(&[
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("both.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            "seeds = 1\nepochs = 1\nbatch = 50\n[grid]\ndataset = [\"mnist\", \"fashion-mnist\"]\n\
+             arch = [\"784-20-10\"]\ntrain_size = [100]\noptimizer = [\"adam\"]\n[data]\n\
+             mnist_dir = {:?}\nfashion_dir = {:?}\npool = \"test\"\ntest_size = 100\n",
+            mnist.display().to_string(),
+            fashion.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    run(&sweep_args(&spec, &out), "the two-dataset sweep");
+    let mut datasets: Vec<String> = result_documents(&out)
+        .iter()
+        .map(|d| {
+            d["settings"]["task"]["dataset"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    datasets.sort();
+    assert_eq!(datasets, ["fashion", "mnist"]);
+    // One row per dataset, and the two runs (same seed, same settings) saw different images.
+    let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    assert!(
+        rows[0].starts_with("mnist,") && rows[1].starts_with("fashion-mnist,"),
+        "{csv}"
+    );
+    let final_test = |row: &str| row.split(',').nth(10).unwrap().to_string();
+    assert_ne!(final_test(rows[0]), final_test(rows[1]), "{csv}");
+}
+
+#[test]
+fn a_sweep_whose_image_files_are_missing_stops_before_training_and_names_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("no-data-here");
+    std::fs::create_dir(&empty).unwrap();
+    let out = dir.path().join("out");
+    for (dataset, key) in [
+        ("mnist", "data.mnist_dir"),
+        ("fashion-mnist", "data.fashion_dir"),
+    ] {
+        let spec = dir.path().join(format!("{dataset}.toml"));
+        std::fs::write(
+            &spec,
+            format!(
+                "seeds = 1\nepochs = 1\nbatch = 10\n[grid]\ndataset = [\"{dataset}\"]\n\
+                 arch = [\"784-10\"]\ntrain_size = [20]\n[data]\n{} = {:?}\npool = \"test\"\n",
+                key.trim_start_matches("data."),
+                empty.display().to_string()
+            ),
+        )
+        .unwrap();
+        let o = rbp().args(sweep_args(&spec, &out)).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !o.status.success(),
+            "{dataset}: a sweep without data succeeded"
+        );
+        assert!(
+            err.contains(&format!("grid.dataset = \"{dataset}\""))
+                && err.contains("t10k-images-idx3-ubyte")
+                && err.contains(&empty.display().to_string())
+                && err.contains(key),
+            "{dataset}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+        assert_eq!(result_files(&out), 0, "{dataset}: a run was recorded");
+    }
+}
+
+/// `rbp reproduce --quick --epochs 2 --seeds 2` with Fig. 5 on the MNIST test file.
+fn reproduce_with_mnist(mnist: &Path, out: &Path) -> Vec<String> {
+    let mut args = reproduce_args(out);
+    let data_dir = args.iter().position(|a| a == "--data-dir").unwrap();
+    args[data_dir + 1] = mnist.display().to_string();
+    let epochs = args.iter().position(|a| a == "--epochs").unwrap();
+    args[epochs + 1] = "2".into();
+    args.extend(["--seeds".to_string(), "2".to_string()]);
+    args
+}
+
+#[test]
+fn a_reproduction_with_mnist_as_two_shards_merges_to_the_same_report_and_resumes() {
+    let Some(mnist) = shared_mnist() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole");
+    let sharded = dir.path().join("sharded");
+    run(
+        &reproduce_with_mnist(&mnist, &whole),
+        "the single-process reproduction",
+    );
+    let report = std::fs::read_to_string(whole.join("REPORT.md")).unwrap();
+    assert!(
+        report.contains("MNIST from") && !report.contains("MNIST data not found"),
+        "Fig. 5 did not run"
+    );
+    let total = result_files(&whole);
+    let images = |out: &Path| {
+        result_documents(out)
+            .iter()
+            .filter(|d| d["settings"]["task"]["kind"] == "images")
+            .count()
+    };
+    // Fig. 5: 2 seeds x the paper's 3 optimizers, each with its own result file.
+    assert_eq!(images(&whole), 6);
+
+    let shard = |i: usize| {
+        let mut args = reproduce_with_mnist(&mnist, &sharded);
+        args.extend(["--shard".to_string(), format!("{i}/2")]);
+        args
+    };
+    run_at_once((0..2).map(shard).collect(), "shard");
+    assert_eq!(result_files(&sharded), total);
+    assert_eq!(images(&sharded), 6);
+    let mut merge = reproduce_with_mnist(&mnist, Path::new("unused"));
+    let at = merge.iter().position(|a| a == "--out").unwrap();
+    merge.drain(at..at + 2);
+    merge.extend(["--merge".to_string(), sharded.display().to_string()]);
+    let merged = run(&merge, "the merge");
+    assert!(
+        String::from_utf8_lossy(&merged.stdout)
+            .contains(&format!("0 trained, {total} already present")),
+        "the merge trained"
+    );
+    assert_same_outputs(&whole, &sharded);
+
+    // Resume: drop two MNIST result files; only those two are trained again.
+    let runs_dir = sharded.join("runs");
+    let mut dropped = 0;
+    for e in std::fs::read_dir(&runs_dir).unwrap().map(Result::unwrap) {
+        let text = std::fs::read_to_string(e.path()).unwrap();
+        if dropped < 2 && text.contains("\"kind\": \"images\"") {
+            std::fs::remove_file(e.path()).unwrap();
+            dropped += 1;
+        }
+    }
+    assert_eq!(dropped, 2);
+    let mut args = reproduce_with_mnist(&mnist, &sharded);
+    args.push("--overwrite".into());
+    let resumed = run(&args, "the resumed reproduction");
+    let stdout = String::from_utf8_lossy(&resumed.stdout);
+    assert!(
+        stdout.contains(&format!("2 trained, {} already present", total - 2)),
+        "{stdout}"
+    );
+    assert_same_outputs(&whole, &sharded);
 }

@@ -3,7 +3,7 @@
 
 use rbp_core::init::Init;
 use rbp_core::optim::{LrClock, Reinforce};
-use rbp_lab::experiment::reproduce::{self, MnistResults, Reading, ReproduceConfig, explain};
+use rbp_lab::experiment::reproduce::{self, Reading, ReproduceConfig, explain};
 use rbp_lab::report::files::OutDir;
 
 fn tiny(readings: Vec<Reading>, explain_seeds: u64) -> ReproduceConfig {
@@ -22,10 +22,6 @@ fn tiny(readings: Vec<Reading>, explain_seeds: u64) -> ReproduceConfig {
     }
 }
 
-fn no_mnist(_: &Reading) -> Option<MnistResults> {
-    None
-}
-
 fn raw() -> Reading {
     Reading {
         reinforce: Reinforce::Raw,
@@ -38,8 +34,7 @@ fn raw() -> Reading {
 fn controls_are_paired_with_rbp_under_each_reading() {
     let dir = tempfile::tempdir().unwrap();
     let config = tiny(vec![Reading::default(), raw()], 2);
-    let outcome =
-        reproduce::run(&config, &OutDir::new(dir.path(), false), false, &no_mnist).unwrap();
+    let outcome = reproduce::run(&config, &OutDir::new(dir.path(), false), false, None).unwrap();
     // Per reading: 3 seeds x 3 optimizers (Figs. 2-4 share them); per reading and explain seed:
     // the twin; per explain seed: one noise control shared by both readings (same lr clock and
     // init, and it keeps the raw g_prev whatever the reading).
@@ -91,8 +86,7 @@ fn controls_are_paired_with_rbp_under_each_reading() {
 fn zero_explain_seeds_leave_the_section_out() {
     let dir = tempfile::tempdir().unwrap();
     let config = tiny(vec![Reading::default()], 0);
-    let outcome =
-        reproduce::run(&config, &OutDir::new(dir.path(), false), false, &no_mnist).unwrap();
+    let outcome = reproduce::run(&config, &OutDir::new(dir.path(), false), false, None).unwrap();
     assert_eq!(outcome.runs, 9);
     let report = std::fs::read_to_string(dir.path().join("REPORT.md")).unwrap();
     assert!(!report.contains("What explains the gain"));

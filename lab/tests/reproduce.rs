@@ -31,10 +31,6 @@ fn tiny(readings: Vec<Reading>, workers: usize) -> ReproduceConfig {
     }
 }
 
-fn no_mnist(_: &Reading) -> Option<MnistResults> {
-    None
-}
-
 /// Parses a CSV: every row has the header's width; returns the rows.
 fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     let text = std::fs::read_to_string(path).unwrap();
@@ -80,7 +76,7 @@ fn quick_reproduction_writes_every_file_with_sane_numbers() {
     let dir = tempfile::tempdir().unwrap();
     let out = OutDir::new(dir.path(), false);
     let config = tiny(vec![Reading::default()], 2);
-    let outcome = reproduce::run(&config, &out, false, &no_mnist).unwrap();
+    let outcome = reproduce::run(&config, &out, false, None).unwrap();
 
     for name in reproduce::planned_files(&config) {
         let path = dir.path().join(&name);
@@ -175,7 +171,7 @@ fn quick_reproduction_writes_every_file_with_sane_numbers() {
     assert_eq!(header[2], "claim");
 
     // A second run into the same directory is refused before any work.
-    let again = reproduce::run(&config, &out, false, &no_mnist);
+    let again = reproduce::run(&config, &out, false, None);
     assert!(matches!(
         again,
         Err(ReproduceError::Output(OutputError::Exists(_)))
@@ -189,7 +185,7 @@ fn results_do_not_depend_on_the_number_of_workers() {
         let dir = tempfile::tempdir().unwrap();
         let mut config = tiny(vec![Reading::default()], workers);
         config.fig3_points.truncate(2);
-        reproduce::run(&config, &OutDir::new(dir.path(), false), false, &no_mnist).unwrap();
+        reproduce::run(&config, &OutDir::new(dir.path(), false), false, None).unwrap();
         let read = |f: &str| std::fs::read_to_string(dir.path().join(f)).unwrap();
         csvs.push([
             read("fig2_curves.csv"),
@@ -207,7 +203,7 @@ fn several_readings_get_a_folder_each_and_a_comparison() {
     let mut config = tiny(readings, 2);
     config.fig3_points.truncate(1);
     config.fig4_sizes = vec![200];
-    reproduce::run(&config, &OutDir::new(dir.path(), false), false, &no_mnist).unwrap();
+    reproduce::run(&config, &OutDir::new(dir.path(), false), false, None).unwrap();
     for name in ["accumulated-iteration-lecun", "raw-epoch-normal"] {
         assert!(dir.path().join(name).join("fig2a.png").exists(), "{name}");
     }

@@ -359,21 +359,17 @@ pub fn run_reproduce(args: ReproduceArgs) -> Result<()> {
         output::backend_line(config.workers, 1)
     );
     let mnist_seeds = config.mnist_seeds;
-    let mnist = MnistSource::find(
-        args.data_dir.clone(),
-        config.epochs,
-        mnist_seeds,
-        config.workers,
-    );
+    let mnist = MnistSource::find(args.data_dir.clone());
     match &mnist {
-        Some(_) => println!("Fig. 5: MNIST found; {mnist_seeds} runs per optimizer"),
+        Some(m) => println!(
+            "Fig. 5: MNIST found (pool {}); {mnist_seeds} runs per optimizer",
+            m.pool()
+        ),
         None => {
             println!("Fig. 5: MNIST not found (see --data-dir); the report will say it was skipped")
         }
     }
-    let stored = reproduce::run_stored(&config, &out, mode, show, &|reading| {
-        mnist.as_ref().and_then(|m| m.run(reading))
-    })?;
+    let stored = reproduce::run_stored(&config, &out, mode, show, mnist.as_ref())?;
     print_run_store(&stored.tally, &stored.problems, &out_dir);
     let Some(outcome) = stored.outcome else {
         println!(

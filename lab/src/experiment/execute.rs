@@ -6,10 +6,10 @@
 //! reason and the epoch, and the others go on.
 
 use crate::experiment::grid::{Silent, run_in_order};
-use crate::experiment::store::{Loaded, RunSpec, RunStore, Status, StoreError, StoredRun, Task};
-use crate::experiment::{GridError, RunObserver, RunResult, Settings, run_one};
+use crate::experiment::run_data::{RunData, RunDataError};
+use crate::experiment::store::{Loaded, RunSpec, RunStore, Status, StoreError, StoredRun};
+use crate::experiment::{GridError, RunObserver, RunResult, run_one};
 use crate::progress::Progress;
-use rbp_core::data::teacher;
 use rbp_core::net::Layout;
 use std::fmt;
 use std::str::FromStr;
@@ -106,6 +106,9 @@ pub enum ExecuteError {
     /// A result file could not be written.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The data of the runs to train could not be loaded (checked before any run trains).
+    #[error(transparent)]
+    Data(#[from] RunDataError),
 }
 
 /// Progress of a list of runs: an epoch bar (for the ETA) and a run bar whose message counts runs
@@ -117,35 +120,28 @@ pub struct RunBars<'a> {
     pub runs: &'a Progress,
 }
 
-/// The settings of one run of `spec`, for the grid's [`run_one`].
-fn settings_for(spec: &RunSpec) -> Settings {
-    Settings {
-        arch: spec.arch.clone(),
-        batch: spec.batch,
-        epochs: spec.epochs,
-        init: spec.init,
-        hyper: spec.hyper,
-        optimizers: vec![spec.optimizer],
-        seeds: vec![spec.seed],
-        workers: 1,
-        blas_threads: 1,
-    }
+/// Why one run could not train.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// Its examples could not be had.
+    #[error(transparent)]
+    Data(#[from] RunDataError),
+    /// It could not start or continue.
+    #[error(transparent)]
+    Grid(#[from] GridError),
 }
 
-/// Trains the run `spec` describes (single-threaded): draws its seed's data, then runs it.
-pub fn train(spec: &RunSpec, observer: &dyn RunObserver) -> Result<RunResult, GridError> {
-    let settings = settings_for(spec);
-    let layout = Layout::new(settings.arch.clone())?;
-    let arch = &settings.arch;
-    let split = match spec.task {
-        Task::Teacher { train_size } => teacher::teacher_student(
-            arch.input_width(),
-            arch.output_width(),
-            train_size,
-            spec.seed,
-        )?,
-    };
-    run_one(
+/// Trains the run `spec` describes (single-threaded): draws its seed's examples from `data`,
+/// then runs it.
+pub fn train(
+    spec: &RunSpec,
+    data: &RunData,
+    observer: &dyn RunObserver,
+) -> Result<RunResult, TrainError> {
+    let settings = spec.settings();
+    let layout = Layout::new(settings.arch.clone()).map_err(GridError::from)?;
+    let split = data.split(spec)?;
+    Ok(run_one(
         &settings,
         &layout,
         &split,
@@ -154,7 +150,7 @@ pub fn train(spec: &RunSpec, observer: &dyn RunObserver) -> Result<RunResult, Gr
         spec.recording,
         observer,
         None,
-    )
+    )?)
 }
 
 /// The first measured epoch with a non-finite error, if any: a diverged run.
@@ -172,9 +168,9 @@ fn divergence(result: &RunResult) -> Option<Status> {
 }
 
 /// Trains `spec` and times it; a run that cannot start or diverges becomes a failed run.
-fn train_and_judge(spec: &RunSpec, epochs: &Progress) -> StoredRun {
+fn train_and_judge(spec: &RunSpec, data: &RunData, epochs: &Progress) -> StoredRun {
     let start = Instant::now();
-    let trained = train(spec, epochs);
+    let trained = train(spec, data, epochs);
     let seconds = start.elapsed().as_secs_f64();
     let (status, result) = match trained {
         Ok(result) => (divergence(&result).unwrap_or(Status::Finished), result),
@@ -202,13 +198,15 @@ fn train_and_judge(spec: &RunSpec, epochs: &Progress) -> StoredRun {
 /// Reads every run of `specs` from `store` and trains (in `Mode::Train`) those missing or
 /// untrustworthy that this process owns, in list order on `workers` threads, handing each
 /// result to a writer thread as its run ends (a write error stops the sweep once the pool is
-/// done). `on_done(i)` is called when run `i` is available (read or
-/// trained).
+/// done). The examples come from `data`, which first loads what the runs to train need (an
+/// error there stops the list before any run trains). `on_done(i)` is called when run `i` is
+/// available (read or trained).
 pub fn execute(
     specs: &[RunSpec],
     store: &RunStore,
     mode: Mode,
     workers: usize,
+    data: &RunData,
     bars: &RunBars<'_>,
     on_done: &(dyn Fn(usize) + Sync),
 ) -> Result<Executed, ExecuteError> {
@@ -243,6 +241,7 @@ pub fn execute(
             Mode::Merge => {}
         }
     }
+    data.prepare(to_train.iter().map(|&i| &specs[i]))?;
     bars.runs.set_length(to_train.len() as u64);
     let counts = Counts::new(&tally);
     counts.show(bars.runs);
@@ -264,7 +263,7 @@ pub fn execute(
         });
         let trained = run_in_order(to_train.len(), workers, |j| {
             let i = to_train[j];
-            let run = train_and_judge(&specs[i], bars.epochs);
+            let run = train_and_judge(&specs[i], data, bars.epochs);
             // The writer receives until the last sender is dropped, after this pool.
             let _ = to_writer.send(run.clone());
             counts.add(&run);
@@ -328,12 +327,12 @@ impl Counts {
 /// 5-epoch run of it (no result files): the calibration behind `--dry-run`'s estimate. The
 /// fixed part (drawing the data, allocating, measuring the errors before and after) is
 /// separated out because it dwarfs one epoch of a small run.
-pub fn calibrate(spec: &RunSpec) -> Result<(f64, f64), GridError> {
-    let time = |epochs: usize| -> Result<f64, GridError> {
+pub fn calibrate(spec: &RunSpec, data: &RunData) -> Result<(f64, f64), TrainError> {
+    let time = |epochs: usize| -> Result<f64, TrainError> {
         let mut short = spec.clone();
         short.epochs = epochs;
         let start = Instant::now();
-        train(&short, &Silent)?;
+        train(&short, data, &Silent)?;
         Ok(start.elapsed().as_secs_f64())
     };
     let one = time(1)?;

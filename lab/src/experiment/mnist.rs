@@ -16,13 +16,22 @@ use rbp_core::seed::{self, Stream};
 use serde::{Deserialize, Serialize};
 
 /// Where the training images come from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Pool {
     /// Training subsets from the training file, test subsets from the test file.
     Train,
     /// Disjoint training and test subsets, both from the 10k test file.
     Test,
+}
+
+impl std::fmt::Display for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Pool::Train => "train",
+            Pool::Test => "test",
+        })
+    }
 }
 
 impl std::str::FromStr for Pool {

@@ -7,6 +7,7 @@ pub mod landscape;
 pub mod mnist;
 pub mod output;
 pub mod reproduce;
+pub mod run_data;
 pub mod store;
 pub mod sweep;
 pub mod toy;

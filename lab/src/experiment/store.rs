@@ -11,7 +11,9 @@
 //! killed sweep leaves only complete files; a file that cannot be read back, or that describes
 //! another run, is reported and never trusted.
 
-use crate::experiment::RunResult;
+use crate::data::mnist::DatasetKind;
+use crate::experiment::mnist::{Pool, TestSize};
+use crate::experiment::{RunResult, Settings};
 use rbp_core::init::Init;
 use rbp_core::net::Arch;
 use rbp_core::optim::{Hyper, OptimizerKind};
@@ -37,13 +39,41 @@ pub enum Task {
         /// Training examples (`M`).
         train_size: usize,
     },
+    /// MNIST or Fashion-MNIST (Fig. 5's protocol): each run draws `train_size` training images
+    /// and `test_size` test images with its seed, from the pool `pool` (as `rbp mnist --pool`).
+    /// Where the files are is not part of the run: the same files anywhere give the same run.
+    Images {
+        /// Which data set.
+        dataset: DatasetKind,
+        /// Where the training images come from.
+        pool: Pool,
+        /// Training images per run (`M`).
+        train_size: usize,
+        /// Test images per run.
+        test_size: TestSize,
+    },
 }
 
 impl Task {
     /// Training examples.
     pub fn train_size(&self) -> usize {
         match self {
-            Task::Teacher { train_size } => *train_size,
+            Task::Teacher { train_size } | Task::Images { train_size, .. } => *train_size,
+        }
+    }
+
+    /// `teacher`, `mnist` or `fashion-mnist`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Task::Teacher { .. } => "teacher",
+            Task::Images {
+                dataset: DatasetKind::Mnist,
+                ..
+            } => "mnist",
+            Task::Images {
+                dataset: DatasetKind::Fashion,
+                ..
+            } => "fashion-mnist",
         }
     }
 }
@@ -86,15 +116,35 @@ impl RunSpec {
         digest[..16].iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    /// A short human description: `rbp seed 3 M=1000`.
+    /// A short human description: `rbp seed 3 M=1000 100-400-200-10` (with the data set's
+    /// name before `M` when it is not the teacher task).
     pub fn label(&self) -> String {
+        let data = match self.task {
+            Task::Teacher { .. } => String::new(),
+            _ => format!("{} ", self.task.name()),
+        };
         format!(
-            "{} seed {} M={} {}",
+            "{} seed {} {data}M={} {}",
             self.optimizer.name(),
             self.seed,
             self.task.train_size(),
             self.arch
         )
+    }
+
+    /// The experiment settings of this one run (one optimizer, one seed, one worker).
+    pub fn settings(&self) -> Settings {
+        Settings {
+            arch: self.arch.clone(),
+            batch: self.batch,
+            epochs: self.epochs,
+            init: self.init,
+            hyper: self.hyper,
+            optimizers: vec![self.optimizer],
+            seeds: vec![self.seed],
+            workers: 1,
+            blas_threads: 1,
+        }
     }
 }
 
@@ -414,6 +464,46 @@ mod tests {
             a.canonical()
                 .starts_with(&format!("rbp-run/{FORMAT_VERSION}\n"))
         );
+        // The teacher task's encoding (and so every id written before image tasks existed)
+        // is unchanged.
+        assert!(
+            a.canonical()
+                .contains(r#""task":{"kind":"teacher","train_size":20}"#)
+        );
+    }
+
+    #[test]
+    fn image_runs_are_named_by_data_set_pool_and_sizes() {
+        let images = |dataset, pool, test_size| RunSpec {
+            task: Task::Images {
+                dataset,
+                pool,
+                train_size: 20,
+                test_size,
+            },
+            ..spec()
+        };
+        let base = images(DatasetKind::Mnist, Pool::Test, TestSize::Count(10));
+        let ids = [
+            spec().id(),
+            base.id(),
+            images(DatasetKind::Fashion, Pool::Test, TestSize::Count(10)).id(),
+            images(DatasetKind::Mnist, Pool::Train, TestSize::Count(10)).id(),
+            images(DatasetKind::Mnist, Pool::Test, TestSize::Count(11)).id(),
+            images(DatasetKind::Mnist, Pool::Test, TestSize::All).id(),
+        ];
+        for (i, a) in ids.iter().enumerate() {
+            assert!(!ids[..i].contains(a), "run {i} shares an id");
+        }
+        let canonical = base.canonical();
+        for part in [
+            r#""kind":"images""#,
+            r#""dataset":"mnist""#,
+            r#""pool":"test""#,
+        ] {
+            assert!(canonical.contains(part), "{canonical}");
+        }
+        assert_eq!(base.label(), "rbp seed 7 mnist M=20 4-3-2");
     }
 
     #[test]

@@ -1,30 +1,28 @@
 //! `rbp sweep SPEC.toml`: grids beyond the paper's figures (the cross product of lists of
-//! settings, [`spec`]), trained through the run store like `rbp reproduce` (same run ids, result
-//! files, resume, `--shard` and `--merge`), summarized per cell (mean ± std and 95% CI of the
-//! final errors over seeds) in `sweep.csv` and `SWEEP.md`, with a plot of the final test error
-//! against one swept axis.
+//! settings, [`spec`], on the teacher task or MNIST / Fashion-MNIST, [`data`]), trained through
+//! the run store like `rbp reproduce` (same run ids, result files, resume, `--shard` and
+//! `--merge`), summarized per cell ([`summary`]: mean ± std and 95% CI of the final errors over
+//! seeds) in `sweep.csv` and `SWEEP.md`, with a plot of the final test error (classification
+//! error on images) against one swept axis. [`dry_run`] lists the runs and estimates their cost.
 
+pub mod data;
+pub mod dry_run;
 pub mod spec;
+pub mod summary;
 
+pub use data::{Dataset, ImageData};
+pub use dry_run::{DryRun, dry_run};
 pub use spec::{AXES, Cell, SpecError, Sweep};
+pub use summary::{CSV, CellSummary, REPORT, plot_stem};
 
-use crate::experiment::execute::{self, ExecuteError, Executed, Mode, RunBars, Tally};
-use crate::experiment::store::{RunSpec, RunStore, Status, StoreError, StoredRun};
+use crate::experiment::execute::{self, ExecuteError, Mode, RunBars, Tally};
+use crate::experiment::store::{RunSpec, RunStore, StoreError};
 use crate::experiment::{GridError, grid};
 use crate::progress::Progress;
-use crate::report::csv::Table;
 use crate::report::files::{OutDir, OutputError};
-use crate::report::plot::{self, PlotError, PlotSpec, Series};
-use crate::report::stats::{self, Summary};
+use crate::report::plot::PlotError;
 use indicatif::{MultiProgress, ProgressDrawTarget};
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::PathBuf;
-
-/// The summary table, one row per cell.
-pub const CSV: &str = "sweep.csv";
-/// The report: settings, table, failed runs, plot.
-pub const REPORT: &str = "SWEEP.md";
 
 /// Why a sweep stopped.
 #[derive(Debug, thiserror::Error)]
@@ -44,19 +42,20 @@ pub enum SweepError {
     /// Runs are missing, so no summary can be built; the text names them.
     #[error("{0}")]
     Incomplete(String),
+    /// The data of the runs could not be loaded; the text names the files, the directory and
+    /// the spec key to change ([`data::explain`]).
+    #[error("{0}")]
+    Data(String),
 }
 
-/// The final errors of one cell over its finished seeds.
-#[derive(Clone, Debug)]
-pub struct CellSummary {
-    /// Index in [`Sweep::cells`].
-    pub cell: usize,
-    /// Final test error `E`.
-    pub test: Summary,
-    /// Final training error `E`.
-    pub train: Summary,
-    /// Seeds whose run failed (left out of the summaries).
-    pub failed: usize,
+impl SweepError {
+    /// `e`, with data errors worded for a sweep.
+    fn from_execute(e: ExecuteError) -> SweepError {
+        match e {
+            ExecuteError::Data(d) => SweepError::Data(data::explain(&d)),
+            other => SweepError::Execute(other),
+        }
+    }
 }
 
 /// What a complete sweep wrote.
@@ -73,11 +72,6 @@ pub struct SweepOutcome {
     pub tally: Tally,
     pub problems: Vec<String>,
     pub report: Option<SweepReport>,
-}
-
-/// The plot's file stem: `final_error_vs_<axis>`.
-pub fn plot_stem(axis: &str) -> String {
-    format!("final_error_vs_{axis}")
 }
 
 /// Every file a complete sweep writes in `out` (besides `runs/`).
@@ -122,7 +116,9 @@ pub fn run(
         epochs: &epochs,
         runs: &run_bar,
     };
-    let executed = execute::execute(&specs, &store, mode, workers, &bars, &|_| {})?;
+    let data = sweep.data.run_data();
+    let executed = execute::execute(&specs, &store, mode, workers, &data, &bars, &|_| {})
+        .map_err(SweepError::from_execute)?;
     run_bar.finish();
     epochs.finish();
     let mut outcome = SweepOutcome {
@@ -148,15 +144,15 @@ pub fn run(
             missing.join("\n  ")
         )));
     }
-    let cells = summarize(sweep, &runs, &executed);
+    let cells = summary::summarize(sweep, &runs, &executed);
     let mut files = Vec::new();
-    files.push(out.write(CSV, csv(sweep, &cells).as_bytes())?);
+    files.push(out.write(CSV, summary::csv(sweep, &cells).as_bytes())?);
     if let Some(axis) = sweep.plot {
-        let written = plot_final_error(sweep, &cells, axis, out)?;
+        let written = summary::plot_final_error(sweep, &cells, axis, out)?;
         files.push(written.png);
         files.push(written.svg);
     }
-    let markdown = report(sweep, &cells, &executed);
+    let markdown = summary::report(sweep, &cells, &executed);
     files.push(out.write(REPORT, markdown.as_bytes())?);
     outcome.report = Some(SweepReport {
         cells,
@@ -164,269 +160,6 @@ pub fn run(
         files,
     });
     Ok(outcome)
-}
-
-/// Per cell, the final errors of its finished runs.
-fn summarize(sweep: &Sweep, runs: &[(usize, RunSpec)], executed: &Executed) -> Vec<CellSummary> {
-    let mut by_cell: BTreeMap<usize, Vec<&StoredRun>> = BTreeMap::new();
-    for ((cell, _), run) in runs.iter().zip(&executed.runs) {
-        by_cell
-            .entry(*cell)
-            .or_default()
-            .extend(run.as_ref().iter().copied());
-    }
-    (0..sweep.cells.len())
-        .map(|cell| {
-            let mine = by_cell.remove(&cell).unwrap_or_default();
-            let finished: Vec<&StoredRun> = mine.iter().copied().filter(|r| !r.failed()).collect();
-            let pick = |f: fn(&StoredRun) -> f64| {
-                stats::summarize(&finished.iter().map(|r| f(r)).collect::<Vec<_>>())
-            };
-            CellSummary {
-                cell,
-                test: pick(|r| r.result.last().test_error),
-                train: pick(|r| r.result.last().train_error),
-                failed: mine.len() - finished.len(),
-            }
-        })
-        .collect()
-}
-
-/// `sweep.csv`: every axis's value, then the statistics of the final errors.
-fn csv(sweep: &Sweep, cells: &[CellSummary]) -> String {
-    let mut header: Vec<&str> = AXES.to_vec();
-    header.extend([
-        "n",
-        "failed",
-        "final_test_mean",
-        "final_test_std",
-        "final_test_ci95_lo",
-        "final_test_ci95_hi",
-        "final_train_mean",
-        "final_train_std",
-    ]);
-    let mut out = Table::new(&header);
-    for s in cells {
-        let cell = &sweep.cells[s.cell];
-        let mut row: Vec<String> = AXES.iter().map(|a| cell.value(a)).collect();
-        row.extend([
-            s.test.n.to_string(),
-            s.failed.to_string(),
-            s.test.mean.to_string(),
-            s.test.std.to_string(),
-            s.test.ci95.0.to_string(),
-            s.test.ci95.1.to_string(),
-            s.train.mean.to_string(),
-            s.train.std.to_string(),
-        ]);
-        out.row(&row);
-    }
-    out.finish()
-}
-
-/// `SWEEP.md`: the fixed settings, the table over the swept axes, the failed runs, the plot.
-fn report(sweep: &Sweep, cells: &[CellSummary], executed: &Executed) -> String {
-    let mut out = String::from("# Sweep\n\n");
-    let _ = writeln!(
-        out,
-        "{} cells x {} seeds ({}), {} epochs, mini-batch {}; {} runs. Final errors are `E = 1/2 |y* - y|^2` \
-         averaged over the test set, summarized over the seeds that finished: mean ± std (n - 1) and \
-         the Student-t 95% CI of the mean.\n",
-        sweep.cells.len(),
-        sweep.seeds.len(),
-        seeds_text(&sweep.seeds),
-        sweep.epochs,
-        sweep.batch,
-        executed.runs.len()
-    );
-    out.push_str("## Fixed settings\n\n| setting | value |\n|---|---|\n");
-    for axis in AXES.iter().filter(|a| !sweep.swept.contains(a)) {
-        // The value from a cell it applies to (gamma0 and lambda only apply to R-BackProp).
-        let values = sweep.cells.iter().map(|c| c.value(axis));
-        let value = values.clone().find(|v| v != "–");
-        let _ = writeln!(out, "| {axis} | {} |", value.unwrap_or_else(|| "–".into()));
-    }
-    out.push_str("\n## Final errors per cell\n\n|");
-    for axis in &sweep.swept {
-        let _ = write!(out, " {axis} |");
-    }
-    out.push_str(" n | failed | final test error (mean ± std) | 95% CI | final train error (mean ± std) |\n|");
-    out.push_str(&"---|".repeat(sweep.swept.len() + 5));
-    out.push('\n');
-    for s in cells {
-        let cell = &sweep.cells[s.cell];
-        out.push('|');
-        for axis in &sweep.swept {
-            let _ = write!(out, " {} |", cell.value(axis));
-        }
-        let _ = writeln!(
-            out,
-            " {} | {} | {:.4e} ± {:.1e} | [{:.4e}, {:.4e}] | {:.4e} ± {:.1e} |",
-            s.test.n,
-            s.failed,
-            s.test.mean,
-            s.test.std,
-            s.test.ci95.0,
-            s.test.ci95.1,
-            s.train.mean,
-            s.train.std
-        );
-    }
-    out.push('\n');
-    let failed: Vec<&StoredRun> = executed.failed().collect();
-    if !failed.is_empty() {
-        let _ = writeln!(
-            out,
-            "## Failed runs\n\n{} run(s) failed and are left out of the table above.\n\n| run | result file | why |\n|---|---|---|",
-            failed.len()
-        );
-        for r in failed {
-            if let Status::Failed { reason, epoch } = &r.status {
-                let _ = writeln!(
-                    out,
-                    "| {} | runs/{}.json | {} (epoch {epoch}) |",
-                    r.spec.label(),
-                    r.spec.id(),
-                    reason.replace('|', "/")
-                );
-            }
-        }
-        out.push('\n');
-    }
-    if let Some(axis) = sweep.plot {
-        let stem = plot_stem(axis);
-        let _ = writeln!(
-            out,
-            "## Plot\n\n![final test error against {axis}]({stem}.png)\n\n*Final test error against {axis}, mean ± std over seeds* ([SVG]({stem}.svg))\n"
-        );
-    }
-    out
-}
-
-fn seeds_text(seeds: &[u64]) -> String {
-    let consecutive = seeds.iter().enumerate().all(|(i, &s)| s == i as u64);
-    if consecutive {
-        format!("seeds 0..{}", seeds.len())
-    } else {
-        format!(
-            "seeds {}",
-            seeds
-                .iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    }
-}
-
-/// The final test error against `axis`: one line per combination of the other swept axes.
-fn plot_final_error(
-    sweep: &Sweep,
-    cells: &[CellSummary],
-    axis: &str,
-    out: &OutDir,
-) -> Result<plot::PlotFiles, PlotError> {
-    let others: Vec<&str> = sweep.swept.iter().copied().filter(|a| *a != axis).collect();
-    /// `(x, mean, std)` of one cell.
-    type Point = (f64, f64, f64);
-    let mut lines: Vec<(String, Vec<Point>)> = Vec::new();
-    for s in cells {
-        let cell = &sweep.cells[s.cell];
-        let Some(x) = cell.number(axis) else {
-            continue;
-        };
-        let label = if others.is_empty() {
-            "final test error".to_string()
-        } else {
-            others
-                .iter()
-                .map(|a| format!("{a}={}", cell.value(a)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        match lines.iter_mut().find(|(l, _)| *l == label) {
-            Some((_, points)) => points.push((x, s.test.mean, s.test.std)),
-            None => lines.push((label, vec![(x, s.test.mean, s.test.std)])),
-        }
-    }
-    let series: Vec<Series> = lines
-        .into_iter()
-        .map(|(label, mut points)| {
-            points.sort_by(|a, b| a.0.total_cmp(&b.0));
-            Series {
-                label,
-                x: points.iter().map(|p| p.0).collect(),
-                mean: points.iter().map(|p| p.1).collect(),
-                std: Some(points.iter().map(|p| p.2).collect()),
-            }
-        })
-        .collect();
-    let xs: Vec<f64> = series.iter().flat_map(|s| s.x.iter().copied()).collect();
-    let (lo, hi) = xs.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &x| {
-        (lo.min(x), hi.max(x))
-    });
-    let spec = PlotSpec {
-        title: format!("Final test error against {axis}"),
-        x_label: axis.to_string(),
-        y_label: "final test error E".into(),
-        // A range over a decade or more reads better on a log axis.
-        log_x: lo > 0.0 && hi / lo >= 10.0,
-        log_y: true,
-        x_range: None,
-        markers: true,
-    };
-    plot::plot_series(&out.path(&plot_stem(axis)), &spec, &series)
-}
-
-/// `--dry-run`: the run list and an estimate of its CPU time.
-pub struct DryRun {
-    /// `(cell, spec)` in run-list order.
-    pub runs: Vec<(usize, RunSpec)>,
-    /// Estimated CPU seconds of all runs (sum over runs of epochs x measured seconds per epoch).
-    pub cpu_seconds: f64,
-    /// How the estimate was calibrated, one line.
-    pub calibration: String,
-}
-
-/// Lists the sweep's runs and estimates their CPU time from a short calibration: a 1-epoch and
-/// a 5-epoch run of each distinct (network, training-set size, optimizer), timed here.
-pub fn dry_run(sweep: &Sweep) -> Result<DryRun, SweepError> {
-    grid::configure_blas(1, 1);
-    let runs = sweep.runs();
-    type Key = (String, usize, &'static str);
-    let mut costs: Vec<(Key, (f64, f64))> = Vec::new();
-    let mut cpu_seconds = 0.0;
-    for (_, spec) in &runs {
-        let key = (
-            spec.arch.to_string(),
-            spec.task.train_size(),
-            spec.optimizer.name(),
-        );
-        let (fixed, per_epoch) = match costs.iter().find(|(k, _)| *k == key) {
-            Some((_, c)) => *c,
-            None => {
-                let c = execute::calibrate(spec)?;
-                costs.push((key, c));
-                c
-            }
-        };
-        cpu_seconds += fixed + per_epoch * spec.epochs as f64;
-    }
-    let calibration = format!(
-        "calibration (1- and 5-epoch runs, single-threaded): {}",
-        costs
-            .iter()
-            .map(|((a, m, o), (fixed, per_epoch))| format!(
-                "{a} M={m} {o}: {fixed:.3} s + {per_epoch:.4} s/epoch"
-            ))
-            .collect::<Vec<_>>()
-            .join("; ")
-    );
-    Ok(DryRun {
-        runs,
-        cpu_seconds,
-        calibration,
-    })
 }
 
 #[cfg(test)]

@@ -8,12 +8,24 @@
 //! interrupted reproduction continues where it stopped and shards can share the work.
 
 use super::{Figure, ReproduceConfig};
-use crate::experiment::Settings;
+use crate::data::mnist::DatasetKind;
 use crate::experiment::execute::{self, ExecuteError, Executed, Mode, RunBars};
+use crate::experiment::mnist::{Pool, TestSize};
+use crate::experiment::run_data::RunData;
 use crate::experiment::store::{RunSpec, RunStore, StoredRun, Task};
+use crate::experiment::{Settings, protocol};
 use rbp_core::optim::{OptimizerKind, Reinforce};
 use rbp_core::train::Recording;
 use std::collections::BTreeMap;
+
+/// The data a run of the plan trains on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum KeyData {
+    /// The teacher task (Figs. 2-4 and the controls).
+    Teacher,
+    /// MNIST drawn from this pool (Fig. 5).
+    Mnist(Pool),
+}
 
 /// What makes a run distinct. R-BackProp's `(gamma0, lambda)` are part of the key only for the
 /// optimizers that use its schedule `p(t)` (R-BackProp and the momentum and scaled-SGD controls;
@@ -29,6 +41,7 @@ pub struct RunKey {
     lambda_bits: u64,
     /// R-BackProp with the random-sign noise control in place of the reading's `g_prev`.
     random_sign: bool,
+    data: KeyData,
 }
 
 /// Whether `kind` reads R-BackProp's `(gamma0, lambda)`.
@@ -64,6 +77,21 @@ impl RunKey {
             gamma0_bits: g,
             lambda_bits: l,
             random_sign: false,
+            data: KeyData::Teacher,
+        }
+    }
+    /// Fig. 5's run of `optimizer` on MNIST drawn from `pool` (the paper's MNIST protocol:
+    /// 1000 training and 1000 test images), otherwise as [`RunKey::new`].
+    pub fn mnist(
+        reading: usize,
+        pool: Pool,
+        optimizer: OptimizerKind,
+        seed: u64,
+        rbp: (f64, f64),
+    ) -> RunKey {
+        RunKey {
+            data: KeyData::Mnist(pool),
+            ..RunKey::new(reading, protocol::MNIST_TRAIN_SIZE, optimizer, seed, rbp)
         }
     }
     /// R-BackProp at `rbp = (gamma0, lambda)` whose reinforcement adds `g_prev` with a random
@@ -148,8 +176,28 @@ impl Plan {
 /// The full description of `job`'s run under `config`: what names its result file.
 pub fn spec_for(config: &ReproduceConfig, job: &Job) -> RunSpec {
     let key = &job.key;
-    let mut settings = Settings::paper(config.arch.clone(), 1);
-    settings.batch = config.batch;
+    let (mut settings, task) = match key.data {
+        KeyData::Teacher => {
+            let mut settings = Settings::paper(config.arch.clone(), 1);
+            settings.batch = config.batch;
+            let task = Task::Teacher {
+                train_size: key.train_size,
+            };
+            (settings, task)
+        }
+        KeyData::Mnist(pool) => {
+            let arch = protocol::MNIST_ARCH
+                .parse()
+                .expect("the paper's MNIST widths");
+            let task = Task::Images {
+                dataset: DatasetKind::Mnist,
+                pool,
+                train_size: key.train_size,
+                test_size: TestSize::Count(protocol::MNIST_TEST_SIZE),
+            };
+            (Settings::paper(arch, 1), task)
+        }
+    };
     settings.epochs = config.epochs;
     config.readings[key.reading].apply(&mut settings);
     if let Some((gamma0, lambda)) = key.rbp() {
@@ -160,9 +208,7 @@ pub fn spec_for(config: &ReproduceConfig, job: &Job) -> RunSpec {
         settings.hyper.rbp.reinforce = Reinforce::RandomSign;
     }
     RunSpec {
-        task: Task::Teacher {
-            train_size: key.train_size,
-        },
+        task,
         arch: settings.arch,
         batch: settings.batch,
         epochs: settings.epochs,
@@ -187,7 +233,8 @@ pub struct PlanRuns {
 }
 
 /// Reads the runs of `plan` from `store` and trains the missing ones this process owns (see
-/// [`Mode`]), biggest first on `workers` threads, writing each result file as its run ends.
+/// [`Mode`]), biggest first on `workers` threads, writing each result file as its run ends;
+/// MNIST's examples come from `data`.
 /// The run list, and so a shard's share, is [`Plan::ordered`]: the same in every process.
 /// `on_done(job)` is called as each run becomes available (per-figure progress).
 pub fn execute(
@@ -195,12 +242,13 @@ pub fn execute(
     plan: &Plan,
     store: &RunStore,
     mode: Mode,
+    data: &RunData,
     bars: &RunBars<'_>,
     on_done: &(dyn Fn(&Job) + Sync),
 ) -> Result<PlanRuns, ExecuteError> {
     let jobs = plan.ordered();
     let specs: Vec<RunSpec> = jobs.iter().map(|j| spec_for(config, j)).collect();
-    let mut executed = execute::execute(&specs, store, mode, config.workers, bars, &|i| {
+    let mut executed = execute::execute(&specs, store, mode, config.workers, data, bars, &|i| {
         on_done(&jobs[i])
     })?;
     let runs = jobs

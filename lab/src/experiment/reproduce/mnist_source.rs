@@ -1,84 +1,75 @@
-//! Fig. 5's data: MNIST found on disk (never downloaded here), and its runs for one reading.
+//! Fig. 5's data: MNIST found on disk (never downloaded here). Its runs are planned and trained
+//! through the run store like the toy figures' ([`super::jobs::RunKey::mnist`]); this says
+//! which pool they draw from and holds the images they share.
 
-use super::{MnistResults, Reading};
-use crate::data::mnist::{DataSpec, DatasetKind};
-use crate::experiment::Settings;
-use crate::experiment::mnist::{self, MnistConfig, Pool, Pools, TestSize};
-use crate::progress::Progress;
-use rbp_core::optim::{Hyper, OptimizerKind};
+use crate::data::mnist::{self, DataSpec, DatasetKind, Split};
+use crate::experiment::mnist::Pool;
+use crate::experiment::protocol;
+use crate::experiment::run_data::RunData;
 use std::path::PathBuf;
 
 /// MNIST as found on disk, ready to run Fig. 5 under any reading.
 pub struct MnistSource {
-    template: MnistConfig,
-    pools: Pools,
+    data: DataSpec,
+    pool: Pool,
+    run_data: RunData,
 }
 
 impl MnistSource {
     /// Looks for MNIST in `dir` (else `$RBP_DATA_DIR`, else the cache directory), offline: the
-    /// full protocol when the training images are there, else disjoint subsets of the test file
+    /// full protocol when the training files are there, else disjoint subsets of the test file
     /// (`--pool test`). `None` when neither is present; the report then says Fig. 5 was skipped.
-    pub fn find(
-        dir: Option<PathBuf>,
-        epochs: usize,
-        seeds: u64,
-        workers: usize,
-    ) -> Option<MnistSource> {
+    ///
+    /// Only the files' presence decides: they are loaded (and a corrupt one reported) when a run
+    /// needs them, so a merge of finished shards never reads them.
+    pub fn find(dir: Option<PathBuf>) -> Option<MnistSource> {
         let data = DataSpec {
             dir,
             offline: true,
             progress: false,
             ..DataSpec::new(DatasetKind::Mnist)
         };
-        let template = MnistConfig {
-            settings: Settings {
-                arch: "784-100-200-10".parse().expect("a valid architecture"),
-                batch: 100,
-                epochs,
-                init: Reading::default().init,
-                hyper: Hyper::default(),
-                optimizers: OptimizerKind::PAPER.to_vec(),
-                seeds: (0..seeds).collect(),
-                workers,
-                blas_threads: 1,
-            },
-            data,
-            pool: Pool::Train,
-            train_size: 1000,
-            test_size: TestSize::Count(1000),
+        let present = |split| mnist::locate(&data, split).is_ok();
+        let pool = if present(Split::Train) && present(Split::Test) {
+            Pool::Train
+        } else if present(Split::Test) {
+            Pool::Test
+        } else {
+            return None;
         };
-        [Pool::Train, Pool::Test].into_iter().find_map(|pool| {
-            let config = MnistConfig {
-                pool,
-                ..template.clone()
-            };
-            let pools = config.load().ok()?;
-            config.check_sizes(&pools).ok()?;
-            Some(MnistSource {
-                template: config,
-                pools,
-            })
+        Some(MnistSource {
+            run_data: RunData::new(vec![data.clone()]),
+            data,
+            pool,
         })
     }
 
-    /// Fig. 5's runs under `reading`.
-    pub fn run(&self, reading: &Reading) -> Option<MnistResults> {
-        let mut config = self.template.clone();
-        reading.apply(&mut config.settings);
-        let runs = mnist::run(&config, &self.pools, &Progress::hidden(), None).ok()?;
-        let description = format!(
-            "MNIST from {}, {}: 784-100-200-10, M = 1000, 1000 test images, batch 100, {} epochs, {} seeds",
-            crate::data::mnist::data_dir(&config.data)
+    /// The pool Fig. 5's runs draw from.
+    pub fn pool(&self) -> Pool {
+        self.pool
+    }
+
+    /// Where the runs' images come from (loaded once, on first use).
+    pub fn run_data(&self) -> &RunData {
+        &self.run_data
+    }
+
+    /// One line on the data and the protocol, for the report.
+    pub fn description(&self, epochs: usize, seeds: u64) -> String {
+        format!(
+            "MNIST from {}, {}: {}, M = {}, {} test images, batch {}, {epochs} epochs, {seeds} seeds",
+            mnist::data_dir(&self.data)
                 .map(|d| d.display().to_string())
                 .unwrap_or_default(),
-            match config.pool {
+            match self.pool {
                 Pool::Train => "training images from the training file",
                 Pool::Test =>
                     "disjoint training and test subsets of the 10k test file (--pool test)",
             },
-            config.settings.epochs,
-            config.settings.seeds.len()
-        );
-        Some(MnistResults { runs, description })
+            protocol::MNIST_ARCH,
+            protocol::MNIST_TRAIN_SIZE,
+            protocol::MNIST_TEST_SIZE,
+            protocol::BATCH,
+        )
     }
 }

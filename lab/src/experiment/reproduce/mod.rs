@@ -15,6 +15,8 @@ pub mod report_md;
 pub use reading::{Reading, ReadingError};
 
 use crate::experiment::execute::{Executed, Mode, RunBars, Tally};
+use crate::experiment::mnist::Pool;
+use crate::experiment::run_data::RunData;
 use crate::experiment::store::{RunStore, Status, StoredRun};
 use crate::experiment::{RunResult, SettingsError};
 use crate::paper::judge::{Finding, Judged, judge_reading};
@@ -24,17 +26,20 @@ use crate::report::plot::PlotError;
 use figures::FigureOutput;
 use indicatif::{MultiProgress, ProgressDrawTarget};
 use jobs::{Plan, RunKey};
+use mnist_source::MnistSource;
 use rbp_core::net::Arch;
 use rbp_core::optim::{Hyper, OptimizerKind};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-/// The figures that train networks (Fig. 1 is computed, Fig. 5 comes from `rbp mnist`).
+/// The figures that train networks (Fig. 1 is computed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Figure {
     Fig2,
     Fig3,
     Fig4,
+    /// MNIST, when its files are found ([`MnistSource`]).
+    Fig5,
     /// "What explains the gain": R-BackProp against its controls ([`explain`]).
     Explain,
 }
@@ -186,10 +191,11 @@ impl ReproduceConfig {
     }
 }
 
-/// MNIST results for Fig. 5, produced by `rbp mnist` (`experiment::mnist`) when the data exists.
+/// MNIST results for Fig. 5: the runs of one reading, drawn as `rbp mnist` draws them.
 #[derive(Clone, Debug)]
 pub struct MnistResults {
-    /// Runs whose records carry `test_class_error`.
+    /// Runs whose records carry `test_class_error`, seed by seed, optimizers in the paper's
+    /// order within a seed.
     pub runs: Vec<RunResult>,
     /// One line on how they were obtained (data, epochs, seeds), for the report.
     pub description: String,
@@ -260,11 +266,17 @@ pub fn planned_files(config: &ReproduceConfig) -> Vec<String> {
     names
 }
 
-/// Every run of every figure and reading.
-pub fn plan(config: &ReproduceConfig) -> Plan {
+/// Every run of every figure and reading; Fig. 5's when MNIST is found, drawn from `mnist`'s pool.
+pub fn plan(config: &ReproduceConfig, mnist: Option<Pool>) -> Plan {
     let mut plan = Plan::default();
     let default_point = config.default_point();
     for r in 0..config.readings.len() {
+        if let Some(pool) = mnist {
+            for (seed, kind) in mnist_runs(config) {
+                let key = RunKey::mnist(r, pool, kind, seed, default_point);
+                plan.want(key, true, Figure::Fig5);
+            }
+        }
         for seed in 0..config.seeds {
             for kind in OptimizerKind::PAPER {
                 let key = RunKey::new(r, config.train_size, kind, seed, default_point);
@@ -286,6 +298,11 @@ pub fn plan(config: &ReproduceConfig) -> Plan {
     }
     explain::want(config, &mut plan);
     plan
+}
+
+/// Fig. 5's `(seed, optimizer)` pairs, in [`MnistResults::runs`]' order.
+fn mnist_runs(config: &ReproduceConfig) -> impl Iterator<Item = (u64, OptimizerKind)> {
+    (0..config.mnist_seeds).flat_map(|seed| OptimizerKind::PAPER.map(|kind| (seed, kind)))
 }
 
 /// Progress lines: the overall bar counts epochs (for the ETA), the runs bar counts runs done,
@@ -310,9 +327,11 @@ impl Bars {
             (Figure::Fig2, "Fig. 2"),
             (Figure::Fig3, "Fig. 3"),
             (Figure::Fig4, "Fig. 4"),
+            (Figure::Fig5, "Fig. 5"),
             (Figure::Explain, "Controls"),
         ]
         .into_iter()
+        .filter(|(f, _)| *f != Figure::Fig5 || plan.count_for(*f) > 0)
         .map(|(f, label)| {
             let n = plan.count_for(f) as u64;
             (f, Progress::in_multi(&multi, n, label, "runs"))
@@ -336,14 +355,14 @@ impl Bars {
 /// Runs the whole reproduction into `out` and writes `REPORT.md`: [`run_stored`] training every
 /// run that has no result file yet.
 ///
-/// `mnist(reading)` supplies Fig. 5's runs for each reading, or `None` when the MNIST data
-/// cannot be found (the report then says so and goes on). `show_progress` draws the bars on
-/// stderr (the caller passes false when stderr is not a terminal).
+/// `mnist` is where Fig. 5's images are, or `None` when the MNIST data cannot be found (the
+/// report then says so and goes on). `show_progress` draws the bars on stderr (the caller
+/// passes false when stderr is not a terminal).
 pub fn run(
     config: &ReproduceConfig,
     out: &OutDir,
     show_progress: bool,
-    mnist: &dyn Fn(&Reading) -> Option<MnistResults>,
+    mnist: Option<&MnistSource>,
 ) -> Result<Outcome, ReproduceError> {
     let stored = run_stored(config, out, Mode::Train(None), show_progress, mnist)?;
     Ok(stored
@@ -369,15 +388,17 @@ pub struct Stored {
 /// `Mode::Merge` trains nothing and builds the report from the result files alone, refusing
 /// with the list of missing or mismatched runs when any is.
 ///
-/// `mnist(reading)` supplies Fig. 5's runs for each reading, or `None` when the MNIST data
-/// cannot be found (the report then says so and goes on). `show_progress` draws the bars on
-/// stderr (the caller passes false when stderr is not a terminal).
+/// `mnist` is where Fig. 5's images are, or `None` when the MNIST data cannot be found (the
+/// report then says so and goes on); every process of a sharded reproduction must find the
+/// same (give them the same `--data-dir`), as the plan, and so each shard's share, includes
+/// Fig. 5's runs only when it is found. `show_progress` draws the bars on stderr (the caller
+/// passes false when stderr is not a terminal).
 pub fn run_stored(
     config: &ReproduceConfig,
     out: &OutDir,
     mode: Mode,
     show_progress: bool,
-    mnist: &dyn Fn(&Reading) -> Option<MnistResults>,
+    mnist: Option<&MnistSource>,
 ) -> Result<Stored, ReproduceError> {
     config.validate()?;
     let sharded = matches!(mode, Mode::Train(Some(_)));
@@ -393,7 +414,7 @@ pub fn run_stored(
     // One BLAS thread per run always: a run's numbers must not depend on how many run at once.
     crate::experiment::grid::configure_blas(config.workers, 1);
     let start = Instant::now();
-    let plan = plan(config);
+    let plan = plan(config, mnist.map(MnistSource::pool));
     let bars = Bars::new(&plan, config, show_progress);
     let on_done = |job: &jobs::Job| {
         for (f, bar) in &bars.figures {
@@ -406,7 +427,9 @@ pub fn run_stored(
         epochs: &bars.overall,
         runs: &bars.runs,
     };
-    let planned = jobs::execute(config, &plan, &store, mode, &run_bars, &on_done)?;
+    let no_images = RunData::default();
+    let data = mnist.map_or(&no_images, MnistSource::run_data);
+    let planned = jobs::execute(config, &plan, &store, mode, data, &run_bars, &on_done)?;
     bars.finish();
     let executed = planned.executed;
     let mut stored = Stored {
@@ -449,7 +472,15 @@ pub fn run_stored(
         let get = |m: usize, kind: OptimizerKind, seed: u64, point: (f64, f64)| -> &RunResult {
             &results[&RunKey::new(i, m, kind, seed, point)]
         };
-        let mnist_results = mnist(&reading);
+        let mnist_results = mnist.map(|source| MnistResults {
+            runs: mnist_runs(config)
+                .map(|(seed, kind)| {
+                    let key = RunKey::mnist(i, source.pool(), kind, seed, config.default_point());
+                    results[&key].clone()
+                })
+                .collect(),
+            description: source.description(config.epochs, config.mnist_seeds),
+        });
         let figures = vec![
             figures::fig2(config, &dir, &get, &mut files)?,
             figures::fig3(config, &dir, &get, &mut files)?,

@@ -8,8 +8,8 @@
 //! curves = false         # record every epoch (true) or only the final errors
 //!
 //! [grid]                 # every key optional; the default is the paper's single value
-//! dataset = ["teacher"]
-//! arch = ["100-400-200-10"]
+//! dataset = ["teacher"]  # or ["mnist"], ["fashion-mnist"], both (see [`super::data`])
+//! arch = ["100-400-200-10"]  # default: 784-100-200-10 for mnist and fashion-mnist
 //! train_size = [1000]
 //! reading = ["accumulated,iteration,lecun"]   # or "all"
 //! optimizer = ["sgd", "rbp", "adam"]
@@ -18,6 +18,8 @@
 //! lambda = [0.0001]                # R-BackProp only
 //! ```
 
+use super::data::{Dataset, ImageData, RawData};
+use crate::data::{idx, mnist};
 use crate::experiment::reproduce::Reading;
 use crate::experiment::store::{RunSpec, Task};
 use rbp_core::net::Arch;
@@ -42,7 +44,7 @@ pub enum SpecError {
     },
 }
 
-fn bad(key: &str, why: impl Into<String>) -> SpecError {
+pub(super) fn bad(key: &str, why: impl Into<String>) -> SpecError {
     SpecError::Value {
         key: key.to_string(),
         why: why.into(),
@@ -72,6 +74,7 @@ struct RawSpec {
     curves: bool,
     #[serde(default)]
     grid: RawGrid,
+    data: Option<RawData>,
 }
 
 fn paper_epochs() -> usize {
@@ -112,6 +115,7 @@ pub const AXES: [&str; 8] = [
 /// One point of the grid: every setting but the seed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cell {
+    pub dataset: Dataset,
     pub arch: Arch,
     pub train_size: usize,
     pub reading: Reading,
@@ -125,7 +129,7 @@ impl Cell {
     /// The value of `axis` as text (`–` where it does not apply).
     pub fn value(&self, axis: &str) -> String {
         match axis {
-            "dataset" => "teacher".into(),
+            "dataset" => self.dataset.name().into(),
             "arch" => self.arch.to_string(),
             "train_size" => self.train_size.to_string(),
             "reading" => self.reading.name(),
@@ -178,6 +182,8 @@ pub struct Sweep {
     pub batch: usize,
     pub seeds: Vec<u64>,
     pub curves: bool,
+    /// Where image data sets come from (unused by the teacher task).
+    pub data: ImageData,
     /// The axes with more than one value, in [`AXES`] order.
     pub swept: Vec<&'static str>,
     /// The axis on the plot's x axis, if any numeric axis is swept.
@@ -207,25 +213,44 @@ impl Sweep {
             return Err(bad("seeds", "a seed is listed twice"));
         }
         let g = raw.grid;
-        let datasets = list("grid.dataset", g.dataset, || vec!["teacher".to_string()])?;
-        for d in &datasets {
-            if d != "teacher" {
-                return Err(bad(
-                    "grid.dataset",
-                    format!(
-                        "`{d}` is not supported by `rbp sweep` yet; the only dataset is `teacher` \
-                         (the paper's toy task; use `rbp mnist` for MNIST)"
-                    ),
-                ));
-            }
-        }
-        let archs = list("grid.arch", g.arch, || vec!["100-400-200-10".to_string()])?
+        let datasets = list("grid.dataset", g.dataset, || vec!["teacher".to_string()])?
             .iter()
-            .map(|a| {
-                a.parse::<Arch>()
-                    .map_err(|e| bad("grid.arch", format!("`{a}`: {e}")))
-            })
+            .map(|d| Dataset::parse(d))
             .collect::<Result<Vec<_>, _>>()?;
+        let images = datasets.iter().filter(|d| **d != Dataset::Teacher).count();
+        if images > 0 && images < datasets.len() {
+            return Err(bad(
+                "grid.dataset",
+                "the teacher task and an image data set cannot share a grid: they need different \
+                 networks (100 vs 784 inputs); run them as two sweeps",
+            ));
+        }
+        let data = ImageData::check(raw.data, &datasets)?;
+        let archs = list("grid.arch", g.arch, || {
+            vec![datasets[0].default_arch().to_string()]
+        })?
+        .iter()
+        .map(|a| {
+            a.parse::<Arch>()
+                .map_err(|e| bad("grid.arch", format!("`{a}`: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+        if images > 0
+            && let Some(a) = archs
+                .iter()
+                .find(|a| a.input_width() != mnist::PIXELS || a.output_width() != idx::NUM_CLASSES)
+        {
+            return Err(bad(
+                "grid.arch",
+                format!(
+                    "`{a}`: {} needs {} inputs and {} outputs (e.g. {})",
+                    datasets[0].name(),
+                    mnist::PIXELS,
+                    idx::NUM_CLASSES,
+                    Dataset::Images(mnist::DatasetKind::Mnist).default_arch()
+                ),
+            ));
+        }
         let sizes = list("grid.train_size", g.train_size, || vec![1000])?;
         let smallest = *sizes.iter().min().expect("list() refuses empty lists");
         if smallest == 0 {
@@ -271,7 +296,10 @@ impl Sweep {
         let lambdas = list("grid.lambda", g.lambda, || vec![defaults.rbp.lambda])?;
 
         let mut cells: Vec<Cell> = Vec::new();
-        for arch in &archs {
+        for (&dataset, arch) in datasets
+            .iter()
+            .flat_map(|d| archs.iter().map(move |a| (d, a)))
+        {
             for &train_size in &sizes {
                 for &reading in &readings {
                     for &optimizer in &optimizers {
@@ -279,6 +307,7 @@ impl Sweep {
                             for &gamma0 in &gammas {
                                 for &lambda in &lambdas {
                                     let cell = Cell {
+                                        dataset,
                                         arch: arch.clone(),
                                         train_size,
                                         reading,
@@ -345,6 +374,7 @@ impl Sweep {
             batch: raw.batch,
             seeds,
             curves: raw.curves,
+            data,
             swept,
             plot,
             cells,
@@ -353,10 +383,18 @@ impl Sweep {
 
     /// The run of `cell` with `seed`.
     pub fn spec(&self, cell: &Cell, seed: u64) -> RunSpec {
-        RunSpec {
-            task: Task::Teacher {
-                train_size: cell.train_size,
+        let train_size = cell.train_size;
+        let task = match cell.dataset {
+            Dataset::Teacher => Task::Teacher { train_size },
+            Dataset::Images(dataset) => Task::Images {
+                dataset,
+                pool: self.data.pool,
+                train_size,
+                test_size: self.data.test_size,
             },
+        };
+        RunSpec {
+            task,
             arch: cell.arch.clone(),
             batch: self.batch,
             epochs: self.epochs,
@@ -370,6 +408,12 @@ impl Sweep {
                 Recording::FinalOnly
             },
         }
+    }
+
+    /// Whether the grid is on an image data set (MNIST or Fashion-MNIST; a grid never mixes
+    /// them with the teacher task).
+    pub fn images(&self) -> bool {
+        self.cells.iter().any(|c| c.dataset != Dataset::Teacher)
     }
 
     /// The run list: cell by cell, seeds inside; the same in every process (shards index it).
@@ -445,12 +489,70 @@ mod tests {
     }
 
     #[test]
+    fn an_image_grid_names_its_data_set_pool_and_sizes_in_every_run() {
+        let s = Sweep::parse(
+            "seeds = 2\nepochs = 1\n[grid]\ndataset = [\"mnist\", \"fashion-mnist\"]\ntrain_size = [200]\n\
+             optimizer = [\"sgd\"]\n[data]\npool = \"test\"\ntest_size = 300\nmnist_dir = \"/m\"\n",
+        )
+        .unwrap();
+        assert_eq!(s.swept, vec!["dataset"]);
+        assert_eq!(s.cells.len(), 2);
+        assert_eq!(s.cells[0].arch.to_string(), "784-100-200-10");
+        assert_eq!(s.cells[1].value("dataset"), "fashion-mnist");
+        let run = s.spec(&s.cells[0], 1);
+        assert_eq!(
+            run.task,
+            Task::Images {
+                dataset: mnist::DatasetKind::Mnist,
+                pool: crate::experiment::mnist::Pool::Test,
+                train_size: 200,
+                test_size: crate::experiment::mnist::TestSize::Count(300),
+            }
+        );
+        // Every run is distinct; where the files are is not part of a run.
+        let ids: Vec<String> = s.runs().iter().map(|(_, r)| r.id()).collect();
+        assert!(!has_duplicates(&ids));
+        let elsewhere = Sweep::parse(
+            "seeds = 2\nepochs = 1\n[grid]\ndataset = [\"mnist\", \"fashion-mnist\"]\ntrain_size = [200]\n\
+             optimizer = [\"sgd\"]\n[data]\npool = \"test\"\ntest_size = 300\nmnist_dir = \"/n\"\n",
+        )
+        .unwrap();
+        assert_eq!(elsewhere.spec(&elsewhere.cells[0], 1).id(), run.id());
+    }
+
+    #[test]
+    fn the_example_specs_read() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sweeps");
+        let mut read = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let sweep = Sweep::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert!(sweep.plot.is_some(), "{}", path.display());
+            read += 1;
+        }
+        assert!(read >= 2);
+    }
+
+    #[test]
     fn bad_specs_name_the_key() {
         assert!(err("epochs = 0").contains("`epochs`"));
         assert!(err("[grid]\nlr_scale = [-1]").contains("`grid.lr_scale`"));
         assert!(err("[grid]\ngamma0 = [1.5]").contains("`grid.gamma0`"));
         assert!(err("[grid]\noptimizer = [\"sdg\"]").contains("`grid.optimizer`"));
-        assert!(err("[grid]\ndataset = [\"mnist\"]").contains("`grid.dataset`"));
+        assert!(err("[grid]\ndataset = [\"cifar\"]").contains("`grid.dataset`"));
+        let mixed = err("[grid]\ndataset = [\"teacher\", \"mnist\"]");
+        assert!(
+            mixed.contains("`grid.dataset`") && mixed.contains("two sweeps"),
+            "{mixed}"
+        );
+        assert!(err("[grid]\ndataset = [\"mnist\"]\narch = [\"100-10\"]").contains("`grid.arch`"));
+        assert!(err("[data]\npool = \"test\"").contains("`data`"));
+        let pool = "[grid]\ndataset = [\"mnist\"]\n[data]\npool = \"valid\"";
+        assert!(err(pool).contains("`data.pool`"));
+        let size = "[grid]\ndataset = [\"mnist\"]\n[data]\ntest_size = 0";
+        assert!(err(size).contains("`data.test_size`"));
+        assert!(err("[grid]\ndataset = [\"mnist\"]\n[data]\ndir = \"x\"").contains("dir"));
         assert!(err("[grid]\nlearning_rate = [1]").contains("learning_rate"));
         assert!(err("[grid]\narch = [\"100\"]").contains("`grid.arch`"));
         assert!(err("batch = 5000").contains("`batch`"));

@@ -1,4 +1,5 @@
-//! Fig. 5: MNIST, from results `rbp mnist` produced (or a note that the data was not found).
+//! Fig. 5: MNIST, from its runs (trained through the run store as `rbp mnist` trains them), or a
+//! note that the data was not found.
 
 use super::{FigureOutput, fmt_summary, mean_rows, plot, two_summaries, write};
 use crate::experiment::RunResult;
@@ -13,7 +14,8 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 /// The sentence the report shows when Fig. 5 could not run.
-pub const MNIST_MISSING: &str = "MNIST data not found: Fig. 5 skipped (run `rbp mnist ...`)";
+pub const MNIST_MISSING: &str = "MNIST data not found: Fig. 5 skipped (give `--data-dir DIR` with \
+     the MNIST files, or only the two t10k files for `--pool test`; they are never downloaded here)";
 
 /// Fig. 5: MNIST test classification error, when `mnist` has results.
 pub fn fig5(

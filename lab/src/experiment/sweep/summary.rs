@@ -1,0 +1,313 @@
+//! The summary of a complete sweep: per cell, the final errors over its seeds (mean ± std and
+//! the 95% CI), as `sweep.csv`, as `SWEEP.md` and as a plot against one swept axis.
+
+use super::{AXES, Sweep};
+use crate::experiment::execute::Executed;
+use crate::experiment::store::{RunSpec, Status, StoredRun};
+use crate::report::csv::Table;
+use crate::report::files::OutDir;
+use crate::report::plot::{self, PlotError, PlotSpec, Series};
+use crate::report::stats::{self, Summary};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// The summary table, one row per cell.
+pub const CSV: &str = "sweep.csv";
+/// The report: settings, table, failed runs, plot.
+pub const REPORT: &str = "SWEEP.md";
+
+/// The plot's file stem: `final_error_vs_<axis>`.
+pub fn plot_stem(axis: &str) -> String {
+    format!("final_error_vs_{axis}")
+}
+
+/// The final errors of one cell over its finished seeds.
+#[derive(Clone, Debug)]
+pub struct CellSummary {
+    /// Index in [`Sweep::cells`].
+    pub cell: usize,
+    /// Final test error `E`.
+    pub test: Summary,
+    /// Final training error `E`.
+    pub train: Summary,
+    /// Final test classification error (the share of test images misclassified), for the image
+    /// data sets; `None` for the teacher task.
+    pub test_class: Option<Summary>,
+    /// Seeds whose run failed (left out of the summaries).
+    pub failed: usize,
+}
+
+/// Per cell, the final errors of its finished runs.
+pub(super) fn summarize(
+    sweep: &Sweep,
+    runs: &[(usize, RunSpec)],
+    executed: &Executed,
+) -> Vec<CellSummary> {
+    let mut by_cell: BTreeMap<usize, Vec<&StoredRun>> = BTreeMap::new();
+    for ((cell, _), run) in runs.iter().zip(&executed.runs) {
+        by_cell
+            .entry(*cell)
+            .or_default()
+            .extend(run.as_ref().iter().copied());
+    }
+    (0..sweep.cells.len())
+        .map(|cell| {
+            let mine = by_cell.remove(&cell).unwrap_or_default();
+            let finished: Vec<&StoredRun> = mine.iter().copied().filter(|r| !r.failed()).collect();
+            let pick = |f: fn(&StoredRun) -> f64| {
+                stats::summarize(&finished.iter().map(|r| f(r)).collect::<Vec<_>>())
+            };
+            CellSummary {
+                cell,
+                test: pick(|r| r.result.last().test_error),
+                train: pick(|r| r.result.last().train_error),
+                test_class: sweep
+                    .images()
+                    .then(|| pick(|r| r.result.last().test_class_error.unwrap_or(f64::NAN))),
+                failed: mine.len() - finished.len(),
+            }
+        })
+        .collect()
+}
+
+/// `sweep.csv`: every axis's value, then the statistics of the final errors.
+pub(super) fn csv(sweep: &Sweep, cells: &[CellSummary]) -> String {
+    let mut header: Vec<&str> = AXES.to_vec();
+    header.extend([
+        "n",
+        "failed",
+        "final_test_mean",
+        "final_test_std",
+        "final_test_ci95_lo",
+        "final_test_ci95_hi",
+        "final_train_mean",
+        "final_train_std",
+    ]);
+    if sweep.images() {
+        header.extend([
+            "final_test_class_mean",
+            "final_test_class_std",
+            "final_test_class_ci95_lo",
+            "final_test_class_ci95_hi",
+        ]);
+    }
+    let mut out = Table::new(&header);
+    for s in cells {
+        let cell = &sweep.cells[s.cell];
+        let mut row: Vec<String> = AXES.iter().map(|a| cell.value(a)).collect();
+        row.extend([
+            s.test.n.to_string(),
+            s.failed.to_string(),
+            s.test.mean.to_string(),
+            s.test.std.to_string(),
+            s.test.ci95.0.to_string(),
+            s.test.ci95.1.to_string(),
+            s.train.mean.to_string(),
+            s.train.std.to_string(),
+        ]);
+        if let Some(c) = &s.test_class {
+            row.extend([
+                c.mean.to_string(),
+                c.std.to_string(),
+                c.ci95.0.to_string(),
+                c.ci95.1.to_string(),
+            ]);
+        }
+        out.row(&row);
+    }
+    out.finish()
+}
+
+/// `SWEEP.md`: the fixed settings, the table over the swept axes, the failed runs, the plot.
+pub(super) fn report(sweep: &Sweep, cells: &[CellSummary], executed: &Executed) -> String {
+    let mut out = String::from("# Sweep\n\n");
+    let _ = writeln!(
+        out,
+        "{} cells x {} seeds ({}), {} epochs, mini-batch {}; {} runs. Final errors are `E = 1/2 |y* - y|^2` \
+         averaged over the test set, summarized over the seeds that finished: mean ± std (n - 1) and \
+         the Student-t 95% CI of the mean.{}\n",
+        sweep.cells.len(),
+        sweep.seeds.len(),
+        seeds_text(&sweep.seeds),
+        sweep.epochs,
+        sweep.batch,
+        executed.runs.len(),
+        if sweep.images() {
+            " On images the test classification error (the share of test images whose largest \
+             output is not the label) is summarized the same way; the plot shows it."
+        } else {
+            ""
+        }
+    );
+    out.push_str("## Fixed settings\n\n| setting | value |\n|---|---|\n");
+    for axis in AXES.iter().filter(|a| !sweep.swept.contains(a)) {
+        // The value from a cell it applies to (gamma0 and lambda only apply to R-BackProp).
+        let values = sweep.cells.iter().map(|c| c.value(axis));
+        let value = values.clone().find(|v| v != "–");
+        let _ = writeln!(out, "| {axis} | {} |", value.unwrap_or_else(|| "–".into()));
+    }
+    if sweep.images() {
+        let _ = writeln!(
+            out,
+            "| data.pool | {} |\n| data.test_size | {} |",
+            sweep.data.pool, sweep.data.test_size
+        );
+    }
+    out.push_str("\n## Final errors per cell\n\n|");
+    for axis in &sweep.swept {
+        let _ = write!(out, " {axis} |");
+    }
+    out.push_str(
+        " n | failed | final test error (mean ± std) | 95% CI | final train error (mean ± std) |",
+    );
+    let class_columns = if sweep.images() { 2 } else { 0 };
+    if class_columns > 0 {
+        out.push_str(" final test classification error (mean ± std) | 95% CI |");
+    }
+    out.push_str("\n|");
+    out.push_str(&"---|".repeat(sweep.swept.len() + 5 + class_columns));
+    out.push('\n');
+    for s in cells {
+        let cell = &sweep.cells[s.cell];
+        out.push('|');
+        for axis in &sweep.swept {
+            let _ = write!(out, " {} |", cell.value(axis));
+        }
+        let _ = write!(
+            out,
+            " {} | {} | {:.4e} ± {:.1e} | [{:.4e}, {:.4e}] | {:.4e} ± {:.1e} |",
+            s.test.n,
+            s.failed,
+            s.test.mean,
+            s.test.std,
+            s.test.ci95.0,
+            s.test.ci95.1,
+            s.train.mean,
+            s.train.std
+        );
+        if let Some(c) = &s.test_class {
+            let _ = write!(
+                out,
+                " {:.4} ± {:.4} | [{:.4}, {:.4}] |",
+                c.mean, c.std, c.ci95.0, c.ci95.1
+            );
+        }
+        out.push('\n');
+    }
+    out.push('\n');
+    let failed: Vec<&StoredRun> = executed.failed().collect();
+    if !failed.is_empty() {
+        let _ = writeln!(
+            out,
+            "## Failed runs\n\n{} run(s) failed and are left out of the table above.\n\n| run | result file | why |\n|---|---|---|",
+            failed.len()
+        );
+        for r in failed {
+            if let Status::Failed { reason, epoch } = &r.status {
+                let _ = writeln!(
+                    out,
+                    "| {} | runs/{}.json | {} (epoch {epoch}) |",
+                    r.spec.label(),
+                    r.spec.id(),
+                    reason.replace('|', "/")
+                );
+            }
+        }
+        out.push('\n');
+    }
+    if let Some(axis) = sweep.plot {
+        let stem = plot_stem(axis);
+        let _ = writeln!(
+            out,
+            "## Plot\n\n![final test error against {axis}]({stem}.png)\n\n*Final test {}error against {axis}, mean ± std over seeds* ([SVG]({stem}.svg))\n",
+            if sweep.images() {
+                "classification "
+            } else {
+                ""
+            }
+        );
+    }
+    out
+}
+
+fn seeds_text(seeds: &[u64]) -> String {
+    let consecutive = seeds.iter().enumerate().all(|(i, &s)| s == i as u64);
+    if consecutive {
+        format!("seeds 0..{}", seeds.len())
+    } else {
+        format!(
+            "seeds {}",
+            seeds
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+}
+
+/// The final test error against `axis`: one line per combination of the other swept axes.
+pub(super) fn plot_final_error(
+    sweep: &Sweep,
+    cells: &[CellSummary],
+    axis: &str,
+    out: &OutDir,
+) -> Result<plot::PlotFiles, PlotError> {
+    let others: Vec<&str> = sweep.swept.iter().copied().filter(|a| *a != axis).collect();
+    /// `(x, mean, std)` of one cell.
+    type Point = (f64, f64, f64);
+    let mut lines: Vec<(String, Vec<Point>)> = Vec::new();
+    for s in cells {
+        let cell = &sweep.cells[s.cell];
+        let Some(x) = cell.number(axis) else {
+            continue;
+        };
+        // On images the classification error, the paper's measure for MNIST.
+        let y = s.test_class.as_ref().unwrap_or(&s.test);
+        let label = if others.is_empty() {
+            "final test error".to_string()
+        } else {
+            others
+                .iter()
+                .map(|a| format!("{a}={}", cell.value(a)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match lines.iter_mut().find(|(l, _)| *l == label) {
+            Some((_, points)) => points.push((x, y.mean, y.std)),
+            None => lines.push((label, vec![(x, y.mean, y.std)])),
+        }
+    }
+    let series: Vec<Series> = lines
+        .into_iter()
+        .map(|(label, mut points)| {
+            points.sort_by(|a, b| a.0.total_cmp(&b.0));
+            Series {
+                label,
+                x: points.iter().map(|p| p.0).collect(),
+                mean: points.iter().map(|p| p.1).collect(),
+                std: Some(points.iter().map(|p| p.2).collect()),
+            }
+        })
+        .collect();
+    let xs: Vec<f64> = series.iter().flat_map(|s| s.x.iter().copied()).collect();
+    let (lo, hi) = xs.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &x| {
+        (lo.min(x), hi.max(x))
+    });
+    let what = if sweep.images() {
+        "test classification error"
+    } else {
+        "test error E"
+    };
+    let spec = PlotSpec {
+        title: format!("Final {what} against {axis}"),
+        x_label: axis.to_string(),
+        y_label: format!("final {what}"),
+        // A range over a decade or more reads better on a log axis.
+        log_x: lo > 0.0 && hi / lo >= 10.0,
+        log_y: true,
+        x_range: None,
+        markers: true,
+    };
+    plot::plot_series(&out.path(&plot_stem(axis)), &spec, &series)
+}
