@@ -513,6 +513,18 @@ fn a_reproduction_with_mnist_as_two_shards_merges_to_the_same_report_and_resumes
     let mut merge = reproduce_with_mnist(&mnist, Path::new("unused"));
     let at = merge.iter().position(|a| a == "--out").unwrap();
     merge.drain(at..at + 2);
+    // A merge that cannot find the shards' MNIST refuses instead of reporting Fig. 5 skipped.
+    let mut blind = merge.clone();
+    let at = blind.iter().position(|a| a == "--data-dir").unwrap();
+    blind[at + 1] = "/nonexistent/rbp-test-no-mnist".into();
+    blind.extend(["--merge".to_string(), sharded.display().to_string()]);
+    let refused = rbp().args(&blind).output().expect("rbp runs");
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "a merge without MNIST succeeded");
+    assert!(
+        err.contains("6 MNIST result file(s)") && err.contains("--data-dir"),
+        "{err}"
+    );
     merge.extend(["--merge".to_string(), sharded.display().to_string()]);
     let merged = run(&merge, "the merge");
     assert!(

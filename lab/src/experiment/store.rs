@@ -354,6 +354,20 @@ impl RunStore {
         Ok(path)
     }
 
+    /// How many readable result files in the store describe MNIST or Fashion-MNIST runs.
+    pub fn image_runs(&self) -> usize {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return 0;
+        };
+        entries
+            .filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+            .filter_map(|e| std::fs::read(e.path()).ok())
+            .filter_map(|bytes| serde_json::from_slice::<RunFile>(&bytes).ok())
+            .filter(|f| matches!(f.settings.task, Task::Images { .. }))
+            .count()
+    }
+
     /// Reads the result file of `spec`, checking that it is complete, of this format version and
     /// about this very run.
     pub fn load(&self, spec: &RunSpec) -> Loaded {

@@ -411,6 +411,18 @@ pub fn run_stored(
         }
     }
     let store = RunStore::open(&out.dir)?;
+    if mode == Mode::Merge && mnist.is_none() {
+        // The shards found MNIST and this merge does not: its plan would leave Fig. 5 out and
+        // report it as skipped, though its runs are here.
+        let images = store.image_runs();
+        if images > 0 {
+            return Err(ReproduceError::Incomplete(format!(
+                "{} holds {images} MNIST result file(s), but MNIST was not found here, so Fig. 5 \
+                 would be reported as skipped: give the merge the same --data-dir as the shards",
+                out.dir.display()
+            )));
+        }
+    }
     // One BLAS thread per run always: a run's numbers must not depend on how many run at once.
     crate::experiment::grid::configure_blas(config.workers, 1);
     let start = Instant::now();
