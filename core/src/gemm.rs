@@ -6,6 +6,9 @@
 //! (`cblas_dgemm`, `matrixmultiply::dgemm`). All matrices are row-major slices, checked by
 //! [`MatRef::new`] and by every product's shape check before any pointer reaches a backend.
 
+use crate::optim::named_enum;
+use std::fmt;
+use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Whether an operand is used as stored or transposed.
@@ -224,22 +227,11 @@ pub enum Backend {
     MatrixMultiply,
 }
 
-impl Backend {
-    /// `openblas` or `matrixmultiply`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::OpenBlas => "openblas",
-            Backend::MatrixMultiply => "matrixmultiply",
-        }
-    }
-
-    /// The backend named `name`.
-    pub fn from_name(name: &str) -> Option<Backend> {
-        [Backend::OpenBlas, Backend::MatrixMultiply]
-            .into_iter()
-            .find(|b| b.name() == name)
-    }
-}
+named_enum!(
+    Backend,
+    "GEMM backend",
+    [(OpenBlas, "openblas"), (MatrixMultiply, "matrixmultiply")]
+);
 
 /// Whether [`choose`] picked matrixmultiply (always so without OpenBLAS).
 static MATRIXMULTIPLY_CHOSEN: AtomicBool = AtomicBool::new(!HAS_OPENBLAS);

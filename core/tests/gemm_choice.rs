@@ -43,8 +43,12 @@ fn choosing_matrixmultiply_routes_every_product_through_it() {
 
 #[test]
 fn backends_are_named() {
-    for b in [Backend::OpenBlas, Backend::MatrixMultiply] {
-        assert_eq!(Backend::from_name(b.name()), Some(b));
+    for b in Backend::ALL {
+        assert_eq!(b.name().parse::<Backend>(), Ok(b));
     }
-    assert_eq!(Backend::from_name("mkl"), None);
+    let err = "mkl".parse::<Backend>().unwrap_err().to_string();
+    assert!(
+        err.contains("`mkl`") && err.contains("openblas, matrixmultiply"),
+        "{err}"
+    );
 }

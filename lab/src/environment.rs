@@ -17,30 +17,41 @@ pub struct EnvError {
 
 /// Applies `RBP_KERNELS` and `RBP_GEMM` when they are set.
 pub fn configure() -> Result<(), EnvError> {
-    if let Some(value) = var("RBP_KERNELS") {
-        let error = |why: String| EnvError {
-            variable: "RBP_KERNELS",
-            value: value.clone(),
-            why,
-        };
-        let level = KernelLevel::from_name(&value).ok_or_else(|| {
-            error("expected `scalar`, `v3` (AVX2 + FMA) or `v4` (AVX-512)".into())
-        })?;
-        rbp_core::cap_kernel_level(level).map_err(|e| error(e.to_string()))?;
+    if let Some(level) = parse("RBP_KERNELS", |v| {
+        KernelLevel::from_name(v)
+            .ok_or_else(|| "expected `scalar`, `v3` (AVX2 + FMA) or `v4` (AVX-512)".to_string())
+    })? {
+        rbp_core::cap_kernel_level(level).map_err(|e| error("RBP_KERNELS", e))?;
     }
-    if let Some(value) = var("RBP_GEMM") {
-        let error = |why: String| EnvError {
-            variable: "RBP_GEMM",
-            value: value.clone(),
-            why,
-        };
-        let backend = Backend::from_name(&value)
-            .ok_or_else(|| error("expected `openblas` or `matrixmultiply`".into()))?;
-        gemm::choose(backend).map_err(|e| error(e.to_string()))?;
+    if let Some(backend) = parse("RBP_GEMM", |v| {
+        v.parse::<Backend>().map_err(|e| e.to_string())
+    })? {
+        gemm::choose(backend).map_err(|e| error("RBP_GEMM", e))?;
     }
     Ok(())
 }
 
-fn var(name: &str) -> Option<String> {
-    std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
+/// The value of `variable` read by `from`, `None` when it is not set.
+fn parse<T>(
+    variable: &'static str,
+    from: impl Fn(&str) -> Result<T, String>,
+) -> Result<Option<T>, EnvError> {
+    let Some(value) = std::env::var_os(variable) else {
+        return Ok(None);
+    };
+    let value = value.to_string_lossy().into_owned();
+    from(&value).map(Some).map_err(|why| EnvError {
+        variable,
+        value,
+        why,
+    })
+}
+
+/// `variable`'s (valid) value is something this machine or build lacks.
+fn error(variable: &'static str, why: impl ToString) -> EnvError {
+    EnvError {
+        variable,
+        value: std::env::var(variable).unwrap_or_default(),
+        why: why.to_string(),
+    }
 }
