@@ -64,24 +64,17 @@ fn gemm_crate(
     beta: f32,
     c: &mut [f32],
 ) -> Result<(), ShapeError> {
-    // (rows, cols, row stride, column stride) of op(x) over x's row-major buffer.
-    let view = |x: MatRef, t: Trans| match t {
-        Trans::No => (x.rows(), x.cols(), x.cols() as isize, 1isize),
-        Trans::Yes => (x.cols(), x.rows(), 1isize, x.cols() as isize),
+    let (m, n, k) = blas::product_shape(a, ta, b, tb, c.len())?;
+    // Row and column strides of op(x) over x's row-major buffer.
+    let strides = |x: MatRef, t: Trans| match t {
+        Trans::No => (x.cols() as isize, 1isize),
+        Trans::Yes => (1isize, x.cols() as isize),
     };
-    let (m, k, a_rs, a_cs) = view(a, ta);
-    let (k_b, n, b_rs, b_cs) = view(b, tb);
-    if k != k_b {
-        return Err(ShapeError::Inner {
-            left: k,
-            right: k_b,
-        });
-    }
-    if c.len() != m * n {
-        return Err(ShapeError::Output { m, n, len: c.len() });
-    }
+    let (a_rs, a_cs) = strides(a, ta);
+    let (b_rs, b_cs) = strides(b, tb);
     // SAFETY: `MatRef` guarantees each buffer holds rows x cols values, so op(a) (m x k) and
-    // op(b) (k x n) stay inside them with these strides, and `c` was just checked to hold m x n.
+    // op(b) (k x n) stay inside them with these strides, and `product_shape` checked that `c`
+    // holds m x n.
     // The crate computes dst = alpha dst + beta lhs rhs: its alpha is our beta and vice versa.
     unsafe {
         ::gemm::gemm(

@@ -143,6 +143,32 @@ pub fn dgemm(
     checked_then(alpha, a, ta, b, tb, beta, c, run)
 }
 
+/// `(m, n, k)` of `op(a) op(b)` (`m x k` times `k x n`) written into an output of `c_len` values:
+/// the check every backend's product passes first, also for other libraries' adapters
+/// (benchmarks). Every dimension and leading dimension fits a BLAS `int`.
+pub fn product_shape<T>(
+    a: MatRef<T>,
+    ta: Trans,
+    b: MatRef<T>,
+    tb: Trans,
+    c_len: usize,
+) -> Result<(usize, usize, usize), ShapeError> {
+    let (m, k) = a.shape(ta);
+    let (k2, n) = b.shape(tb);
+    if k != k2 {
+        return Err(ShapeError::Inner { left: k, right: k2 });
+    }
+    if m.checked_mul(n) != Some(c_len) {
+        return Err(ShapeError::Output { m, n, len: c_len });
+    }
+    for d in [m, n, k, a.cols, b.cols] {
+        if i32::try_from(d).is_err() {
+            return Err(ShapeError::TooLarge(d));
+        }
+    }
+    Ok((m, n, k))
+}
+
 /// A product whose shapes were checked against its output: what the backends receive, so neither
 /// can be called with dimensions that do not match the slices (their inner calls are `unsafe`).
 ///
@@ -172,19 +198,7 @@ impl<'a, T> Product<'a, T> {
         beta: T,
         c: &[T],
     ) -> Result<Option<Product<'a, T>>, ShapeError> {
-        let (m, k) = a.shape(ta);
-        let (k2, n) = b.shape(tb);
-        if k != k2 {
-            return Err(ShapeError::Inner { left: k, right: k2 });
-        }
-        if m.checked_mul(n) != Some(c.len()) {
-            return Err(ShapeError::Output { m, n, len: c.len() });
-        }
-        for d in [m, n, k, a.cols, b.cols] {
-            if i32::try_from(d).is_err() {
-                return Err(ShapeError::TooLarge(d));
-            }
-        }
+        let (m, n, k) = product_shape(a, ta, b, tb, c.len())?;
         Ok((m > 0 && n > 0).then_some(Product {
             m,
             n,
