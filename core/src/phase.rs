@@ -70,16 +70,6 @@ impl Phase {
             | Phase::Update { layer } => Some(layer),
         }
     }
-
-    /// Whether the phase is a matrix product (the GEMM share of a step).
-    pub fn is_product(self) -> bool {
-        matches!(
-            self,
-            Phase::ForwardProduct { .. }
-                | Phase::WeightGradient { .. }
-                | Phase::BackpropProduct { .. }
-        )
-    }
 }
 
 /// Told when each phase of a step ends.

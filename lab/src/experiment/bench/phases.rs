@@ -11,6 +11,7 @@ use rbp_core::data::teacher;
 use rbp_core::gemm;
 use rbp_core::init::{self, Init};
 use rbp_core::net::Layout;
+use rbp_core::optim::OptimizerKind;
 use rbp_core::phase::{Phase, PhaseClock};
 use rbp_core::train::Trainer;
 use serde::Serialize;
@@ -64,7 +65,8 @@ pub struct EvalRow {
     pub ns: f64,
     pub ns_per_example: f64,
     /// Share of an every-epoch run's time spent measuring: the training and test sets
-    /// ([`EVAL_EXAMPLES`] each) after each epoch of `EVAL_EXAMPLES / batch` SGD steps.
+    /// ([`EVAL_EXAMPLES`] each) after each epoch of `EVAL_EXAMPLES / batch` SGD steps (the
+    /// first optimizer's steps when SGD was not measured).
     pub share_of_run: f64,
 }
 
@@ -154,9 +156,16 @@ pub fn measure(config: &BenchConfig, case: &Case) -> CaseBreakdown {
             vs_default: ns / default_ns,
         })
         .collect();
+    // The share is of SGD runs (BackProp), or of the first optimizer measured without it.
+    let baseline = config
+        .optimizers
+        .iter()
+        .find(|&&k| k == OptimizerKind::Sgd)
+        .unwrap_or(&config.optimizers[0])
+        .name();
     let step_ns: f64 = phases
         .iter()
-        .filter(|r| r.optimizer == config.optimizers[0].name())
+        .filter(|r| r.optimizer == baseline)
         .map(|r| r.ns)
         .sum();
     let evaluation = measure_evaluation(config, case, step_ns);
