@@ -6,9 +6,7 @@
 //! (`cblas_dgemm`, `matrixmultiply::dgemm`). All matrices are row-major slices, checked by
 //! [`MatRef::new`] and by every product's shape check before any pointer reaches a backend.
 
-use crate::optim::named_enum;
-use std::fmt;
-use std::str::FromStr;
+use crate::named::named_enum;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Whether an operand is used as stored or transposed.

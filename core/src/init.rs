@@ -2,14 +2,12 @@
 //! pre-activations of every layer at unit scale, `normal` (N(0, 1)) is the other plausible reading.
 
 use crate::memory::{self, AllocError};
+use crate::named::named_enum;
 use crate::net::Layout;
-use crate::optim::named_enum;
 use crate::seed::{self, Stream};
 use rand::RngExt;
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 
 /// Weight initialization scheme.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -43,6 +43,7 @@ pub mod data;
 pub mod gemm;
 pub mod init;
 pub mod memory;
+pub mod named;
 pub mod net;
 pub mod optim;
 pub mod oracle;

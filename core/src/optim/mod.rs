@@ -14,10 +14,8 @@ mod rbp;
 mod scaled_sgd;
 mod sgd;
 
-pub(crate) use config::named_enum;
 pub use config::{
     AdamConfig, ConfigError, Hyper, LrClock, OptimizerKind, RbpConfig, Reinforce, Schedule,
-    UnknownName,
 };
 
 use crate::memory::{self, AllocError};

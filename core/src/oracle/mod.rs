@@ -21,10 +21,8 @@ pub use net::Net;
 pub use optim::{Optimizer, OracleError, supports};
 pub use train::train;
 
-use crate::optim::named_enum;
+use crate::named::named_enum;
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 
 /// The arithmetic a run trains in.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
