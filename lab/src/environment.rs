@@ -5,6 +5,7 @@
 
 use rbp_core::KernelLevel;
 use rbp_core::gemm::{self, Backend};
+use rbp_core::named::UnknownName;
 
 /// An environment variable whose value names nothing, or something this machine or build lacks.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -17,41 +18,30 @@ pub struct EnvError {
 
 /// Applies `RBP_KERNELS` and `RBP_GEMM` when they are set.
 pub fn configure() -> Result<(), EnvError> {
-    if let Some(level) = parse("RBP_KERNELS", |v| {
-        KernelLevel::from_name(v)
-            .ok_or_else(|| "expected `scalar`, `v3` (AVX2 + FMA) or `v4` (AVX-512)".to_string())
-    })? {
-        rbp_core::cap_kernel_level(level).map_err(|e| error("RBP_KERNELS", e))?;
-    }
-    if let Some(backend) = parse("RBP_GEMM", |v| {
-        v.parse::<Backend>().map_err(|e| e.to_string())
-    })? {
-        gemm::choose(backend).map_err(|e| error("RBP_GEMM", e))?;
-    }
-    Ok(())
+    apply("RBP_KERNELS", |v| {
+        let level = KernelLevel::from_name(v)
+            .ok_or("expected `scalar`, `v3` (AVX2 + FMA) or `v4` (AVX-512)")?;
+        rbp_core::cap_kernel_level(level).map_err(|e| e.to_string())
+    })?;
+    apply("RBP_GEMM", |v| {
+        let backend: Backend = v.parse().map_err(|e: UnknownName| e.to_string())?;
+        gemm::choose(backend).map_err(|e| e.to_string())
+    })
 }
 
-/// The value of `variable` read by `from`, `None` when it is not set.
-fn parse<T>(
+/// Hands `variable`'s value, when it is set, to `set`, which reads and applies it; either
+/// failure becomes an [`EnvError`] quoting the value.
+fn apply(
     variable: &'static str,
-    from: impl Fn(&str) -> Result<T, String>,
-) -> Result<Option<T>, EnvError> {
+    set: impl FnOnce(&str) -> Result<(), String>,
+) -> Result<(), EnvError> {
     let Some(value) = std::env::var_os(variable) else {
-        return Ok(None);
+        return Ok(());
     };
     let value = value.to_string_lossy().into_owned();
-    from(&value).map(Some).map_err(|why| EnvError {
+    set(&value).map_err(|why| EnvError {
         variable,
         value,
         why,
     })
-}
-
-/// `variable`'s (valid) value is something this machine or build lacks.
-fn error(variable: &'static str, why: impl ToString) -> EnvError {
-    EnvError {
-        variable,
-        value: std::env::var(variable).unwrap_or_default(),
-        why: why.to_string(),
-    }
 }
