@@ -65,13 +65,8 @@ fn gemm_crate(
     c: &mut [f32],
 ) -> Result<(), ShapeError> {
     let (m, n, k) = blas::product_shape(a, ta, b, tb, c.len())?;
-    // Row and column strides of op(x) over x's row-major buffer.
-    let strides = |x: MatRef, t: Trans| match t {
-        Trans::No => (x.cols() as isize, 1isize),
-        Trans::Yes => (1isize, x.cols() as isize),
-    };
-    let (a_rs, a_cs) = strides(a, ta);
-    let (b_rs, b_cs) = strides(b, tb);
+    let (a_rs, a_cs) = a.strides(ta);
+    let (b_rs, b_cs) = b.strides(tb);
     // SAFETY: `MatRef` guarantees each buffer holds rows x cols values, so op(a) (m x k) and
     // op(b) (k x n) stay inside them with these strides, and `product_shape` checked that `c`
     // holds m x n.

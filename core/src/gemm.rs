@@ -103,6 +103,15 @@ impl<'a, T> MatRef<'a, T> {
             Trans::Yes => (self.cols, self.rows),
         }
     }
+    /// Row and column strides, in elements, of `op(X)` over this row-major buffer (for
+    /// strided GEMMs): a transpose only swaps them. They fit an `isize`, as the buffer does.
+    pub fn strides(&self, t: Trans) -> (isize, isize) {
+        let (rs, cs) = (self.cols as isize, 1);
+        match t {
+            Trans::No => (rs, cs),
+            Trans::Yes => (cs, rs),
+        }
+    }
 }
 
 /// `C = alpha * op(A) * op(B) + beta * C`, with `C` row-major `m x n` (`m = op(A).rows`,
@@ -464,15 +473,6 @@ mod backend {
 pub mod fallback {
     use super::{MatRef, Product, ShapeError, Trans};
 
-    /// Row and column strides of `op(X)` for a row-major `X`: a transpose only swaps strides.
-    fn strides<T>(x: &MatRef<T>, t: Trans) -> (isize, isize) {
-        let (rs, cs) = (x.cols as isize, 1);
-        match t {
-            Trans::No => (rs, cs),
-            Trans::Yes => (cs, rs),
-        }
-    }
-
     /// [`super::sgemm`] through `matrixmultiply`, whatever the build linked.
     pub fn sgemm(
         alpha: f32,
@@ -514,8 +514,8 @@ pub mod fallback {
                     tb,
                     beta,
                 } = *p;
-                let (rsa, csa) = strides(&a, ta);
-                let (rsb, csb) = strides(&b, tb);
+                let (rsa, csa) = a.strides(ta);
+                let (rsb, csb) = b.strides(tb);
                 // SAFETY: `Product`'s invariant: `a`, `b` and `c` hold exactly `m x k`, `k x n`
                 // and `m x n` values (after the transposes), and the strides describe exactly the
                 // row-major storage of each operand, so every index matrixmultiply forms stays
