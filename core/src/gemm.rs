@@ -254,6 +254,31 @@ named_enum!(
     [(OpenBlas, "openblas"), (MatrixMultiply, "matrixmultiply")]
 );
 
+/// The signature of [`sgemm`] and of each backend's own entry point ([`Backend::sgemm`]):
+/// `c = alpha op(a) op(b) + beta c`, row-major, shapes checked. Benchmarks pass other libraries'
+/// products through it too.
+pub type SgemmFn =
+    fn(f32, MatRef<'_>, Trans, MatRef<'_>, Trans, f32, &mut [f32]) -> Result<(), ShapeError>;
+
+impl Backend {
+    /// [`sgemm`] through this backend whatever [`choose`] picked (for comparing backends), or
+    /// [`OpenBlasMissing`] when this build has no OpenBLAS.
+    pub fn sgemm(self) -> Result<SgemmFn, OpenBlasMissing> {
+        match self {
+            Backend::OpenBlas if !HAS_OPENBLAS => Err(OpenBlasMissing),
+            Backend::OpenBlas => Ok(|alpha, a, ta, b, tb, beta, c| {
+                checked_then(alpha, a, ta, b, tb, beta, c, backend::sgemm)
+            }),
+            Backend::MatrixMultiply => Ok(fallback::sgemm),
+        }
+    }
+
+    /// The backends this build can run, in [`Backend::ALL`]'s order.
+    pub fn available() -> impl Iterator<Item = Backend> {
+        Backend::ALL.into_iter().filter(|b| b.sgemm().is_ok())
+    }
+}
+
 /// Whether [`choose`] picked matrixmultiply (always so without OpenBLAS).
 static MATRIXMULTIPLY_CHOSEN: AtomicBool = AtomicBool::new(!HAS_OPENBLAS);
 
@@ -268,9 +293,7 @@ pub struct OpenBlasMissing;
 /// Makes every later product (all threads) use `backend`. Results are deterministic for a given
 /// machine and backend; the two backends round differently.
 pub fn choose(backend: Backend) -> Result<(), OpenBlasMissing> {
-    if backend == Backend::OpenBlas && !HAS_OPENBLAS {
-        return Err(OpenBlasMissing);
-    }
+    backend.sgemm()?;
     MATRIXMULTIPLY_CHOSEN.store(backend == Backend::MatrixMultiply, Ordering::Relaxed);
     Ok(())
 }

@@ -2,9 +2,8 @@
 //! triple loop in f64, for every transpose combination over awkward shapes, in f32 (`sgemm`)
 //! and f64 (`dgemm`, the oracle's products).
 
-use rbp_core::gemm::{self, MatRef, ShapeError, Trans};
+use rbp_core::gemm::{self, MatRef, SgemmFn, ShapeError, Trans};
 
-type Sgemm = fn(f32, MatRef, Trans, MatRef, Trans, f32, &mut [f32]) -> Result<(), ShapeError>;
 type Dgemm =
     fn(f64, MatRef<f64>, Trans, MatRef<f64>, Trans, f64, &mut [f64]) -> Result<(), ShapeError>;
 
@@ -72,7 +71,7 @@ fn sgemm_matches_naive_product_for_all_transposes() {
                     // so 1e-6 * k * (|alpha| + |beta|) plus a small absolute floor is a safe bound.
                     let tol = 1e-6 * (k as f64 + 1.0) * (alpha.abs() + beta.abs()) as f64 + 1e-6;
                     // The build's backend and the always-built fallback take the same arguments.
-                    let entry_points: [(&str, Sgemm); 2] = [
+                    let entry_points: [(&str, SgemmFn); 2] = [
                         ("backend", gemm::sgemm),
                         ("fallback", gemm::fallback::sgemm),
                     ];
@@ -183,7 +182,7 @@ fn every_bad_shape_is_an_error_not_an_out_of_bounds_access() {
     let a = MatRef::new(&data, 3, 4).unwrap();
     let b = MatRef::new(&data, 4, 3).unwrap();
     let b_wrong = MatRef::new(&data, 6, 2).unwrap();
-    let entry_points: [Sgemm; 2] = [gemm::sgemm, gemm::fallback::sgemm];
+    let entry_points: [SgemmFn; 2] = [gemm::sgemm, gemm::fallback::sgemm];
     for sgemm in entry_points {
         // Inner dimensions that differ, with each transpose.
         let mut c = vec![7.0f32; 9];

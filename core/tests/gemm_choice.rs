@@ -1,11 +1,9 @@
 //! Choosing the GEMM backend at run time (its own test binary: the choice is process-wide).
 
-use rbp_core::gemm::{self, Backend, MatRef, Trans};
-
-type Sgemm = fn(f32, MatRef, Trans, MatRef, Trans, f32, &mut [f32]) -> Result<(), gemm::ShapeError>;
+use rbp_core::gemm::{self, Backend, MatRef, SgemmFn, Trans};
 
 /// A 6x5 times (4x5)^T product through `sgemm`.
-fn product(sgemm: Sgemm) -> Vec<f32> {
+fn product(sgemm: SgemmFn) -> Vec<f32> {
     let a: Vec<f32> = (0..6 * 5).map(|i| (i as f32 * 0.7).sin()).collect();
     let b: Vec<f32> = (0..5 * 4).map(|i| (i as f32 * 1.3).cos()).collect();
     let a = MatRef::new(&a, 6, 5).unwrap();
@@ -23,6 +21,14 @@ fn choosing_matrixmultiply_routes_every_product_through_it() {
         Backend::MatrixMultiply
     };
     assert_eq!(gemm::chosen(), default);
+    let through_default = product(gemm::sgemm);
+    let available: Vec<Backend> = Backend::available().collect();
+    if gemm::HAS_OPENBLAS {
+        assert_eq!(available, [Backend::OpenBlas, Backend::MatrixMultiply]);
+    } else {
+        assert_eq!(available, [Backend::MatrixMultiply]);
+        assert!(Backend::OpenBlas.sgemm().is_err());
+    }
     if !gemm::HAS_OPENBLAS {
         let err = gemm::choose(Backend::OpenBlas).unwrap_err();
         assert!(err.to_string().contains("no OpenBLAS"));
@@ -36,6 +42,11 @@ fn choosing_matrixmultiply_routes_every_product_through_it() {
     let chosen = product(gemm::sgemm);
     let direct = product(gemm::fallback::sgemm);
     assert_eq!(chosen, direct, "the same library, the same bits");
+    // Each backend's own entry point ignores the choice: OpenBLAS's still gives OpenBLAS's bits.
+    assert_eq!(product(Backend::MatrixMultiply.sgemm().unwrap()), direct);
+    if let Ok(openblas) = Backend::OpenBlas.sgemm() {
+        assert_eq!(product(openblas), through_default);
+    }
 
     gemm::choose(default).unwrap();
     assert_eq!(gemm::chosen(), default);

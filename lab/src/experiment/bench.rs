@@ -12,7 +12,7 @@ mod machine;
 pub mod phases;
 mod table;
 
-pub use cells::{Backend, GemmPlan, Sgemm, StepCell, UpdateCell};
+pub use cells::{GemmPlan, StepCell, UpdateCell};
 pub use machine::Machine;
 pub use phases::{BackendRow, EvalRow, PhaseRow};
 pub use table::{render, verdicts};
@@ -231,7 +231,7 @@ fn measure_case(config: &BenchConfig, case: &Case) -> Vec<Row> {
         .collect();
     let mut gemm = GemmPlan::new(&case.arch, case.batch);
     for _ in 0..config.warmup {
-        gemm.run(Backend::Default);
+        gemm.run();
         steps.iter_mut().for_each(|s| {
             s.prepare();
             black_box(s.step());
@@ -241,7 +241,7 @@ fn measure_case(config: &BenchConfig, case: &Case) -> Vec<Row> {
     let mut gemm_times = Samples::default();
     let mut tallies: Vec<Tally> = steps.iter().map(|_| Tally::default()).collect();
     for _ in 0..config.reps {
-        gemm_times.time(|| gemm.run(Backend::Default));
+        gemm_times.time(|| gemm.run());
         for ((step, update), tally) in steps.iter_mut().zip(&mut updates).zip(&mut tallies) {
             step.prepare();
             tally.time_counting(|| {
@@ -459,16 +459,16 @@ mod tests {
             .find(|r| r.phase == "update" && r.layer == Some(2))
             .unwrap();
         assert_eq!(update_2.elements, Some(6 * 3));
-        // The backend in use, and matrixmultiply beside it unless it is the one in use.
-        let backends = match rbp_core::gemm::chosen() {
-            rbp_core::gemm::Backend::OpenBlas => 2,
-            rbp_core::gemm::Backend::MatrixMultiply => 1,
+        // The backend in use (the default: tests choose none) first, then every other one the
+        // build has, each once.
+        let names: Vec<&str> = report.gemm_backends.iter().map(|r| r.backend).collect();
+        let expected: &[&str] = if rbp_core::gemm::HAS_OPENBLAS {
+            &["openblas", "matrixmultiply"]
+        } else {
+            &["matrixmultiply"]
         };
-        assert_eq!(report.gemm_backends.len(), backends);
-        assert_eq!(
-            report.gemm_backends[0].backend,
-            rbp_core::gemm::chosen().name()
-        );
+        assert_eq!(names, expected);
+        assert_eq!(report.gemm_backends[0].vs_default, 1.0);
         let eval = &report.evaluation[0];
         assert!(eval.share_of_run > 0.0 && eval.share_of_run < 1.0);
         assert!(render(&report).contains("Where a step's time goes: 12-8-6-3, batch 4"));

@@ -75,10 +75,14 @@ pub fn render(report: &super::Report) -> String {
         }
     }
     if !report.gemm_backends.is_empty() {
+        let mut names: Vec<&str> = report.gemm_backends.iter().map(|r| r.backend).collect();
+        names.sort_unstable();
+        names.dedup();
         let _ = writeln!(
             out,
             "\nGEMM backends, the step's products alone (interleaved; x = time over the one in use, \
-             listed first; choose with RBP_GEMM=openblas|matrixmultiply)"
+             listed first; choose with RBP_GEMM={})",
+            names.join("|")
         );
         for r in &report.gemm_backends {
             let _ = writeln!(

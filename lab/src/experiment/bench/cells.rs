@@ -3,7 +3,7 @@
 //! (`benches/step.rs`, `benches/memory.rs`) share these, so they measure the same work.
 
 use rbp_core::data::{Examples, teacher};
-use rbp_core::gemm::{self, MatRef, ShapeError, Trans};
+use rbp_core::gemm::{self, MatRef, OpenBlasMissing, SgemmFn, ShapeError, Trans};
 use rbp_core::init::{self, Init};
 use rbp_core::net::{self, Arch, Elementwise, Layout, Workspace};
 use rbp_core::optim::{Clock, Hyper, Optimizer, OptimizerKind};
@@ -181,20 +181,6 @@ fn filled(n: usize, salt: u64, scale: f32) -> Vec<f32> {
         .collect()
 }
 
-/// Which GEMM backend a [`GemmPlan`] runs with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    /// What training uses: [`gemm::sgemm`] (OpenBLAS when linked).
-    Default,
-    /// The pure-Rust `matrixmultiply`, [`gemm::fallback::sgemm`].
-    Fallback,
-}
-
-/// A single-precision GEMM with [`gemm::sgemm`]'s contract: `c = alpha op(a) op(b) + beta c`,
-/// row-major, shapes checked. Benchmarks pass other libraries' products through it.
-pub type Sgemm =
-    fn(f32, MatRef<'_>, Trans, MatRef<'_>, Trans, f32, &mut [f32]) -> Result<(), ShapeError>;
-
 /// The matrix products of one training step without anything else: the network's own forward
 /// and backward passes with [`Elementwise::NONE`], so the products, their shapes and their order
 /// are exactly a step's, and the difference between a step and this is the elementwise
@@ -206,7 +192,7 @@ pub struct GemmPlan {
     grads: Vec<f32>,
     targets: Vec<f32>,
     ws: Workspace,
-    /// The same products written out with the fallback backend, for the backend comparison.
+    /// Buffers of the replays through other backends (see [`GemmPlan::run_through`]).
     acts: Vec<Vec<f32>>,
     kappas: Vec<Vec<f32>>,
 }
@@ -246,37 +232,44 @@ impl GemmPlan {
         2 * b * (3 * self.layout.param_count() as u64 - (n_in0.0 * n_in0.1) as u64)
     }
 
-    /// Runs every product once with `backend`.
-    pub fn run(&mut self, backend: Backend) {
-        match backend {
-            Backend::Default => {
-                let b = self.batch;
-                net::forward(&self.layout, &self.params, &mut self.ws, b);
-                net::backward(
-                    &self.layout,
-                    &mut self.params,
-                    &mut self.ws,
-                    &self.targets,
-                    b,
-                    &mut self.grads,
-                    &mut |_, _, _| {},
-                    &mut NoClock,
-                );
-            }
-            Backend::Fallback => self.run_with(gemm::fallback::sgemm),
-        }
+    /// Runs every product once, as a step does: the network's own passes, through the backend
+    /// in use.
+    pub fn run(&mut self) {
+        let b = self.batch;
+        net::forward(&self.layout, &self.params, &mut self.ws, b);
+        net::backward(
+            &self.layout,
+            &mut self.params,
+            &mut self.ws,
+            &self.targets,
+            b,
+            &mut self.grads,
+            &mut |_, _, _| {},
+            &mut NoClock,
+        );
     }
 
-    /// The same products as [`Backend::Default`] runs, through `sgemm`.
-    pub fn run_with(&mut self, sgemm: Sgemm) {
+    /// Runs every product once through `backend`: [`Self::run`] when it is the one in use, the
+    /// same products replayed through its own `sgemm` otherwise.
+    pub fn run_through(&mut self, backend: gemm::Backend) -> Result<(), OpenBlasMissing> {
+        if backend == gemm::chosen() {
+            self.run();
+        } else {
+            self.run_with(backend.sgemm()?);
+        }
+        Ok(())
+    }
+
+    /// The same products as [`Self::run`], through `sgemm`.
+    pub fn run_with(&mut self, sgemm: SgemmFn) {
         self.replay(sgemm)
             .expect("the plan's buffers match the layout")
     }
 
-    /// The network always uses the default backend, so other backends replay the sequence of
+    /// The network always uses the backend in use, so other backends replay the sequence of
     /// `net::forward` and `net::backward` (forward `v W^T`; backward `(1/B) kappa^T v` and, above
     /// the first layer, `kappa W`).
-    fn replay(&mut self, sgemm: Sgemm) -> Result<(), ShapeError> {
+    fn replay(&mut self, sgemm: SgemmFn) -> Result<(), ShapeError> {
         let b = self.batch;
         let depth = self.layout.arch().depth();
         for l in 0..depth {

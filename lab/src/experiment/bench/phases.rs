@@ -5,7 +5,7 @@
 //! Reading the clock between phases costs a few tens of nanoseconds per phase, against steps of
 //! hundreds of microseconds.
 
-use super::cells::{Backend, GemmPlan, StepCell};
+use super::cells::{GemmPlan, StepCell};
 use super::{BenchConfig, Case, Samples, median};
 use rbp_core::data::teacher;
 use rbp_core::gemm;
@@ -113,7 +113,12 @@ pub fn measure(config: &BenchConfig, case: &Case) -> CaseBreakdown {
         laps: Vec::with_capacity(64),
     };
     let mut samples: Vec<BTreeMap<Phase, Vec<f64>>> = vec![BTreeMap::new(); cells.len()];
-    let (mut default_gemm, mut fallback_gemm) = (Samples::default(), Samples::default());
+    // The backend in use first, then every other one this build has.
+    let in_use = gemm::chosen();
+    let backends: Vec<gemm::Backend> = std::iter::once(in_use)
+        .chain(gemm::Backend::available().filter(|&b| b != in_use))
+        .collect();
+    let mut gemm_samples: Vec<Samples> = backends.iter().map(|_| Samples::default()).collect();
     for rep in 0..config.warmup + config.reps {
         let timed = rep >= config.warmup;
         for (cell, samples) in cells.iter_mut().zip(&mut samples) {
@@ -126,13 +131,14 @@ pub fn measure(config: &BenchConfig, case: &Case) -> CaseBreakdown {
                 }
             }
         }
-        let (d, f) = (
-            super::time_ns(|| plan.run(Backend::Default)),
-            super::time_ns(|| plan.run(Backend::Fallback)),
-        );
-        if timed {
-            default_gemm.0.push(d);
-            fallback_gemm.0.push(f);
+        for (&backend, samples) in backends.iter().zip(&mut gemm_samples) {
+            let ns = super::time_ns(|| {
+                plan.run_through(backend)
+                    .expect("Backend::available lists only backends this build has")
+            });
+            if timed {
+                samples.0.push(ns);
+            }
         }
     }
     let phases: Vec<PhaseRow> = cells
@@ -141,19 +147,19 @@ pub fn measure(config: &BenchConfig, case: &Case) -> CaseBreakdown {
         .flat_map(|(cell, samples)| phase_rows(case, cell, samples))
         .collect();
     let arch = case.arch.to_string();
-    let default_ns = default_gemm.median();
-    let mut backends = vec![(gemm::chosen().name(), default_ns)];
-    if gemm::chosen() != gemm::Backend::MatrixMultiply {
-        backends.push(("matrixmultiply", fallback_gemm.median()));
-    }
+    let default_ns = gemm_samples[0].median();
     let backends = backends
-        .into_iter()
-        .map(|(backend, ns)| BackendRow {
-            arch: arch.clone(),
-            batch: case.batch,
-            backend,
-            ns,
-            vs_default: ns / default_ns,
+        .iter()
+        .zip(&gemm_samples)
+        .map(|(backend, samples)| {
+            let ns = samples.median();
+            BackendRow {
+                arch: arch.clone(),
+                batch: case.batch,
+                backend: backend.name(),
+                ns,
+                vs_default: ns / default_ns,
+            }
         })
         .collect();
     // The share is of SGD runs (BackProp), or of the first optimizer measured without it.
