@@ -3,10 +3,12 @@
 
 use rbp_core::init::Init;
 use rbp_core::optim::{Hyper, OptimizerKind};
+use rbp_core::oracle::Precision;
 use rbp_lab::data::mnist::{DataSpec, DatasetKind};
-use rbp_lab::experiment::Settings;
-use rbp_lab::experiment::mnist::{MnistConfig, Pool, TestSize};
-use rbp_lab::progress::Progress;
+use rbp_lab::experiment::mnist::MnistConfig;
+use rbp_lab::experiment::{Settings, grid};
+use rbp_lab::run::images::Pools;
+use rbp_lab::run::{self, Hooks, Mode, Pool, Silent, TestSize};
 use rbp_lab::test_support;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -55,9 +57,10 @@ fn row_keys(x: &ndarray::Array2<f32>) -> Vec<Vec<u8>> {
 fn test_pool_subsets_are_disjoint_and_reproducible() {
     let Some(dir) = shared_mnist() else { return };
     let cfg = config(dir, vec![0], 1);
-    let pools = cfg.load().unwrap();
-    cfg.check_sizes(&pools).unwrap();
-    let a = cfg.draw(&pools, 3);
+    let pools = Pools::load(&cfg.data, cfg.pool).unwrap();
+    pools.check_sizes(cfg.train_size, cfg.test_size).unwrap();
+    let draw = |seed| pools.draw(cfg.train_size, cfg.test_size, seed);
+    let a = draw(3);
     assert_eq!((a.train.len(), a.test.len()), (500, 400));
     assert_eq!(a.train.targets.ncols(), 10);
     let train: HashSet<Vec<u8>> = row_keys(&a.train.inputs).into_iter().collect();
@@ -68,19 +71,18 @@ fn test_pool_subsets_are_disjoint_and_reproducible() {
     // Disjoint rows can still share a pixel-identical image or two; overlapping draws would share
     // about 500/10000 of the 400 test images (~20).
     assert!(shared <= 2, "{shared} test images also drawn for training");
-    let again = cfg.draw(&pools, 3);
+    let again = draw(3);
     assert_eq!(a.train.inputs, again.train.inputs);
     assert_ne!(
         a.train.inputs,
-        cfg.draw(&pools, 4).train.inputs,
+        draw(4).train.inputs,
         "each seed draws its own subset"
     );
 
-    let too_big = MnistConfig {
-        train_size: 9_800,
-        ..cfg.clone()
-    };
-    let err = too_big.check_sizes(&pools).unwrap_err().to_string();
+    let err = pools
+        .check_sizes(9_800, cfg.test_size)
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("train_size: 9800 training images") && err.contains("10000"),
         "{err}"
@@ -91,10 +93,20 @@ fn test_pool_subsets_are_disjoint_and_reproducible() {
 fn short_mnist_run_learns_and_reports_class_error() {
     let Some(dir) = shared_mnist() else { return };
     let cfg = config(dir, vec![0, 1], 8);
-    let pools = cfg.load().unwrap();
-    let runs = rbp_lab::experiment::mnist::run(&cfg, &pools, &Progress::hidden(), None).unwrap();
-    assert_eq!(runs.len(), 6);
-    for r in &runs {
+    let data = cfg.run_data();
+    cfg.prepare(&data).unwrap();
+    let specs = grid::plan(&cfg.settings, &cfg.task(), Precision::F32);
+    let executed = run::execute(
+        &specs,
+        None,
+        Mode::Train(None),
+        2,
+        &data,
+        Hooks::observed(&Silent),
+    )
+    .unwrap();
+    assert_eq!(executed.runs.len(), 6);
+    for r in executed.runs.iter().flatten().map(|r| &r.result) {
         let (first, last) = (r.records[0], *r.last());
         let (c0, c1) = (
             first.test_class_error.unwrap(),
@@ -161,41 +173,4 @@ fn cli_mnist_writes_class_error_column() {
     let bad = rbp_mnist(&dir, &["--arch", "100-10"]);
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(!bad.status.success() && err.contains("784 inputs"), "{err}");
-}
-
-#[test]
-fn a_stored_mnist_run_gives_the_numbers_rbp_mnist_gives() {
-    use rbp_core::train::Recording;
-    use rbp_lab::experiment::execute;
-    use rbp_lab::experiment::grid::Silent;
-    use rbp_lab::experiment::run_data::RunData;
-    use rbp_lab::experiment::store::{RunSpec, Task};
-    // `rbp sweep` and `rbp reproduce` train MNIST runs one by one through the run store;
-    // `rbp mnist` trains them as a grid. Same seed and settings: the same numbers, bit for bit.
-    let Some(dir) = shared_mnist() else { return };
-    let cfg = config(dir, vec![0, 1], 2);
-    let pools = cfg.load().unwrap();
-    let grid = rbp_lab::experiment::mnist::run(&cfg, &pools, &Progress::hidden(), None).unwrap();
-    let data = RunData::new(vec![cfg.data.clone()]);
-    for expected in &grid {
-        let spec = RunSpec {
-            task: Task::Images {
-                dataset: DatasetKind::Mnist,
-                pool: cfg.pool,
-                train_size: cfg.train_size,
-                test_size: cfg.test_size,
-            },
-            arch: cfg.settings.arch.clone(),
-            batch: cfg.settings.batch,
-            epochs: cfg.settings.epochs,
-            init: cfg.settings.init,
-            hyper: cfg.settings.hyper,
-            optimizer: expected.optimizer,
-            seed: expected.seed,
-            recording: Recording::EveryEpoch,
-        };
-        let stored = execute::train(&spec, &data, &Silent).unwrap();
-        assert_eq!(&stored, expected, "{}", spec.label());
-        assert!(stored.last().test_class_error.is_some());
-    }
 }

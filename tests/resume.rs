@@ -1,11 +1,9 @@
-//! Checkpoints from the command line: a run killed with SIGKILL at any moment (even while a
-//! checkpoint is being written) resumes from an intact checkpoint and leaves exactly the results
-//! of an uninterrupted run; damaged or foreign checkpoints are refused and left untouched; sizes
-//! that cannot fit in memory are refused before any work.
+//! `rbp resume` of the checkpoint files earlier versions wrote: continued to the results of an
+//! uninterrupted run; damaged or foreign checkpoints are refused and left untouched; a new command
+//! does not bury one; sizes that cannot fit in memory are refused before any work.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
 fn rbp() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_rbp"));
@@ -46,6 +44,10 @@ fn toy_args(out: &Path) -> Vec<String> {
     .collect()
 }
 
+fn args(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -57,70 +59,6 @@ fn summary_without_time(dir: &Path) -> String {
         .filter(|l| !l.contains("\"seconds\""))
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-#[test]
-fn killed_runs_resume_to_the_uninterrupted_results() {
-    let tmp = tempfile::tempdir().unwrap();
-    let full = tmp.path().join("full");
-    let out = run(&toy_args(&full)
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>());
-    assert!(out.status.success(), "{}", stderr(&out));
-
-    // Kill at several moments: as soon as a checkpoint exists, and later ones.
-    for (attempt, extra_wait_ms) in [0u64, 40, 150].into_iter().enumerate() {
-        let dir = tmp.path().join(format!("killed{attempt}"));
-        let mut args = toy_args(&dir);
-        args.extend(["--checkpoint-every".into(), "1".into()]);
-        let mut child = rbp()
-            .args(&args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let checkpoint = dir.join("checkpoint.rbpck");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !checkpoint.exists() && Instant::now() < deadline {
-            if child.try_wait().unwrap().is_some() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(2));
-        }
-        std::thread::sleep(Duration::from_millis(extra_wait_ms));
-        child.kill().unwrap(); // SIGKILL
-        let status = child.wait().unwrap();
-        eprintln!("attempt {attempt}: killed = {}", !status.success());
-        if status.success() {
-            // Finished before the kill: nothing to resume, the results must still match.
-            assert_eq!(
-                read(&dir.join("curves.csv")),
-                read(&full.join("curves.csv"))
-            );
-            continue;
-        }
-        assert!(
-            checkpoint.exists(),
-            "no checkpoint was written before the kill"
-        );
-        assert!(
-            !dir.join("curves.csv").exists(),
-            "a killed run left results behind"
-        );
-        let resumed = run(&["resume", checkpoint.to_str().unwrap(), "--quiet"]);
-        assert!(resumed.status.success(), "{}", stderr(&resumed));
-        assert_eq!(
-            read(&dir.join("curves.csv")),
-            read(&full.join("curves.csv")),
-            "attempt {attempt}: resumed curves differ from the uninterrupted run"
-        );
-        assert_eq!(summary_without_time(&dir), summary_without_time(&full));
-        assert!(
-            !checkpoint.exists(),
-            "the finished run's checkpoint was kept"
-        );
-    }
 }
 
 #[test]
@@ -169,15 +107,15 @@ fn damaged_checkpoints_are_refused_and_left_untouched() {
 }
 
 #[test]
-fn a_new_run_does_not_overwrite_an_existing_checkpoint() {
+fn a_new_run_does_not_bury_an_earlier_rbps_checkpoint() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("run");
     std::fs::create_dir(&dir).unwrap();
     let path = dir.join("checkpoint.rbpck");
     std::fs::write(&path, b"an earlier run's checkpoint").unwrap();
-    let mut args = toy_args(&dir);
-    args.extend(["--checkpoint-every".into(), "5".into()]);
-    let out = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let mut extended = toy_args(&dir);
+    extended.extend(["--checkpoint-every".into(), "5".into()]);
+    let out = run(&args(&extended));
     let err = stderr(&out);
     assert!(!out.status.success());
     assert!(
@@ -223,4 +161,101 @@ fn sizes_that_cannot_fit_in_memory_are_refused_before_any_work() {
             "{args:?}: {err}"
         );
     }
+}
+
+/// A checkpoint as rbp 0.1 wrote it for `toy_args` with `--checkpoint-every 1`: the settings text,
+/// one finished run and one stopped after 3 epochs, made with the library's own training.
+fn old_checkpoint(dir: &Path) -> std::path::PathBuf {
+    use rbp_core::checkpoint::{self, Checkpoint, Progress, SavedRun};
+    use rbp_lab::experiment::{Experiment, grid, toy::ToyConfig};
+    use rbp_lab::run::{Hooks, RunData, Silent, runner};
+    let mut config = ToyConfig::paper();
+    config.settings.arch = "40-60-30-5".parse().unwrap();
+    config.settings.batch = 20;
+    config.settings.epochs = 30;
+    config.settings.seeds = vec![0, 1];
+    config.train_size = 400;
+    let mut settings: serde_json::Value =
+        serde_json::from_str(&Experiment::Toy(config.clone()).to_checkpoint_text()).unwrap();
+    settings["checkpoint_every"] = 1.into();
+    let specs = grid::plan(
+        &config.settings,
+        &config.task(),
+        rbp_core::oracle::Precision::F32,
+    );
+    let (records, _) = runner::train(
+        &specs[0],
+        &RunData::default(),
+        None,
+        Hooks::observed(&Silent),
+    )
+    .unwrap();
+    let spec = &specs[4];
+    let layout = rbp_core::net::Layout::new(spec.arch.clone()).unwrap();
+    let split = RunData::default().split(spec).unwrap();
+    let params = rbp_core::init::initial_params(&layout, spec.init, spec.seed).unwrap();
+    let coin = rbp_core::seed::stream_seed(spec.seed, rbp_core::seed::Stream::Coin);
+    let opt =
+        rbp_core::optim::Optimizer::new(spec.optimizer, &spec.hyper, layout.param_count(), coin)
+            .unwrap();
+    let schedule = rbp_core::train::Schedule {
+        batch: spec.batch,
+        epochs: spec.epochs,
+        record: spec.recording,
+    };
+    let order = rbp_core::seed::rng(spec.seed, rbp_core::seed::Stream::Order);
+    let mut run =
+        rbp_core::train::Run::start(&layout, params, &split, opt, schedule, order).unwrap();
+    for _ in 0..3 {
+        run.train_epoch();
+    }
+    let checkpoint = Checkpoint {
+        settings: serde_json::to_string_pretty(&settings).unwrap(),
+        runs: vec![
+            SavedRun {
+                label: "sgd seed 0".into(),
+                progress: Progress::Finished(records),
+            },
+            SavedRun {
+                label: "rbp seed 1".into(),
+                progress: Progress::InProgress {
+                    arch: spec.arch.clone(),
+                    state: Box::new(run.snapshot()),
+                },
+            },
+        ],
+    };
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join("checkpoint.rbpck");
+    checkpoint::save(&path, &checkpoint).unwrap();
+    path
+}
+
+#[test]
+fn an_earlier_rbps_checkpoint_is_resumed_to_the_uninterrupted_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let full = tmp.path().join("full");
+    let out = run(&args(&toy_args(&full)));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let dir = tmp.path().join("old");
+    let path = old_checkpoint(&dir);
+    let resumed = run(&["resume", path.to_str().unwrap(), "--quiet"]);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    let stdout = String::from_utf8_lossy(&resumed.stdout);
+    assert!(stdout.contains("1 run(s) read from"), "{stdout}");
+    assert_eq!(
+        read(&dir.join("curves.csv")),
+        read(&full.join("curves.csv"))
+    );
+    assert_eq!(summary_without_time(&dir), summary_without_time(&full));
+    assert!(
+        !path.exists(),
+        "the finished command's old checkpoint was kept"
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".json"))
+        .collect();
+    assert!(left.is_empty(), "files left in the store: {left:?}");
 }

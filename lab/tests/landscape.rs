@@ -1,7 +1,6 @@
 //! `rbp landscape`'s study on a tiny toy task: which solutions are kept, determinism, the
 //! consistency of the measures with each other, the files written; and the rank correlation.
 
-use rbp_core::data::teacher::teacher_student;
 use rbp_core::net::Arch;
 use rbp_core::optim::OptimizerKind;
 use rbp_lab::experiment::Settings;
@@ -9,6 +8,7 @@ use rbp_lab::experiment::landscape::report::{self, ranks, spearman};
 use rbp_lab::experiment::landscape::{self, LandscapeConfig, Moment, Solution, StudyProgress};
 use rbp_lab::report::files::OutDir;
 use rbp_lab::report::summary::headline;
+use rbp_lab::run::{RunData, RunStore, Task};
 
 fn tiny_config(workers: usize) -> LandscapeConfig {
     let mut settings = Settings::paper(Arch::new(vec![10, 8, 4]).unwrap(), 2);
@@ -33,10 +33,60 @@ fn tiny_config(workers: usize) -> LandscapeConfig {
 }
 
 fn study(workers: usize) -> Vec<Solution> {
+    study_in(workers, None)
+}
+
+fn study_in(workers: usize, store: Option<&RunStore>) -> Vec<Solution> {
     let config = tiny_config(workers);
     config.validate(60).unwrap();
     let progress = StudyProgress::new(0, 0, false);
-    landscape::run(&config, |seed| teacher_student(10, 4, 60, seed), &progress).unwrap()
+    let task = Task::Teacher { train_size: 60 };
+    landscape::run(
+        &config,
+        &task,
+        &RunData::default(),
+        store,
+        Some(2),
+        &progress,
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_stored_study_keeps_its_weights_and_reads_them_back_with_the_same_measures() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = RunStore::open(dir.path()).unwrap();
+    let memory = study(1);
+    let first = study_in(2, Some(&store));
+    let kept = std::fs::read_dir(store.dir())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains(".kept-")
+        })
+        .count();
+    // Two seeds x two optimizers, each keeping epoch 2, the final epoch and its best epoch.
+    assert!((8..=12).contains(&kept), "{kept} kept files");
+    let again = study_in(1, Some(&store));
+    assert_eq!(memory.len(), first.len());
+    assert_eq!(first.len(), again.len());
+    for ((a, b), c) in memory.iter().zip(&first).zip(&again) {
+        assert_eq!(a.record, b.record);
+        assert_eq!(a.record, c.record);
+        assert_eq!(a.moments, c.moments);
+        // The probe of weights read back from the store is the probe of the trained weights.
+        assert_eq!(
+            a.measures.lambda_max().to_bits(),
+            b.measures.lambda_max().to_bits()
+        );
+        assert_eq!(
+            a.measures.lambda_max().to_bits(),
+            c.measures.lambda_max().to_bits()
+        );
+    }
 }
 
 #[test]

@@ -6,9 +6,13 @@ use rbp_core::init::Init;
 use rbp_core::net::Arch;
 use rbp_core::optim::{AdamConfig, Hyper, LrClock, OptimizerKind, RbpConfig, Reinforce};
 use rbp_core::oracle::Precision;
-use rbp_lab::experiment::mnist::{Pool, TestSize};
-use rbp_lab::experiment::{Settings, protocol};
+use rbp_lab::data::mnist::{DataSpec, DatasetKind};
+use rbp_lab::experiment::mnist::MnistConfig;
+use rbp_lab::experiment::stored::Running;
+use rbp_lab::experiment::toy::ToyConfig;
+use rbp_lab::experiment::{Experiment, GridCommand, Settings, protocol};
 use rbp_lab::report::files::OutDir;
+use rbp_lab::run::{Pool, TestSize};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -139,21 +143,39 @@ pub struct RunStoreArgs {
     /// Train only the runs whose index in the run list is I modulo N (e.g. `--shard 0/4`), write
     /// their result files into --out and no report; then `--merge DIR` builds the report.
     #[arg(long, value_name = "I/N", conflicts_with = "merge")]
-    pub shard: Option<rbp_lab::experiment::execute::Shard>,
+    pub shard: Option<rbp_lab::run::Shard>,
     /// Train nothing: build the report in DIR from its result files alone (DIR/runs), after
     /// checking that every planned run is there; give the same flags as the shards.
     #[arg(long, value_name = "DIR")]
     pub merge: Option<PathBuf>,
+    /// Also save each unfinished run's state every N epochs (DIR/runs/<id>.state), so a killed
+    /// command given again continues its runs from there instead of from their first epoch.
+    #[arg(long, value_name = "N")]
+    pub checkpoint_every: Option<usize>,
 }
 
 impl RunStoreArgs {
     /// The execution mode, and the output directory (`--merge DIR` replaces `--out`).
-    pub fn mode(&self, out: &std::path::Path) -> (rbp_lab::experiment::execute::Mode, PathBuf) {
-        use rbp_lab::experiment::execute::Mode;
+    pub fn mode(&self, out: &std::path::Path) -> (rbp_lab::run::Mode, PathBuf) {
+        use rbp_lab::run::Mode;
         match (&self.merge, self.shard) {
             (Some(dir), _) => (Mode::Merge, dir.clone()),
             (None, shard) => (Mode::Train(shard), out.to_path_buf()),
         }
+    }
+
+    /// How the runs go, with `workers` at once; the output directory.
+    pub fn running(&self, out: &std::path::Path, workers: usize) -> Result<(Running, PathBuf)> {
+        if self.checkpoint_every == Some(0) {
+            anyhow::bail!("--checkpoint-every must be at least 1 (epochs)");
+        }
+        let (mode, dir) = self.mode(out);
+        let running = Running {
+            mode,
+            workers,
+            save_every: self.checkpoint_every,
+        };
+        Ok((running, dir))
     }
 }
 
@@ -193,6 +215,44 @@ pub struct MnistArgs {
 pub enum DatasetArg {
     Mnist,
     Fashion,
+}
+
+impl From<DatasetArg> for DatasetKind {
+    fn from(d: DatasetArg) -> DatasetKind {
+        match d {
+            DatasetArg::Mnist => DatasetKind::Mnist,
+            DatasetArg::Fashion => DatasetKind::Fashion,
+        }
+    }
+}
+
+impl MnistArgs {
+    /// The experiment these flags describe (its seeds default to the paper's 5 runs).
+    pub fn config(&self, default_seeds: u64) -> Result<MnistConfig> {
+        Ok(MnistConfig {
+            settings: self.common.settings(&self.arch, default_seeds)?,
+            data: DataSpec {
+                kind: self.dataset.into(),
+                dir: self.data_dir.clone(),
+                offline: self.offline,
+                mirrors: self.mirrors.clone(),
+                progress: self.common.show_progress(),
+            },
+            pool: self.pool,
+            train_size: self.train_size,
+            test_size: self.test_size,
+        })
+    }
+}
+
+impl ToyArgs {
+    /// The experiment these flags describe (its seeds default to `default_seeds`).
+    pub fn config(&self, default_seeds: u64) -> Result<ToyConfig> {
+        Ok(ToyConfig {
+            settings: self.common.settings(&self.arch, default_seeds)?,
+            train_size: self.train_size,
+        })
+    }
 }
 
 #[derive(Args)]
@@ -348,6 +408,35 @@ impl CommonArgs {
 
     pub fn out_dir(&self) -> Option<OutDir> {
         self.out.as_ref().map(|d| OutDir::new(d, self.overwrite))
+    }
+
+    /// How often to save each unfinished run's state: checked against `--out` and the precision.
+    pub fn save_every(&self) -> Result<Option<usize>> {
+        if self.checkpoint_every == Some(0) {
+            anyhow::bail!("--checkpoint-every must be at least 1 (epochs)");
+        }
+        if self.checkpoint_every.is_some() && self.out.is_none() {
+            anyhow::bail!("--checkpoint-every needs --out DIR: the runs' states are saved there");
+        }
+        if self.checkpoint_every.is_some() && self.precision == Precision::F64 {
+            anyhow::bail!(
+                "--checkpoint-every works with --precision f32 only: the f64 oracle keeps no \
+                 checkpoints"
+            );
+        }
+        Ok(self.checkpoint_every)
+    }
+
+    /// The `toy` or `mnist` command of `experiment` with these flags.
+    pub fn grid_command(&self, experiment: Experiment) -> Result<GridCommand> {
+        Ok(GridCommand {
+            experiment,
+            precision: self.precision,
+            out: self.out_dir(),
+            save_every: self.save_every()?,
+            show_progress: self.show_progress(),
+            resumes_old_checkpoint: false,
+        })
     }
 
     pub fn show_progress(&self) -> bool {

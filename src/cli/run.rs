@@ -2,26 +2,20 @@
 //! and save the results.
 
 use super::args::{
-    BenchArgs, CommonArgs, DatasetArg, LandscapeArgs, LandscapeTask, MnistArgs, ReproduceArgs,
-    ResumeArgs, SweepArgs, ToyArgs, flag_for, workers,
+    BenchArgs, LandscapeArgs, LandscapeTask, MnistArgs, ReproduceArgs, ResumeArgs, SweepArgs,
+    ToyArgs, flag_for, workers,
 };
 use anyhow::{Context, Result};
-use rbp_core::checkpoint::{self, Checkpoint};
 use rbp_core::oracle::Precision;
-use rbp_lab::data::mnist::{DataSpec, DatasetKind};
-use rbp_lab::experiment::mnist::{self, MnistError};
-use rbp_lab::experiment::output::{self, Finished};
-use rbp_lab::experiment::toy::{self, ToyError};
-use rbp_lab::experiment::{Checkpointing, Experiment, RunResult, SettingsError, protocol};
-use rbp_lab::progress::Progress;
+use rbp_lab::experiment::mnist::MnistError;
+use rbp_lab::experiment::output;
+use rbp_lab::experiment::toy::ToyError;
+use rbp_lab::experiment::{Experiment, GridCommand, SettingsError, grid, protocol};
 use rbp_lab::report::files::OutDir;
-use rbp_lab::report::table::PaperValue;
+use rbp_lab::run::store::RUNS_DIR;
+use rbp_lab::run::{RunData, Task};
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
-use std::time::Instant;
-
-/// The checkpoint file of a run with `--out DIR`.
-const CHECKPOINT: &str = "checkpoint.rbpck";
+use std::path::Path;
 
 /// The library's settings error in the command line's words: the flag instead of the parameter.
 fn settings_error(e: &SettingsError) -> anyhow::Error {
@@ -42,256 +36,90 @@ fn mnist_error(e: MnistError) -> anyhow::Error {
     }
 }
 
-/// How a `toy` or `mnist` command runs: where results go, checkpoints, progress.
-struct RunOptions {
-    out: Option<OutDir>,
-    checkpoint_every: Option<usize>,
-    resume_from: Option<(PathBuf, Checkpoint)>,
-    show_progress: bool,
-    precision: Precision,
-}
-
-impl RunOptions {
-    fn from_common(common: &CommonArgs) -> Result<RunOptions> {
-        if common.checkpoint_every == Some(0) {
-            anyhow::bail!("--checkpoint-every must be at least 1 (epochs)");
-        }
-        if common.checkpoint_every.is_some() && common.out.is_none() {
-            anyhow::bail!("--checkpoint-every needs --out DIR: the checkpoint is written there");
-        }
-        if common.checkpoint_every.is_some() && common.precision == Precision::F64 {
-            anyhow::bail!(
-                "--checkpoint-every works with --precision f32 only: the f64 oracle keeps no \
-                 checkpoints"
-            );
-        }
-        Ok(RunOptions {
-            out: common.out_dir(),
-            checkpoint_every: common.checkpoint_every,
-            resume_from: None,
-            show_progress: common.show_progress(),
-            precision: common.precision,
-        })
-    }
-}
-
 pub fn run_toy(args: ToyArgs) -> Result<()> {
-    let config = toy::ToyConfig {
-        settings: args.common.settings(&args.arch, protocol::TOY_SEEDS)?,
-        train_size: args.train_size,
-    };
+    let config = args.config(protocol::TOY_SEEDS)?;
     config.validate().map_err(toy_error)?;
-    run_experiment(
-        Experiment::Toy(config),
-        RunOptions::from_common(&args.common)?,
-    )
+    let command = args.common.grid_command(Experiment::Toy(config))?;
+    run_grid(&command, &RunData::default())
 }
 
 pub fn run_mnist(args: MnistArgs) -> Result<()> {
-    let kind = match args.dataset {
-        DatasetArg::Mnist => DatasetKind::Mnist,
-        DatasetArg::Fashion => DatasetKind::Fashion,
-    };
-    let data = DataSpec {
-        kind,
-        dir: args.data_dir.clone(),
-        offline: args.offline,
-        mirrors: args.mirrors.clone(),
-        progress: args.common.show_progress(),
-    };
-    let config = mnist::MnistConfig {
-        settings: args.common.settings(&args.arch, protocol::MNIST_SEEDS)?,
-        data,
-        pool: args.pool,
-        train_size: args.train_size,
-        test_size: args.test_size,
-    };
-    run_experiment(
-        Experiment::Mnist(config),
-        RunOptions::from_common(&args.common)?,
-    )
+    let config = args.config(protocol::MNIST_SEEDS)?;
+    // MNIST's files are loaded (and checked) before the header, so a missing file fails fast.
+    let data = config.run_data();
+    config.prepare(&data).map_err(mnist_error)?;
+    let command = args.common.grid_command(Experiment::Mnist(config))?;
+    run_grid(&command, &data)
 }
 
+/// `rbp resume DIR/checkpoint.rbpck`: an earlier rbp's checkpoint, its runs moved into the run
+/// store beside it, then the command continued as `--out DIR --checkpoint-every N` would.
 pub fn run_resume(args: ResumeArgs) -> Result<()> {
     let path = args.checkpoint;
-    let saved = checkpoint::load(&path)?;
-    let mut experiment = Experiment::from_checkpoint_text(&saved.settings)
-        .map_err(|why| anyhow::anyhow!("checkpoint {} is unusable: {why}", path.display()))?;
+    if path.file_name() != Some(grid::OLD_CHECKPOINT.as_ref()) {
+        anyhow::bail!(
+            "{}: `rbp resume` reads the {} files of earlier rbp versions; to continue a command \
+             run it again with the same --out DIR",
+            path.display(),
+            grid::OLD_CHECKPOINT
+        );
+    }
+    let (mut experiment, every) = grid::import_checkpoint(&path)?;
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .to_path_buf();
-    if path.file_name() != Some(CHECKPOINT.as_ref()) {
-        anyhow::bail!(
-            "{}: `rbp resume` continues the run whose --out directory holds the checkpoint, and \
-             a run's checkpoint is named {CHECKPOINT}",
-            path.display()
-        );
-    }
+        .unwrap_or(Path::new("."));
+    let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let settings = experiment.settings_mut();
     settings.workers = workers(args.jobs)?.min(settings.seeds.len() * settings.optimizers.len());
-    let show_progress = !args.quiet && std::io::stderr().is_terminal();
-    if let Experiment::Mnist(c) = &mut experiment {
-        c.data.progress = show_progress;
-    }
-    let every = checkpoint_every_of(&saved);
-    run_experiment(
+    let data = match &mut experiment {
+        Experiment::Mnist(c) => {
+            c.data.progress = show_progress;
+            let data = c.run_data();
+            c.prepare(&data).map_err(mnist_error)?;
+            data
+        }
+        Experiment::Toy(_) => RunData::default(),
+    };
+    let command = GridCommand {
         experiment,
-        RunOptions {
-            out: Some(OutDir::new(dir, args.overwrite)),
-            checkpoint_every: Some(every),
-            resume_from: Some((path, saved)),
-            show_progress,
-            // Checkpoints are only written by f32 runs.
-            precision: Precision::F32,
-        },
-    )
+        precision: Precision::F32,
+        out: Some(OutDir::new(dir, args.overwrite)),
+        save_every: Some(every),
+        show_progress,
+        resumes_old_checkpoint: true,
+    };
+    run_grid(&command, &data)?;
+    std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+    println!(
+        "removed {} (its runs are in {})",
+        path.display(),
+        dir.join(RUNS_DIR).display()
+    );
+    Ok(())
 }
 
-/// The checkpoint interval stored beside the settings (see [`checkpoint_text`]).
-fn checkpoint_every_of(saved: &Checkpoint) -> usize {
-    serde_json::from_str::<serde_json::Value>(&saved.settings)
-        .ok()
-        .and_then(|v| v.get("checkpoint_every")?.as_u64())
-        .map_or(1, |n| n.max(1) as usize)
-}
-
-/// The settings text of a checkpoint: the experiment, plus the interval it was saved at.
-fn checkpoint_text(experiment: &Experiment, every: usize) -> String {
-    let mut value: serde_json::Value =
-        serde_json::from_str(&experiment.to_checkpoint_text()).expect("valid JSON");
-    value["checkpoint_every"] = every.into();
-    serde_json::to_string_pretty(&value).expect("valid JSON")
-}
-
-/// Prints the header, runs the grid with a progress bar (and checkpoints), prints the table and
-/// saves the files.
-fn run_experiment(experiment: Experiment, options: RunOptions) -> Result<()> {
-    let command = experiment.name();
-    if let Some(out) = &options.out {
-        out.prepare(&output::RESULT_FILES)?;
-    }
-    let checkpointing = match (options.checkpoint_every, &options.out) {
-        (Some(every), Some(out)) => {
-            let path = out.path(CHECKPOINT);
-            if options.resume_from.is_none() && path.exists() && !out.overwrite {
-                anyhow::bail!(
-                    "{} already exists: continue it with `rbp resume {}`, or pass --overwrite to \
-                     start again",
-                    path.display(),
-                    path.display()
+/// Prints the header, runs the grid, prints the table and the files written.
+fn run_grid(command: &GridCommand, data: &RunData) -> Result<()> {
+    println!("{}", command.header());
+    let outcome = grid::run(command, data)?;
+    println!("\n{}", outcome.table);
+    println!("{} runs in {:.1} s", outcome.runs.len(), outcome.seconds);
+    match &command.out {
+        Some(out) => {
+            if outcome.tally.present > 0 {
+                println!(
+                    "{} run(s) read from {}, {} trained",
+                    outcome.tally.present,
+                    out.dir.join(RUNS_DIR).display(),
+                    outcome.tally.trained
                 );
             }
-            Some(Checkpointing {
-                path,
-                every,
-                settings: checkpoint_text(&experiment, every),
-                resume_from: options.resume_from.as_ref().map(|(_, c)| c.clone()),
-            })
-        }
-        _ => None,
-    };
-    let s = experiment.settings();
-    let (description, task, paper, class_error): (String, serde_json::Value, &[PaperValue], bool) =
-        match &experiment {
-            Experiment::Toy(c) => {
-                let m = c.train_size;
-                (
-                    format!("M = {m}"),
-                    serde_json::json!({ "task": "teacher-student", "train_size": m, "test_size": m }),
-                    &[],
-                    false,
-                )
-            }
-            Experiment::Mnist(c) => (
-                format!(
-                    "{}, M = {}, test size {:?}, pool {:?}",
-                    c.data.kind, c.train_size, c.test_size, c.pool
-                ),
-                serde_json::json!({
-                    "task": c.data.kind.to_string(),
-                    "train_size": c.train_size,
-                    "test_size": c.test_size,
-                    "pool": c.pool,
-                    "data_dir": rbp_lab::data::mnist::data_dir(&c.data).ok(),
-                }),
-                if c.data.kind == DatasetKind::Mnist {
-                    &rbp_lab::paper::FIG5_CLASS_ERROR
-                } else {
-                    &[]
-                },
-                true,
-            ),
-        };
-    // MNIST's files are loaded (and checked) before the header, so a missing file fails fast.
-    let pools = match &experiment {
-        Experiment::Mnist(c) => {
-            let pools = c.load().map_err(mnist_error)?;
-            c.check_sizes(&pools).map_err(mnist_error)?;
-            Some(pools)
-        }
-        Experiment::Toy(_) => None,
-    };
-    println!(
-        "rbp {command}: arch {}, {description}, {}, precision {}",
-        s.arch,
-        s.describe(),
-        options.precision,
-    );
-    if let Some((path, saved)) = &options.resume_from {
-        println!(
-            "resuming from {} ({} of {} runs saved)",
-            path.display(),
-            saved.runs.len(),
-            s.seeds.len() * s.optimizers.len()
-        );
-    }
-    println!("{}", output::backend_line(s.workers, s.blas_threads));
-    let total = (s.seeds.len() * s.optimizers.len() * s.epochs) as u64;
-    let progress = Progress::new(total, command, options.show_progress);
-    let start = Instant::now();
-    let runs: Vec<RunResult> = match &experiment {
-        Experiment::Toy(c) => toy::run_at(c, options.precision, &progress, checkpointing.as_ref())
-            .map_err(toy_error)?,
-        Experiment::Mnist(c) => mnist::run_at(
-            c,
-            options.precision,
-            pools.as_ref().expect("loaded above"),
-            &progress,
-            checkpointing.as_ref(),
-        )
-        .map_err(mnist_error)?,
-    };
-    progress.finish();
-    let seconds = start.elapsed().as_secs_f64();
-    let finished = Finished {
-        command,
-        settings: s,
-        task,
-        precision: options.precision,
-        runs: &runs,
-        seconds,
-        class_error,
-        paper,
-    };
-    println!("\n{}", finished.table());
-    println!("{} runs in {seconds:.1} s", runs.len());
-    match &options.out {
-        Some(out) => {
-            for path in finished.save(out)? {
+            for path in &outcome.files {
                 println!("wrote {}", path.display());
             }
         }
         None => println!("(pass --out DIR to save curves.csv and summary.json)"),
-    }
-    // The results hold everything the checkpoint did; it is removed only once they are written.
-    if let Some(c) = &checkpointing
-        && c.path.exists()
-    {
-        std::fs::remove_file(&c.path)
-            .with_context(|| format!("removing the finished run's {}", c.path.display()))?;
-        println!("removed {} (the run is complete)", c.path.display());
     }
     Ok(())
 }
@@ -301,7 +129,7 @@ pub fn run_bench(args: BenchArgs) -> Result<()> {
     if args.threads == 0 || args.reps == 0 {
         anyhow::bail!("--threads and --reps must be at least 1");
     }
-    rbp_lab::experiment::grid::configure_blas(1, args.threads);
+    rbp_lab::run::pool::configure_blas(1, args.threads);
     let config = bench::BenchConfig::new(if args.quick { 20 } else { args.reps });
     println!(
         "rbp bench: {} timed steps per cell after {} warm-up steps",
@@ -344,7 +172,9 @@ pub fn run_reproduce(args: ReproduceArgs) -> Result<()> {
     if let Some(n) = args.explain_seeds {
         config.explain_seeds = n;
     }
-    let (mode, out_dir) = args.runs.mode(&args.out);
+    let (running, out_dir) = args.runs.running(&args.out, workers)?;
+    config.save_every = running.save_every;
+    let mode = running.mode;
     let out = OutDir::new(&out_dir, args.overwrite);
     let show = !args.quiet && std::io::stderr().is_terminal();
     println!(
@@ -401,7 +231,7 @@ pub fn run_reproduce(args: ReproduceArgs) -> Result<()> {
 
 /// What the run store did: runs trained, found, failed, left to other shards, files not
 /// trusted, and the cost of writing result files.
-fn print_run_store(tally: &rbp_lab::experiment::execute::Tally, problems: &[String], out: &Path) {
+fn print_run_store(tally: &rbp_lab::run::Tally, problems: &[String], out: &Path) {
     for p in problems {
         eprintln!("warning: result file {p}; the run is trained again");
     }
@@ -419,7 +249,7 @@ fn print_run_store(tally: &rbp_lab::experiment::execute::Tally, problems: &[Stri
         tally.present,
         tally.failed,
         tally.other_shards,
-        out.join(rbp_lab::experiment::store::RUNS_DIR).display()
+        out.join(RUNS_DIR).display()
     );
 }
 
@@ -459,7 +289,7 @@ pub fn run_sweep(args: SweepArgs) -> Result<()> {
         return Ok(());
     }
     let workers = workers(args.jobs)?;
-    let (mode, out_dir) = args.runs.mode(&args.out);
+    let (running, out_dir) = args.runs.running(&args.out, workers)?;
     let out = OutDir::new(&out_dir, args.overwrite);
     let show = !args.quiet && std::io::stderr().is_terminal();
     println!(
@@ -469,7 +299,7 @@ pub fn run_sweep(args: SweepArgs) -> Result<()> {
         spec.seeds.len(),
         output::backend_line(workers, 1)
     );
-    let outcome = sweep::run(&spec, &out, mode, workers, show)?;
+    let outcome = sweep::run(&spec, &out, running, show)?;
     print_run_store(&outcome.tally, &outcome.problems, &out_dir);
     match outcome.report {
         Some(report) => {
@@ -497,122 +327,104 @@ fn landscape_flag(parameter: &str) -> String {
 }
 
 pub fn run_landscape(args: LandscapeArgs) -> Result<()> {
-    use rbp_lab::experiment::landscape::{self, LandscapeConfig, StudyProgress, report};
+    use rbp_lab::experiment::landscape::command::{self, LandscapeCommand};
+    use rbp_lab::experiment::landscape::{LandscapeConfig, LandscapeError};
     let (common, probe, arch, default_seeds) = match &args.task {
-        LandscapeTask::Toy { toy, probe } => (&toy.common, probe, &toy.arch, 10),
-        LandscapeTask::Mnist { mnist, probe } => (&mnist.common, probe, &mnist.arch, 5),
+        LandscapeTask::Toy { toy, probe } => (&toy.common, probe, &toy.arch, protocol::TOY_SEEDS),
+        LandscapeTask::Mnist { mnist, probe } => {
+            (&mnist.common, probe, &mnist.arch, protocol::MNIST_SEEDS)
+        }
     };
-    if common.checkpoint_every.is_some() {
-        anyhow::bail!("--checkpoint-every is not supported by `rbp landscape`");
-    }
     let config = LandscapeConfig {
         settings: common.settings(arch, default_seeds)?,
         moments: probe.at.clone(),
         probe: probe.config(),
     };
     let settings_error =
-        |e: SettingsError| anyhow::anyhow!("{}: {}", landscape_flag(&e.parameter), e.why);
-    // The data of a seed, and the task's description.
-    let toy_config;
-    let mnist_setup;
-    let (make_split, task): (Box<dyn Fn(u64) -> _ + Sync>, serde_json::Value) = match &args.task {
-        LandscapeTask::Toy { toy: t, .. } => {
-            toy_config = toy::ToyConfig {
-                settings: config.settings.clone(),
-                train_size: t.train_size,
-            };
-            toy_config.validate().map_err(toy_error)?;
-            config.validate(t.train_size).map_err(settings_error)?;
-            let arch = &config.settings.arch;
-            let (n_in, n_out, m) = (arch.input_width(), arch.output_width(), t.train_size);
-            (
-                Box::new(move |seed| {
-                    rbp_core::data::teacher::teacher_student(n_in, n_out, m, seed)
-                }),
-                serde_json::json!({"task": "toy", "train_size": m}),
-            )
-        }
-        LandscapeTask::Mnist { mnist: a, .. } => {
-            let kind = match a.dataset {
-                DatasetArg::Mnist => DatasetKind::Mnist,
-                DatasetArg::Fashion => DatasetKind::Fashion,
-            };
-            let c = mnist::MnistConfig {
-                settings: config.settings.clone(),
-                data: DataSpec {
-                    kind,
-                    dir: a.data_dir.clone(),
-                    offline: a.offline,
-                    mirrors: a.mirrors.clone(),
-                    progress: common.show_progress(),
-                },
-                pool: a.pool,
-                train_size: a.train_size,
-                test_size: a.test_size,
-            };
-            config.validate(a.train_size).map_err(settings_error)?;
-            let pools = c.load().map_err(mnist_error)?;
-            c.check_sizes(&pools).map_err(mnist_error)?;
-            let task = serde_json::json!({
-                "task": c.data.kind.to_string(),
-                "train_size": c.train_size,
-                "test_size": c.test_size,
-                "pool": c.pool,
-            });
-            mnist_setup = (c, pools);
-            let (c, pools) = &mnist_setup;
-            (Box::new(move |seed| Ok(c.draw(pools, seed))), task)
-        }
+        |e: &SettingsError| anyhow::anyhow!("{}: {}", landscape_flag(&e.parameter), e.why);
+    let (task, task_json, data) = landscape_task(&args.task, default_seeds)?;
+    config
+        .validate(task.train_size())
+        .map_err(|e| settings_error(&e))?;
+    let command = LandscapeCommand {
+        config,
+        task,
+        task_json,
+        out: common.out_dir(),
+        save_every: common.save_every()?,
+        show_progress: common.show_progress(),
     };
-    let out = common.out_dir();
-    if let Some(out) = &out {
-        let names = report::file_names(&config);
-        out.prepare(&names.iter().map(String::as_str).collect::<Vec<_>>())?;
-    }
-    let s = &config.settings;
+    let s = &command.config.settings;
+    let moments: Vec<String> = command
+        .config
+        .moments
+        .iter()
+        .map(|m| m.to_string())
+        .collect();
     println!(
-        "rbp landscape: arch {}, {task}, {}, probing at {}",
+        "rbp landscape: arch {}, {}, {}, probing at {}",
         s.arch,
+        command.task_json,
         s.describe(),
-        config
-            .moments
-            .iter()
-            .map(|m| m.to_string())
-            .collect::<Vec<_>>()
-            .join(","),
+        moments.join(","),
     );
     println!("{}", output::backend_line(s.workers, s.blas_threads));
-    let runs = (s.seeds.len() * s.optimizers.len()) as u64;
-    let progress = StudyProgress::new(
-        runs * s.epochs as u64,
-        runs * config.moments.len() as u64,
-        common.show_progress(),
-    );
-    let start = Instant::now();
-    let solutions = landscape::run(&config, make_split, &progress).map_err(|e| match e {
-        landscape::LandscapeError::Settings(s) => settings_error(s),
+    let outcome = command::run(&command, &data).map_err(|e| match e {
+        command::CommandError::Study(LandscapeError::Settings(s)) => settings_error(&s),
         other => other.into(),
     })?;
-    progress.finish();
-    let seconds = start.elapsed().as_secs_f64();
-    println!("{}", report::table(&config, &solutions));
-    let probe_seconds: Vec<f64> = solutions.iter().map(|s| s.measures.seconds).collect();
+    println!("{}", outcome.table);
+    let probe_seconds: Vec<f64> = outcome
+        .solutions
+        .iter()
+        .map(|s| s.measures.seconds)
+        .collect();
     println!(
-        "{} solutions probed in {seconds:.1} s in all; one probe ({} Hessian-vector products): \
+        "{} solutions probed in {:.1} s in all; one probe ({} Hessian-vector products): \
          median {:.2} s",
-        solutions.len(),
-        config.probe.products(),
+        outcome.solutions.len(),
+        outcome.seconds,
+        command.config.probe.products(),
         median(&probe_seconds)
     );
-    match &out {
-        Some(out) => {
-            for path in report::save(out, &config, &task, &solutions, seconds)? {
+    match &command.out {
+        Some(_) => {
+            for path in &outcome.files {
                 println!("wrote {}", path.display());
             }
         }
         None => println!("(pass --out DIR to save landscape.json, CSVs and plots)"),
     }
     Ok(())
+}
+
+/// The task of a landscape study, as `landscape.json` describes it, and its data (MNIST's files
+/// loaded and checked before any training).
+fn landscape_task(
+    task: &LandscapeTask,
+    default_seeds: u64,
+) -> Result<(Task, serde_json::Value, RunData)> {
+    match task {
+        LandscapeTask::Toy { toy, .. } => {
+            let config = toy.config(default_seeds)?;
+            config.validate().map_err(toy_error)?;
+            let m = config.train_size;
+            let json = serde_json::json!({"task": "toy", "train_size": m});
+            Ok((config.task(), json, RunData::default()))
+        }
+        LandscapeTask::Mnist { mnist, .. } => {
+            let config = mnist.config(default_seeds)?;
+            let data = config.run_data();
+            config.prepare(&data).map_err(mnist_error)?;
+            let json = serde_json::json!({
+                "task": config.data.kind.to_string(),
+                "train_size": config.train_size,
+                "test_size": config.test_size,
+                "pool": config.pool,
+            });
+            Ok((config.task(), json, data))
+        }
+    }
 }
 
 fn median(xs: &[f64]) -> f64 {

@@ -1,507 +1,297 @@
-//! Training a grid of runs (every optimizer on every seed) on a pool of workers, with optional
-//! checkpoints from which an interrupted grid continues with the same numbers.
+//! `rbp toy` and `rbp mnist`: every optimizer on every seed of one task. The command plans its
+//! runs (seed by seed, optimizers in the order given), hands them to the runner, and writes the
+//! table, `curves.csv` and `summary.json`.
 //!
-//! Runs are started in a fixed order (seed by seed, optimizers in the order given) and each run's
-//! numbers depend only on its settings and seed, never on which worker trained it or when: a
-//! seed's data, initial weights and batch order are the same for every optimizer (the comparison
-//! is paired), and R-BackProp's coin has its own stream.
+//! A seed's data, initial weights and batch order are the same for every optimizer (the
+//! comparison is paired), and R-BackProp's coin has its own stream. With `--out`, each run's
+//! result is kept in the run store, so running the same command again trains only what is
+//! missing (and, with `--checkpoint-every`, continues interrupted runs from their saved state).
 
-use super::{RunResult, Settings};
+use super::output::{Finished, backend_line};
+use super::{Experiment, RunResult, Settings};
+use crate::data::mnist::{self, DatasetKind};
 use crate::progress::Progress;
-use rbp_core::checkpoint::{self, Checkpoint, CheckpointError, SavedRun};
-use rbp_core::data::TrainTest;
-use rbp_core::init;
-use rbp_core::memory::AllocError;
-use rbp_core::net::{ArchError, Layout};
-use rbp_core::optim::{Optimizer, OptimizerKind};
-use rbp_core::oracle::{self, Precision};
-use rbp_core::seed::{self, Stream};
-use rbp_core::train::{Recording, Run, RunError, Schedule};
-use std::collections::HashMap;
+use crate::report::files::{OutDir, OutputError};
+use crate::report::table::PaperValue;
+use crate::run::{self, ExecuteError, Hooks, Mode, RunData, RunSpec, RunStore, StoreError, Task};
+use rbp_core::checkpoint::{self, Checkpoint, CheckpointError};
+use rbp_core::oracle::{self, OracleError, Precision};
+use rbp_core::train::Recording;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
-/// Told about the progress of runs (progress bars, tests). Every method may be called from any
-/// worker thread.
-pub trait RunObserver: Sync {
-    /// A run starts (or continues from a checkpoint).
-    fn run_started(&self) {}
-    /// A run trained one more epoch (or one epoch was found already done in a checkpoint).
-    fn epoch_done(&self) {}
-    /// A run finished.
-    fn run_finished(&self) {}
-}
+/// The single checkpoint file earlier versions of rbp wrote into `--out` (read by `rbp resume`).
+pub const OLD_CHECKPOINT: &str = "checkpoint.rbpck";
 
-impl RunObserver for Progress {
-    fn epoch_done(&self) {
-        self.tick();
-    }
-}
+/// The file a complete `toy` or `mnist` command writes last: its presence means the command
+/// finished, so a rerun over the same `--out` refuses unless `--overwrite`.
+const DONE_MARKER: &str = "summary.json";
 
-/// An observer that ignores everything.
-pub struct Silent;
-impl RunObserver for Silent {}
-
-/// Where and how often a grid saves its state, and what it continues from.
+/// A `toy` or `mnist` command: the experiment and how to run it.
 #[derive(Clone, Debug)]
-pub struct Checkpointing {
-    /// The checkpoint file.
-    pub path: PathBuf,
-    /// Save every this many epochs of each run (and whenever a run finishes).
-    pub every: usize,
-    /// The command's settings, as text that can rebuild the command (stored in the file).
-    pub settings: String,
-    /// A checkpoint to continue from (`rbp resume`).
-    pub resume_from: Option<Checkpoint>,
+pub struct GridCommand {
+    /// What to train.
+    pub experiment: Experiment,
+    /// The arithmetic of training.
+    pub precision: Precision,
+    /// Where results go (the run store in `DIR/runs`, then the summary files).
+    pub out: Option<OutDir>,
+    /// Save each unfinished run's state every this many epochs (needs `out`).
+    pub save_every: Option<usize>,
+    /// Draw a progress bar on stderr.
+    pub show_progress: bool,
+    /// Whether the command continues an earlier rbp's checkpoint in `out` (`rbp resume`), whose
+    /// runs [`import_checkpoint`] moved into the store; otherwise such a file is not buried.
+    pub resumes_old_checkpoint: bool,
 }
 
-/// Why a grid could not run to the end.
+/// Why a `toy` or `mnist` command stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum GridError {
-    /// A buffer could not be allocated.
+    /// The f64 oracle cannot run an optimizer of the command.
     #[error(transparent)]
-    Alloc(#[from] AllocError),
-    /// The network cannot be laid out.
+    Oracle(#[from] OracleError),
+    /// The output directory cannot be used.
     #[error(transparent)]
-    Arch(#[from] ArchError),
-    /// A run could not start or continue.
-    #[error("run {label}: {source}")]
-    Run {
-        /// Which run.
-        label: String,
-        /// Why.
-        source: RunError,
-    },
-    /// The checkpoint could not be written.
+    Output(#[from] OutputError),
+    /// The run store cannot be written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The runs could not be trained.
+    #[error(transparent)]
+    Execute(#[from] ExecuteError),
+    /// Runs could not train at all; the text names them.
+    #[error("{0}")]
+    Failed(String),
+    /// `--out` holds an earlier rbp's checkpoint, whose runs would be lost.
+    #[error(
+        "{} already exists (written by an earlier rbp): continue it with `rbp resume {}`, or \
+         remove it to start again",
+        .0.display(),
+        .0.display()
+    )]
+    OldCheckpoint(PathBuf),
+    /// An old checkpoint could not be read or moved into the store.
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
-    /// The checkpoint does not belong to these settings.
-    #[error("checkpoint {path}: {why}")]
-    Mismatch {
-        /// The checkpoint.
-        path: PathBuf,
-        /// What does not fit.
-        why: String,
-    },
-    /// The worker threads could not be started.
-    #[error("cannot start {0} worker threads")]
-    Pool(usize),
-    /// Checkpoints were asked of f64 runs.
-    #[error("f64 runs (the oracle) keep no checkpoints; run them without checkpointing")]
-    OracleCheckpoint,
-    /// The f64 oracle cannot run this optimizer.
-    #[error(transparent)]
-    Oracle(#[from] rbp_core::oracle::OracleError),
 }
 
-/// The label of a run in checkpoints and messages.
-pub fn run_label(kind: OptimizerKind, seed: u64) -> String {
-    format!("{} seed {seed}", kind.name())
+/// What a command produced.
+pub struct GridOutcome {
+    /// The final table.
+    pub table: String,
+    /// The runs, in plan order.
+    pub runs: Vec<RunResult>,
+    /// Trained here, and found in the store.
+    pub tally: run::Tally,
+    /// Wall time of the runs.
+    pub seconds: f64,
+    /// The files written (with `--out`).
+    pub files: Vec<PathBuf>,
 }
 
-/// BLAS threads per run for `workers` parallel runs asking for `requested`: one each when runs
-/// go in parallel (two levels of threads would oversubscribe the cores), else `requested`.
-pub fn blas_threads_per_run(workers: usize, requested: usize) -> usize {
-    if workers > 1 { 1 } else { requested.max(1) }
-}
-
-/// Sets the BLAS thread count to [`blas_threads_per_run`]: the one place the experiments set it.
-pub fn configure_blas(workers: usize, requested: usize) {
-    rbp_core::gemm::set_threads(blas_threads_per_run(workers, requested));
-}
-
-/// Runs `work(i)` for `i in 0..n` on `workers` threads, started in index order (so the first
-/// jobs are the first to run), and returns the results in index order.
-pub fn run_in_order<T: Send>(
-    n: usize,
-    workers: usize,
-    work: impl Fn(usize) -> T + Sync,
-) -> Result<Vec<T>, GridError> {
-    let workers = workers.clamp(1, n.max(1));
-    let slots: Vec<Mutex<Option<T>>> = (0..n).map(|_| Mutex::new(None)).collect();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(workers)
-        .build()
-        .map_err(|_| GridError::Pool(workers))?;
-    // In a FIFO scope the spawning worker and the workers stealing from it both take the oldest
-    // job first, so jobs start in index order whatever the number of workers.
-    pool.scope_fifo(|s| {
-        for (i, slot) in slots.iter().enumerate() {
-            let work = &work;
-            s.spawn_fifo(move |_| {
-                let result = work(i);
-                *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
-            });
-        }
-    });
-    Ok(slots
-        .into_iter()
-        .map(|s| {
-            s.into_inner()
-                .unwrap_or_else(|e| e.into_inner())
-                .expect("every job ran")
-        })
-        .collect())
-}
-
-/// Trains every (seed, optimizer) pair of `settings`. `make_split(seed)` draws the data of a seed;
-/// it is drawn once and shared by that seed's runs. Results come back ordered by seed, then
-/// optimizer.
-pub fn run_grid<F>(
-    settings: &Settings,
-    make_split: F,
-    observer: &dyn RunObserver,
-    checkpointing: Option<&Checkpointing>,
-) -> Result<Vec<RunResult>, GridError>
-where
-    F: Fn(u64) -> Result<TrainTest, AllocError> + Sync,
-{
-    run_grid_at(
-        settings,
-        Precision::F32,
-        make_split,
-        observer,
-        checkpointing,
-    )
-}
-
-/// [`run_grid`] in `precision`: with [`Precision::F64`] every run is the f64 oracle's twin of the
-/// f32 run (same data, initial weights, batch order and coin; see `rbp_core::oracle`). The
-/// oracle keeps no checkpoints: `checkpointing` must be `None` then.
-pub fn run_grid_at<F>(
-    settings: &Settings,
-    precision: Precision,
-    make_split: F,
-    observer: &dyn RunObserver,
-    checkpointing: Option<&Checkpointing>,
-) -> Result<Vec<RunResult>, GridError>
-where
-    F: Fn(u64) -> Result<TrainTest, AllocError> + Sync,
-{
-    if precision == Precision::F64 && checkpointing.is_some() {
-        return Err(GridError::OracleCheckpoint);
-    }
-    if precision == Precision::F64 {
-        // Refuse an optimizer the oracle lacks before any run starts.
-        for &kind in &settings.optimizers {
-            oracle::supports(kind, &settings.hyper)?;
-        }
-    }
-    let layout = Layout::new(settings.arch.clone())?;
-    configure_blas(settings.workers, settings.blas_threads);
-    let jobs: Vec<(u64, OptimizerKind)> = settings
-        .seeds
-        .iter()
-        .flat_map(|&s| settings.optimizers.iter().map(move |&k| (s, k)))
-        .collect();
-    let book = checkpointing.map(|c| Book::new(c, &jobs));
-    let splits = SplitCache::new(&jobs);
-    // After a failure the runs not yet started are skipped: the grid cannot complete anyway.
-    let failed = AtomicBool::new(false);
-    let results = run_in_order(jobs.len(), settings.workers, |i| {
-        if failed.load(Ordering::Relaxed) {
-            return None;
-        }
-        let (seed, kind) = jobs[i];
-        let result = run_job(
-            settings,
-            &layout,
-            &splits,
-            &make_split,
+/// Every run of `settings` on `task`: seed by seed, the optimizers in the order given.
+pub fn plan(settings: &Settings, task: &Task, precision: Precision) -> Vec<RunSpec> {
+    let specs = settings.seeds.iter().flat_map(|&seed| {
+        settings.optimizers.iter().map(move |&optimizer| RunSpec {
+            task: task.clone(),
+            arch: settings.arch.clone(),
+            batch: settings.batch,
+            epochs: settings.epochs,
+            init: settings.init,
+            hyper: settings.hyper,
+            optimizer,
             seed,
-            kind,
-            observer,
-            book.as_ref(),
-            i,
+            recording: Recording::EveryEpoch,
             precision,
-        );
-        if result.is_err() {
-            failed.store(true, Ordering::Relaxed);
+        })
+    });
+    specs.collect()
+}
+
+impl GridCommand {
+    /// The experiment's task.
+    fn task(&self) -> Task {
+        match &self.experiment {
+            Experiment::Toy(c) => c.task(),
+            Experiment::Mnist(c) => c.task(),
         }
-        Some(result)
-    })?;
-    let mut runs = Vec::with_capacity(results.len());
-    let mut first_error = None;
-    for r in results.into_iter().flatten() {
-        match r {
-            Ok(run) => runs.push(run),
-            Err(e) => {
-                first_error.get_or_insert(e);
+    }
+
+    /// The header's first line: the command, its network, task and settings.
+    pub fn header(&self) -> String {
+        let s = self.experiment.settings();
+        let description = match &self.experiment {
+            Experiment::Toy(c) => format!("M = {}", c.train_size),
+            Experiment::Mnist(c) => format!(
+                "{}, M = {}, test size {:?}, pool {:?}",
+                c.data.kind, c.train_size, c.test_size, c.pool
+            ),
+        };
+        format!(
+            "rbp {}: arch {}, {description}, {}, precision {}\n{}",
+            self.experiment.name(),
+            s.arch,
+            s.describe(),
+            self.precision,
+            backend_line(s.workers, s.blas_threads)
+        )
+    }
+
+    /// Checks the output directory: refuses to replace a finished command's results unless
+    /// `--overwrite`, and opens the run store (checked writable) before any training.
+    fn open_store(&self) -> Result<Option<(OutDir, RunStore)>, GridError> {
+        let Some(out) = &self.out else {
+            return Ok(None);
+        };
+        out.prepare(&[DONE_MARKER])?;
+        let old = out.path(OLD_CHECKPOINT);
+        if old.exists() && !self.resumes_old_checkpoint {
+            return Err(GridError::OldCheckpoint(old));
+        }
+        let store = RunStore::open(&out.dir)?;
+        // Past the marker, the command's own earlier files (a killed run's) are replaced.
+        Ok(Some((OutDir::new(&out.dir, true), store)))
+    }
+
+    /// Description of the task for `summary.json`, the paper's values, and whether the task
+    /// reports a classification error.
+    fn summary_task(&self) -> (serde_json::Value, &'static [PaperValue], bool) {
+        match &self.experiment {
+            Experiment::Toy(c) => {
+                let m = c.train_size;
+                let task = serde_json::json!({ "task": "teacher-student", "train_size": m, "test_size": m });
+                (task, &[], false)
             }
-        }
-    }
-    match first_error {
-        Some(e) => Err(e),
-        None => Ok(runs),
-    }
-}
-
-/// Job `i` of a grid: its seed's shared split, then the run.
-#[allow(clippy::too_many_arguments)]
-fn run_job<F>(
-    settings: &Settings,
-    layout: &Layout,
-    splits: &SplitCache,
-    make_split: &F,
-    seed: u64,
-    kind: OptimizerKind,
-    observer: &dyn RunObserver,
-    book: Option<&Book>,
-    i: usize,
-    precision: Precision,
-) -> Result<RunResult, GridError>
-where
-    F: Fn(u64) -> Result<TrainTest, AllocError>,
-{
-    let split = splits.get(seed, make_split)?;
-    let result = match precision {
-        Precision::F32 => run_one(
-            settings,
-            layout,
-            &split,
-            kind,
-            seed,
-            Recording::EveryEpoch,
-            observer,
-            book.map(|b| (b, i)),
-        ),
-        Precision::F64 => run_one_f64(settings, layout, &split, kind, seed, observer),
-    };
-    splits.release(seed);
-    result
-}
-
-/// Splits shared by the runs of a seed, dropped when the last of them finishes.
-struct SplitCache {
-    entries: Mutex<HashMap<u64, (Arc<TrainTest>, usize)>>,
-    runs_per_seed: HashMap<u64, usize>,
-}
-
-impl SplitCache {
-    fn new(jobs: &[(u64, OptimizerKind)]) -> SplitCache {
-        let mut runs_per_seed = HashMap::new();
-        for (seed, _) in jobs {
-            *runs_per_seed.entry(*seed).or_insert(0) += 1;
-        }
-        SplitCache {
-            entries: Mutex::new(HashMap::new()),
-            runs_per_seed,
-        }
-    }
-
-    fn get<F>(&self, seed: u64, make: &F) -> Result<Arc<TrainTest>, GridError>
-    where
-        F: Fn(u64) -> Result<TrainTest, AllocError>,
-    {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((split, _)) = entries.get(&seed) {
-            return Ok(split.clone());
-        }
-        let split = Arc::new(make(seed)?);
-        entries.insert(seed, (split.clone(), self.runs_per_seed[&seed]));
-        Ok(split)
-    }
-
-    fn release(&self, seed: u64) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((_, left)) = entries.get_mut(&seed) {
-            *left -= 1;
-            if *left == 0 {
-                entries.remove(&seed);
-            }
-        }
-    }
-}
-
-/// The checkpoint of a grid: the latest saved state of each run, written whole at every change.
-pub struct Book {
-    /// The checkpoint file.
-    path: PathBuf,
-    /// Save every this many epochs.
-    every: usize,
-    /// The command's settings text.
-    settings: String,
-    labels: Vec<String>,
-    runs: Mutex<Vec<Option<SavedRun>>>,
-}
-
-impl Book {
-    fn new(config: &Checkpointing, jobs: &[(u64, OptimizerKind)]) -> Book {
-        let labels: Vec<String> = jobs.iter().map(|&(s, k)| run_label(k, s)).collect();
-        let mut runs: Vec<Option<SavedRun>> = vec![None; jobs.len()];
-        if let Some(saved) = &config.resume_from {
-            for run in &saved.runs {
-                if let Some(i) = labels.iter().position(|l| *l == run.label) {
-                    runs[i] = Some(run.clone());
-                }
-            }
-        }
-        Book {
-            path: config.path.clone(),
-            every: config.every.max(1),
-            settings: config.settings.clone(),
-            labels,
-            runs: Mutex::new(runs),
-        }
-    }
-
-    /// What the checkpoint holds for job `i`.
-    fn saved(&self, i: usize) -> Option<checkpoint::Progress> {
-        self.runs.lock().unwrap_or_else(|e| e.into_inner())[i]
-            .as_ref()
-            .map(|r| r.progress.clone())
-    }
-
-    /// Records job `i`'s progress and writes the whole checkpoint. Writes are serialized by the
-    /// lock, so the file on disk always holds the latest state of every run.
-    fn record(&self, i: usize, progress: checkpoint::Progress) -> Result<(), CheckpointError> {
-        let mut runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
-        runs[i] = Some(SavedRun {
-            label: self.labels[i].clone(),
-            progress,
-        });
-        // Borrowed, not cloned: the in-progress runs' weights and optimizer states are written
-        // straight from the book.
-        let saved: Vec<&SavedRun> = runs.iter().flatten().collect();
-        checkpoint::save_runs(&self.path, &self.settings, &saved)
-    }
-}
-
-/// The seed's initial weights and R-BackProp coin seed: what every run of a seed starts from, in
-/// either precision (with the batch order of `seed::rng(seed, Stream::Order)`).
-fn seed_start(
-    settings: &Settings,
-    layout: &Layout,
-    seed: u64,
-) -> Result<(Vec<f32>, u64), AllocError> {
-    Ok((
-        init::initial_params(layout, settings.init, seed)?,
-        seed::stream_seed(seed, Stream::Coin),
-    ))
-}
-
-/// The f64 twin of [`run_one`] (without checkpoints): the same start, trained by the oracle.
-fn run_one_f64(
-    settings: &Settings,
-    layout: &Layout,
-    split: &TrainTest,
-    kind: OptimizerKind,
-    seed: u64,
-    observer: &dyn RunObserver,
-) -> Result<RunResult, GridError> {
-    let schedule = Schedule {
-        batch: settings.batch,
-        epochs: settings.epochs,
-        record: Recording::EveryEpoch,
-    };
-    observer.run_started();
-    let (params, coin_seed) = seed_start(settings, layout, seed)?;
-    let opt = oracle::Optimizer::new(kind, &settings.hyper, layout.param_count(), coin_seed)?;
-    let order = seed::rng(seed, Stream::Order);
-    let mut first = true;
-    let records = oracle::train(layout, &params, split, opt, schedule, order, &mut |_| {
-        // Epoch 0 is measured before training, as in the f32 path's progress.
-        if !std::mem::take(&mut first) {
-            observer.epoch_done();
-        }
-    })?;
-    observer.run_finished();
-    Ok(RunResult {
-        optimizer: kind,
-        seed,
-        records,
-    })
-}
-
-/// One run: the seed's initial weights and batch order, optimizer `kind` with the seed's coin
-/// stream. With a checkpoint book (`(book, job index)`), a run already finished there is not
-/// trained again, one in progress continues from its state, and the state is saved every
-/// `book.every` epochs and at the end.
-#[allow(clippy::too_many_arguments)]
-pub fn run_one(
-    settings: &Settings,
-    layout: &Layout,
-    split: &TrainTest,
-    kind: OptimizerKind,
-    seed: u64,
-    record: Recording,
-    observer: &dyn RunObserver,
-    book: Option<(&Book, usize)>,
-) -> Result<RunResult, GridError> {
-    let label = run_label(kind, seed);
-    let run_err = |source| GridError::Run {
-        label: label.clone(),
-        source,
-    };
-    let schedule = Schedule {
-        batch: settings.batch,
-        epochs: settings.epochs,
-        record,
-    };
-    observer.run_started();
-    let saved = book.and_then(|(b, i)| b.saved(i));
-    let mut run = match saved {
-        Some(checkpoint::Progress::Finished(records)) => {
-            for _ in 0..settings.epochs {
-                observer.epoch_done();
-            }
-            observer.run_finished();
-            return Ok(RunResult {
-                optimizer: kind,
-                seed,
-                records,
-            });
-        }
-        Some(checkpoint::Progress::InProgress { arch, state }) => {
-            if arch != settings.arch || state.schedule.epochs != settings.epochs {
-                let (b, _) = book.expect("saved state comes from a book");
-                return Err(GridError::Mismatch {
-                    path: b.path.clone(),
-                    why: format!(
-                        "run {label} was saved for a {arch} network and {} epochs, the settings \
-                         say {} and {}",
-                        state.schedule.epochs, settings.arch, settings.epochs
-                    ),
+            Experiment::Mnist(c) => {
+                let task = serde_json::json!({
+                    "task": c.data.kind.to_string(),
+                    "train_size": c.train_size,
+                    "test_size": c.test_size,
+                    "pool": c.pool,
+                    "data_dir": mnist::data_dir(&c.data).ok(),
                 });
+                let paper: &'static [PaperValue] = if c.data.kind == DatasetKind::Mnist {
+                    &crate::paper::FIG5_CLASS_ERROR
+                } else {
+                    &[]
+                };
+                (task, paper, true)
             }
-            let run = Run::resume(layout, split, &settings.hyper, *state).map_err(run_err)?;
-            for _ in 0..run.epochs_done() {
-                observer.epoch_done();
-            }
-            run
         }
-        None => {
-            let (params, coin_seed) = seed_start(settings, layout, seed)?;
-            let opt = Optimizer::new(kind, &settings.hyper, layout.param_count(), coin_seed)?;
-            let order = seed::rng(seed, Stream::Order);
-            Run::start(layout, params, split, opt, schedule, order).map_err(run_err)?
+    }
+}
+
+/// Runs `command` (its experiment already validated, and MNIST's files prepared in `data`),
+/// then writes the table and, with `--out`, the files.
+pub fn run(command: &GridCommand, data: &RunData) -> Result<GridOutcome, GridError> {
+    let s = command.experiment.settings();
+    if command.precision == Precision::F64 {
+        // Refuse an optimizer the oracle lacks before any run starts.
+        for &kind in &s.optimizers {
+            oracle::supports(kind, &s.hyper)?;
         }
+    }
+    let stored = command.open_store()?;
+    let specs = plan(s, &command.task(), command.precision);
+    run::pool::configure_blas(s.workers, s.blas_threads);
+    let total = (specs.len() * s.epochs) as u64;
+    let progress = Progress::new(total, command.experiment.name(), command.show_progress);
+    let hooks = Hooks {
+        save_every: command.save_every,
+        ..Hooks::observed(&progress)
     };
-    while !run.is_finished() {
-        run.train_epoch();
-        observer.epoch_done();
-        if let Some((b, i)) = book {
-            let every = b.every;
-            if !run.is_finished() && run.epochs_done() % every == 0 {
-                b.record(
-                    i,
-                    checkpoint::Progress::InProgress {
-                        arch: settings.arch.clone(),
-                        state: Box::new(run.snapshot()),
-                    },
-                )?;
+    let start = Instant::now();
+    let store = stored.as_ref().map(|(_, store)| store);
+    let executed = run::execute(&specs, store, Mode::Train(None), s.workers, data, hooks)?;
+    progress.finish();
+    let seconds = start.elapsed().as_secs_f64();
+    let runs = finished_runs(&executed)?;
+    let (task, paper, class_error) = command.summary_task();
+    let finished = Finished {
+        command: command.experiment.name(),
+        settings: s,
+        task,
+        precision: command.precision,
+        runs: &runs,
+        seconds,
+        class_error,
+        paper,
+    };
+    let files = match &stored {
+        Some((out, _)) => finished.save(out)?,
+        None => Vec::new(),
+    };
+    Ok(GridOutcome {
+        table: finished.table(),
+        tally: executed.tally,
+        runs,
+        seconds,
+        files,
+    })
+}
+
+/// The results of every run, or an error naming those that could not train at all.
+fn finished_runs(executed: &run::Executed) -> Result<Vec<RunResult>, GridError> {
+    let mut runs = Vec::with_capacity(executed.runs.len());
+    let mut unusable = Vec::new();
+    for r in executed.runs.iter().flatten() {
+        match &r.status {
+            run::Status::Failed { reason, .. } if r.result.records.is_empty() => {
+                unusable.push(format!("run {}: {reason}", r.spec.label()))
             }
+            _ => runs.push(r.result.clone()),
         }
     }
-    let (records, _) = run.finish();
-    if let Some((b, i)) = book {
-        b.record(i, checkpoint::Progress::Finished(records.clone()))?;
+    if unusable.is_empty() {
+        Ok(runs)
+    } else {
+        Err(GridError::Failed(unusable.join("\n")))
     }
-    observer.run_finished();
-    Ok(RunResult {
-        optimizer: kind,
-        seed,
-        records,
-    })
+}
+
+/// `rbp resume`'s reading of a checkpoint written by an earlier rbp (one file for a whole
+/// command): the command it describes, with its runs moved into the run store of the file's
+/// directory. The file itself is left for the caller to remove once the command is complete.
+pub fn import_checkpoint(path: &std::path::Path) -> Result<(Experiment, usize), GridError> {
+    let saved: Checkpoint = checkpoint::load(path)?;
+    let invalid = |why: String| CheckpointError::Invalid {
+        path: path.to_path_buf(),
+        why,
+    };
+    let experiment = Experiment::from_checkpoint_text(&saved.settings).map_err(invalid)?;
+    let every = serde_json::from_str::<serde_json::Value>(&saved.settings)
+        .ok()
+        .and_then(|v| v.get("checkpoint_every")?.as_u64())
+        .map_or(1, |n| n.max(1) as usize);
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+    let store = RunStore::open(dir.unwrap_or(std::path::Path::new(".")))?;
+    let task = match &experiment {
+        Experiment::Toy(c) => c.task(),
+        Experiment::Mnist(c) => c.task(),
+    };
+    for spec in plan(experiment.settings(), &task, Precision::F32) {
+        let label = format!("{} seed {}", spec.optimizer.name(), spec.seed);
+        let Some(run) = saved.runs.iter().find(|r| r.label == label) else {
+            continue;
+        };
+        match &run.progress {
+            checkpoint::Progress::Finished(records) => store.save(&run::StoredRun {
+                status: run::Status::Finished,
+                result: RunResult {
+                    optimizer: spec.optimizer,
+                    seed: spec.seed,
+                    records: records.clone(),
+                },
+                backend: rbp_core::gemm::backend_name(),
+                seconds: 0.0,
+                spec,
+            })?,
+            checkpoint::Progress::InProgress { state, .. } => {
+                store.save_state(&spec, (**state).clone())?;
+                continue;
+            }
+        };
+    }
+    Ok((experiment, every))
 }

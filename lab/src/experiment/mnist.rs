@@ -1,80 +1,17 @@
 //! `rbp mnist`: the paper's MNIST experiment (Fig. 5), also on Fashion-MNIST.
 //!
-//! Each run draws its own `M` training images and its own test subset, from the standard files or,
-//! with [`Pool::Test`], as two disjoint subsets of the 10k test file (for when the 60k training
-//! images are not at hand). Targets are one-hot codes read through the sigmoid outputs with the
-//! quadratic loss, as in the paper; the reported test error is the classification error.
+//! Each run draws its own `M` training images and its own test subset ([`crate::run::images`]).
+//! Targets are one-hot codes read through the sigmoid outputs with the quadratic loss, as in the
+//! paper; the reported test error is the classification error.
 
-use super::{Checkpointing, GridError, RunObserver, RunResult, Settings, SettingsError};
+use super::{Settings, SettingsError};
 use crate::data::idx;
-use crate::data::mnist::{self, DataError, DataSpec, Dataset, Split};
-use rand::seq::SliceRandom;
-use rbp_core::data::{Examples, TrainTest};
+use crate::data::mnist::{self, DataError, DataSpec};
+use crate::run::data::ImagesError;
+pub use crate::run::{Pool, TestSize};
+use crate::run::{RunData, RunDataError, Task};
 use rbp_core::memory::MemoryError;
-use rbp_core::oracle::Precision;
-use rbp_core::seed::{self, Stream};
 use serde::{Deserialize, Serialize};
-
-/// Where the training images come from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Pool {
-    /// Training subsets from the training file, test subsets from the test file.
-    Train,
-    /// Disjoint training and test subsets, both from the 10k test file.
-    Test,
-}
-
-impl std::fmt::Display for Pool {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Pool::Train => "train",
-            Pool::Test => "test",
-        })
-    }
-}
-
-impl std::str::FromStr for Pool {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Pool, String> {
-        match s {
-            "train" => Ok(Pool::Train),
-            "test" => Ok(Pool::Test),
-            _ => Err(format!("unknown pool `{s}`; expected train or test")),
-        }
-    }
-}
-
-/// How many test images each run is scored on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum TestSize {
-    /// This many.
-    Count(usize),
-    /// Every test image available (with `--pool test`: all those not drawn for training).
-    All,
-}
-
-impl std::fmt::Display for TestSize {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            TestSize::Count(n) => write!(f, "{n}"),
-            TestSize::All => f.write_str("all"),
-        }
-    }
-}
-
-impl std::str::FromStr for TestSize {
-    type Err = String;
-    fn from_str(s: &str) -> Result<TestSize, String> {
-        match s {
-            "all" => Ok(TestSize::All),
-            _ => match s.parse::<usize>() {
-                Ok(n) if n > 0 => Ok(TestSize::Count(n)),
-                _ => Err(format!("`{s}` is neither a positive number nor `all`")),
-            },
-        }
-    }
-}
 
 /// The MNIST experiment.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -103,17 +40,9 @@ pub enum MnistError {
     /// Too big for this machine.
     #[error(transparent)]
     Memory(#[from] MemoryError),
-    /// Training failed.
+    /// A buffer could not be allocated.
     #[error(transparent)]
-    Grid(#[from] GridError),
-}
-
-/// The images runs draw from: the training pool and the test pool (the same file with
-/// `--pool test`).
-pub struct Pools {
-    train: Dataset,
-    /// `None` with [`Pool::Test`]: test subsets come from `train` too, disjoint from training.
-    test: Option<Dataset>,
+    Alloc(#[from] rbp_core::memory::AllocError),
 }
 
 impl MnistConfig {
@@ -133,144 +62,39 @@ impl MnistConfig {
         Ok(())
     }
 
-    /// Loads only the files this configuration needs (with `--pool test`, the two t10k files).
-    pub fn load(&self) -> Result<Pools, MnistError> {
+    /// The task every run of the experiment learns.
+    pub fn task(&self) -> Task {
+        Task::Images {
+            dataset: self.data.kind,
+            pool: self.pool,
+            train_size: self.train_size,
+            test_size: self.test_size,
+        }
+    }
+
+    /// Where the runs find their images.
+    pub fn run_data(&self) -> RunData {
+        RunData::new(vec![self.data.clone()])
+    }
+
+    /// Checks the settings, loads the files the runs need (with `--pool test`, the two t10k
+    /// files) and checks that the subsets and the runs fit, before any training.
+    pub fn prepare(&self, data: &RunData) -> Result<(), MnistError> {
         self.check_arch()?;
         self.settings.validate(self.train_size)?;
-        Ok(match self.pool {
-            Pool::Test => Pools {
-                train: mnist::load(&self.data, Split::Test)?,
-                test: None,
+        let pools = data.pools(self.data.kind, self.pool).map_err(|e| match e {
+            RunDataError::Images { source, .. } => match *source {
+                ImagesError::Files(d) => MnistError::Data(d),
+                ImagesError::Sizes(s) => SettingsError::new(s.parameter, s.why).into(),
             },
-            Pool::Train => Pools {
-                train: mnist::load(&self.data, Split::Train)?,
-                test: Some(mnist::load(&self.data, Split::Test)?),
-            },
-        })
-    }
-
-    /// Checks that the subsets fit in the pools, before any training.
-    pub fn check_sizes(&self, pools: &Pools) -> Result<(), MnistError> {
-        let m = self.train_size;
-        let err = |parameter: &str, why: String| Err(SettingsError::new(parameter, why).into());
-        match (&pools.test, self.test_size) {
-            (None, size) => {
-                let n = pools.train.len();
-                let want = m + if let TestSize::Count(t) = size { t } else { 1 };
-                if want > n {
-                    return err(
-                        "train_size",
-                        format!(
-                            "{m} training images plus the test subset need {want} images, the \
-                             test file (the only pool with `pool = test`) has {n}"
-                        ),
-                    );
-                }
-            }
-            (Some(test), size) => {
-                if m > pools.train.len() {
-                    return err(
-                        "train_size",
-                        format!(
-                            "{m}: the training file has only {} images",
-                            pools.train.len()
-                        ),
-                    );
-                }
-                if let TestSize::Count(t) = size
-                    && t > test.len()
-                {
-                    return err(
-                        "test_size",
-                        format!("{t}: the test file has only {} images", test.len()),
-                    );
-                }
-            }
-        }
-        let per_seed = 4
-            * (m + match self.test_size {
-                TestSize::Count(t) => t,
-                TestSize::All => pools.test.as_ref().unwrap_or(&pools.train).len(),
-            }) as u128
-            * (mnist::PIXELS + idx::NUM_CLASSES) as u128;
+            RunDataError::Alloc(a) => MnistError::Alloc(a),
+        })?;
+        pools
+            .check_sizes(self.train_size, self.test_size)
+            .map_err(|s| SettingsError::new(s.parameter, s.why))?;
+        let per_run = pools.bytes_per_run(self.train_size, self.test_size);
         self.settings
-            .check_memory("this MNIST experiment", per_seed, 0)?;
+            .check_memory("this MNIST experiment", per_run, 0)?;
         Ok(())
     }
-
-    /// The training and test subsets of run `seed`.
-    pub fn draw(&self, pools: &Pools, seed: u64) -> TrainTest {
-        let mut rng = seed::rng(seed, Stream::Subset);
-        let m = self.train_size;
-        let mut train_rows: Vec<usize> = (0..pools.train.len()).collect();
-        train_rows.shuffle(&mut rng);
-        match &pools.test {
-            None => {
-                let rest = &train_rows[m..];
-                let t = match self.test_size {
-                    TestSize::Count(t) => t.min(rest.len()),
-                    TestSize::All => rest.len(),
-                };
-                TrainTest {
-                    train: examples(&pools.train, &train_rows[..m]),
-                    test: examples(&pools.train, &rest[..t]),
-                }
-            }
-            Some(test) => {
-                let test_rows: Vec<usize> = match self.test_size {
-                    TestSize::All => (0..test.len()).collect(),
-                    TestSize::Count(t) => {
-                        let mut rows: Vec<usize> = (0..test.len()).collect();
-                        rows.shuffle(&mut rng);
-                        rows.truncate(t);
-                        rows
-                    }
-                };
-                TrainTest {
-                    train: examples(&pools.train, &train_rows[..m]),
-                    test: examples(test, &test_rows),
-                }
-            }
-        }
-    }
-}
-
-/// The images at `rows` as training examples: pixels in, one-hot codes as targets.
-fn examples(data: &Dataset, rows: &[usize]) -> Examples {
-    let labels: Vec<u8> = rows.iter().map(|&r| data.labels[r]).collect();
-    Examples {
-        inputs: data.images.select(ndarray::Axis(0), rows),
-        targets: mnist::one_hot(&labels),
-        labels: Some(labels),
-    }
-}
-
-/// Runs every seed and optimizer of `config` on `pools`.
-pub fn run(
-    config: &MnistConfig,
-    pools: &Pools,
-    observer: &dyn RunObserver,
-    checkpointing: Option<&Checkpointing>,
-) -> Result<Vec<RunResult>, MnistError> {
-    run_at(config, Precision::F32, pools, observer, checkpointing)
-}
-
-/// [`run`] in `precision` (see [`super::grid::run_grid_at`]).
-pub fn run_at(
-    config: &MnistConfig,
-    precision: Precision,
-    pools: &Pools,
-    observer: &dyn RunObserver,
-    checkpointing: Option<&Checkpointing>,
-) -> Result<Vec<RunResult>, MnistError> {
-    config.check_arch()?;
-    config.settings.validate(config.train_size)?;
-    config.check_sizes(pools)?;
-    Ok(super::grid::run_grid_at(
-        &config.settings,
-        precision,
-        |seed| Ok(config.draw(pools, seed)),
-        observer,
-        checkpointing,
-    )?)
 }

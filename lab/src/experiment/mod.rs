@@ -1,18 +1,16 @@
 //! Experiments: grids of independent training runs (seeds x optimizers) on one task.
 
 pub mod bench;
-pub mod execute;
 pub mod grid;
 pub mod landscape;
 pub mod mnist;
 pub mod output;
 pub mod reproduce;
-pub mod run_data;
-pub mod store;
+pub mod stored;
 pub mod sweep;
 pub mod toy;
 
-pub use grid::{Checkpointing, GridError, RunObserver, run_grid, run_one};
+pub use grid::{GridCommand, GridError};
 pub use rbp_core::train::RunResult;
 
 use rbp_core::init::Init;
@@ -175,17 +173,16 @@ impl Settings {
     }
 
     /// Refuses the grid when it cannot fit in memory: per parallel run its weights, gradients,
-    /// optimizer state and work buffers, plus `data_per_seed` bytes for each seed being trained
-    /// at once and `shared_data` bytes loaded once for all runs.
+    /// optimizer state, work buffers and `data_per_run` bytes of examples, plus `shared_data`
+    /// bytes loaded once for all runs.
     pub fn check_memory(
         &self,
         what: &str,
-        data_per_seed: u128,
+        data_per_run: u128,
         shared_data: u128,
     ) -> Result<(), MemoryError> {
         let runs = (self.seeds.len() * self.optimizers.len()).max(1);
         let parallel = self.workers.clamp(1, runs) as u128;
-        let seeds_at_once = (self.workers.clamp(1, self.seeds.len().max(1))) as u128;
         let biggest = self
             .optimizers
             .iter()
@@ -193,7 +190,7 @@ impl Settings {
             .max_by_key(RunFootprint::total)
             .unwrap_or_else(|| RunFootprint::new(&self.arch, OptimizerKind::Sgd, self.batch));
         let runs_bytes = parallel * biggest.total();
-        let data_bytes = seeds_at_once * data_per_seed + shared_data;
+        let data_bytes = parallel * data_per_run + shared_data;
         let needed = runs_bytes + data_bytes;
         let breakdown = format!(
             "{parallel} run(s) at once x {} (weights and gradients {}, optimizer state {}, \

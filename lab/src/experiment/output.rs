@@ -10,10 +10,10 @@ use rbp_core::oracle::Precision;
 use serde::Serialize;
 
 /// One line naming the GEMM backend, its threads, the parallel runs and the SIMD level, for
-/// `workers` parallel runs asking for `blas_threads` (see [`super::grid::configure_blas`]).
+/// `workers` parallel runs asking for `blas_threads` (see [`crate::run::pool::configure_blas`]).
 pub fn backend_line(workers: usize, blas_threads: usize) -> String {
     let threads = if gemm::chosen() == gemm::Backend::OpenBlas {
-        super::grid::blas_threads_per_run(workers, blas_threads)
+        crate::run::pool::blas_threads_per_run(workers, blas_threads)
     } else {
         1
     };

@@ -15,12 +15,11 @@ pub use dry_run::{DryRun, dry_run};
 pub use spec::{AXES, Cell, SpecError, Sweep};
 pub use summary::{CSV, CellSummary, REPORT, plot_stem};
 
-use crate::experiment::execute::{self, ExecuteError, Mode, RunBars, Tally};
-use crate::experiment::store::{RunSpec, RunStore, StoreError};
-use crate::experiment::{GridError, grid};
+use crate::experiment::stored::{self, RunBars, Running, StoredError};
 use crate::progress::Progress;
 use crate::report::files::{OutDir, OutputError};
 use crate::report::plot::PlotError;
+use crate::run::{ExecuteError, Mode, RunSpec, Tally};
 use indicatif::{MultiProgress, ProgressDrawTarget};
 use std::path::PathBuf;
 
@@ -32,13 +31,12 @@ pub enum SweepError {
     #[error(transparent)]
     Output(#[from] OutputError),
     #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Execute(#[from] ExecuteError),
+    Stored(StoredError),
     #[error(transparent)]
     Plot(#[from] PlotError),
-    #[error(transparent)]
-    Grid(#[from] GridError),
+    /// A calibration run could not train.
+    #[error("{0}")]
+    Train(String),
     /// Runs are missing, so no summary can be built; the text names them.
     #[error("{0}")]
     Incomplete(String),
@@ -50,10 +48,10 @@ pub enum SweepError {
 
 impl SweepError {
     /// `e`, with data errors worded for a sweep.
-    fn from_execute(e: ExecuteError) -> SweepError {
+    fn from_stored(e: StoredError) -> SweepError {
         match e {
-            ExecuteError::Data(d) => SweepError::Data(data::explain(&d)),
-            other => SweepError::Execute(other),
+            StoredError::Execute(ExecuteError::Data(d)) => SweepError::Data(data::explain(&d)),
+            other => SweepError::Stored(other),
         }
     }
 }
@@ -74,34 +72,14 @@ pub struct SweepOutcome {
     pub report: Option<SweepReport>,
 }
 
-/// Every file a complete sweep writes in `out` (besides `runs/`).
-pub fn planned_files(sweep: &Sweep) -> Vec<String> {
-    let mut names = vec![CSV.to_string(), REPORT.to_string()];
-    if let Some(axis) = sweep.plot {
-        let stem = plot_stem(axis);
-        names.push(format!("{stem}.png"));
-        names.push(format!("{stem}.svg"));
-    }
-    names
-}
-
 /// Trains the sweep's runs through the run store of `out` (see [`Mode`]; resume is re-running
 /// the same command) and, unless sharded, writes `sweep.csv`, `SWEEP.md` and the plot.
 pub fn run(
     sweep: &Sweep,
     out: &OutDir,
-    mode: Mode,
-    workers: usize,
+    running: Running,
     show_progress: bool,
 ) -> Result<SweepOutcome, SweepError> {
-    let sharded = matches!(mode, Mode::Train(Some(_)));
-    if !sharded {
-        let names = planned_files(sweep);
-        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        out.prepare(&refs)?;
-    }
-    let store = RunStore::open(&out.dir)?;
-    grid::configure_blas(workers, 1);
     let runs = sweep.runs();
     let specs: Vec<RunSpec> = runs.iter().map(|(_, s)| s.clone()).collect();
     let multi = MultiProgress::with_draw_target(if show_progress {
@@ -112,13 +90,14 @@ pub fn run(
     let total_epochs = (specs.len() * sweep.epochs) as u64;
     let epochs = Progress::in_multi(&multi, total_epochs, "all", "epochs");
     let run_bar = Progress::in_multi(&multi, specs.len() as u64, "runs", "runs trained");
-    let bars = RunBars {
-        epochs: &epochs,
-        runs: &run_bar,
-    };
+    let bars = RunBars::new(&epochs, &run_bar, &|_| {});
     let data = sweep.data.run_data();
-    let executed = execute::execute(&specs, &store, mode, workers, &data, &bars, &|_| {})
-        .map_err(SweepError::from_execute)?;
+    // SWEEP.md is written last: with it present the sweep is complete.
+    let names = vec![REPORT.to_string()];
+    let (store, executed) = stored::execute(out, &names, running, &specs, &data, &bars)
+        .map_err(SweepError::from_stored)?;
+    // Past that check, files an interrupted sweep wrote are replaced.
+    let out = &OutDir::new(&out.dir, true);
     run_bar.finish();
     epochs.finish();
     let mut outcome = SweepOutcome {
@@ -126,15 +105,10 @@ pub fn run(
         problems: executed.problems.clone(),
         report: None,
     };
-    if sharded {
+    if matches!(running.mode, Mode::Train(Some(_))) {
         return Ok(outcome);
     }
-    let missing: Vec<String> = specs
-        .iter()
-        .zip(&executed.runs)
-        .filter(|(_, r)| r.is_none())
-        .map(|(s, _)| format!("{} ({})", s.label(), store.path(&s.id()).display()))
-        .collect();
+    let missing = stored::missing(&specs, &executed, &store);
     if !missing.is_empty() {
         return Err(SweepError::Incomplete(format!(
             "{} of the {} runs have no usable result file (run the missing shards with the same \
@@ -166,6 +140,14 @@ pub fn run(
 mod tests {
     use super::*;
 
+    fn running(workers: usize) -> Running {
+        Running {
+            mode: Mode::Train(None),
+            workers,
+            save_every: None,
+        }
+    }
+
     const SPEC: &str = "seeds = 3\nepochs = 2\nbatch = 10\n[grid]\narch = [\"6-5-3\"]\ntrain_size = [40]\noptimizer = [\"sgd\", \"adam\"]\nlr_scale = [0.5, 1, 2]\n";
 
     #[test]
@@ -173,20 +155,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = OutDir::new(dir.path(), false);
         let sweep = Sweep::parse(SPEC).unwrap();
-        let first = run(&sweep, &out, Mode::Train(None), 2, false).unwrap();
+        let first = run(&sweep, &out, running(2), false).unwrap();
         assert_eq!(first.tally.trained, 18);
         let report = first.report.unwrap();
         assert_eq!(report.cells.len(), 6);
         // Each cell's mean is the plain mean of its seeds' final test errors, read back from
         // the result files (the same numbers, bit for bit).
-        let store = RunStore::open(dir.path()).unwrap();
+        let store = crate::run::RunStore::open(dir.path()).unwrap();
         for s in &report.cells {
             let cell = &sweep.cells[s.cell];
             let finals: Vec<f64> = sweep
                 .seeds
                 .iter()
                 .map(|&seed| match store.load(&sweep.spec(cell, seed)) {
-                    crate::experiment::store::Loaded::Present(r) => r.result.last().test_error,
+                    crate::run::store::Loaded::Present(r) => r.result.last().test_error,
                     other => panic!("{other:?}"),
                 })
                 .collect();
@@ -199,14 +181,7 @@ mod tests {
         assert_eq!(csv_text.lines().count(), 7);
         assert!(dir.path().join("final_error_vs_lr_scale.png").exists());
         // Again over the same directory: nothing is trained, the table is the same.
-        let again = run(
-            &sweep,
-            &OutDir::new(dir.path(), true),
-            Mode::Train(None),
-            1,
-            false,
-        )
-        .unwrap();
+        let again = run(&sweep, &OutDir::new(dir.path(), true), running(1), false).unwrap();
         assert_eq!(again.tally.trained, 0);
         assert_eq!(again.tally.present, 18);
         assert_eq!(
@@ -221,14 +196,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let spec = "seeds = 2\nepochs = 3\nbatch = 10\n[grid]\narch = [\"6-5-3\"]\ntrain_size = [40]\noptimizer = [\"sgd\"]\nlr_scale = [1, 1e40]\n";
         let sweep = Sweep::parse(spec).unwrap();
-        let outcome = run(
-            &sweep,
-            &OutDir::new(dir.path(), false),
-            Mode::Train(None),
-            1,
-            false,
-        )
-        .unwrap();
+        let outcome = run(&sweep, &OutDir::new(dir.path(), false), running(1), false).unwrap();
         let report = outcome.report.unwrap();
         assert_eq!(report.cells[0].failed, 0);
         assert_eq!(report.cells[1].failed, 2, "{}", report.markdown);

@@ -1,9 +1,8 @@
 //! `rbp toy`: the teacher-student experiment of the paper (Sec. II, Fig. 2).
 
-use super::{Checkpointing, GridError, RunObserver, RunResult, Settings, SettingsError, protocol};
-use rbp_core::data::teacher;
+use super::{Settings, SettingsError, protocol};
+use crate::run::Task;
 use rbp_core::memory::MemoryError;
-use rbp_core::oracle::Precision;
 use serde::{Deserialize, Serialize};
 
 /// The toy experiment: settings plus the training-set size `M` (the test set has `M` too).
@@ -24,9 +23,6 @@ pub enum ToyError {
     /// Too big for this machine.
     #[error(transparent)]
     Memory(#[from] MemoryError),
-    /// Training failed.
-    #[error(transparent)]
-    Grid(#[from] GridError),
 }
 
 impl ToyConfig {
@@ -43,6 +39,13 @@ impl ToyConfig {
         }
     }
 
+    /// The task every run of the experiment learns.
+    pub fn task(&self) -> Task {
+        Task::Teacher {
+            train_size: self.train_size,
+        }
+    }
+
     /// Rejects nonsense and sizes that cannot fit in memory, before any work.
     pub fn validate(&self) -> Result<(), ToyError> {
         if self.train_size == 0 {
@@ -52,37 +55,9 @@ impl ToyConfig {
         let arch = &self.settings.arch;
         let (n_in, n_out) = (arch.input_width() as u128, arch.output_width() as u128);
         // The teacher, and M training plus M test examples of inputs and targets.
-        let per_seed = 4 * (n_in * n_out + 2 * self.train_size as u128 * (n_in + n_out));
+        let per_run = 4 * (n_in * n_out + 2 * self.train_size as u128 * (n_in + n_out));
         self.settings
-            .check_memory("this toy experiment", per_seed, 0)?;
+            .check_memory("this toy experiment", per_run, 0)?;
         Ok(())
     }
-}
-
-/// Runs every seed and optimizer of `config`.
-pub fn run(
-    config: &ToyConfig,
-    observer: &dyn RunObserver,
-    checkpointing: Option<&Checkpointing>,
-) -> Result<Vec<RunResult>, ToyError> {
-    run_at(config, Precision::F32, observer, checkpointing)
-}
-
-/// [`run`] in `precision` (see [`super::grid::run_grid_at`]).
-pub fn run_at(
-    config: &ToyConfig,
-    precision: Precision,
-    observer: &dyn RunObserver,
-    checkpointing: Option<&Checkpointing>,
-) -> Result<Vec<RunResult>, ToyError> {
-    config.validate()?;
-    let arch = &config.settings.arch;
-    let (n_in, n_out, m) = (arch.input_width(), arch.output_width(), config.train_size);
-    Ok(super::grid::run_grid_at(
-        &config.settings,
-        precision,
-        |seed| teacher::teacher_student(n_in, n_out, m, seed),
-        observer,
-        checkpointing,
-    )?)
 }

@@ -2,7 +2,6 @@
 
 use super::csv::Table;
 use crate::experiment::RunResult;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// A problem writing results, naming the file.
@@ -45,6 +44,7 @@ impl OutDir {
             path: self.dir.clone(),
             source,
         })?;
+        crate::atomic::clean_stale(&self.dir);
         if !self.overwrite {
             for name in names {
                 let path = self.path(name);
@@ -70,29 +70,10 @@ impl OutDir {
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so a
 /// reader never sees a half-written file and an interrupted run leaves the old file intact.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
-    let io = |source| OutputError::Io {
+    crate::atomic::write(path, bytes).map_err(|source| OutputError::Io {
         path: path.to_path_buf(),
         source,
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(io)
+    })
 }
 
 /// `curves.csv`: one row per optimizer, seed and epoch. With `class_error`, a last column

@@ -7,21 +7,23 @@
 //! solution is then probed ([`probe`]): top Hessian eigenvalues, trace, spectral density,
 //! epsilon-sharpness and a 1-D loss slice. [`report`] summarizes over seeds.
 
+pub mod command;
 pub mod probe;
 pub mod report;
 
-use super::grid::{configure_blas, run_in_order, run_label};
-use super::{GridError, Settings, SettingsError};
+use super::{Settings, SettingsError, grid};
 use crate::progress::Progress;
 use crate::report::summary::headline;
+use crate::run::pool::{PoolError, configure_blas, run_in_order};
+use crate::run::{
+    self, ExecuteError, Hooks, Keep, Kept, Mode, RunData, RunDataError, RunSpec, RunStore, Status,
+    Task,
+};
 use probe::{Measures, ProbeConfig, ProbeError};
-use rbp_core::data::TrainTest;
-use rbp_core::init;
-use rbp_core::memory::AllocError;
 use rbp_core::net::Layout;
-use rbp_core::optim::{Optimizer, OptimizerKind};
-use rbp_core::seed::{self, Stream};
-use rbp_core::train::{EpochRecord, Recording, Run, Schedule};
+use rbp_core::optim::OptimizerKind;
+use rbp_core::oracle::Precision;
+use rbp_core::train::EpochRecord;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -130,9 +132,18 @@ pub enum LandscapeError {
     /// Nonsense settings.
     #[error(transparent)]
     Settings(#[from] SettingsError),
-    /// Training failed.
+    /// Training could not run.
     #[error(transparent)]
-    Grid(#[from] GridError),
+    Execute(#[from] ExecuteError),
+    /// The worker pool could not start.
+    #[error(transparent)]
+    Pool(#[from] PoolError),
+    /// A run's examples could not be had again for its probe.
+    #[error(transparent)]
+    Data(#[from] RunDataError),
+    /// Runs could not train at all; the text names them.
+    #[error("{0}")]
+    Failed(String),
     /// A probe failed.
     #[error("run {label}, epoch {epoch}: {source}")]
     Probe {
@@ -176,149 +187,163 @@ impl StudyProgress {
     }
 }
 
-/// Trains every (seed, optimizer) run of `config` and probes its chosen solutions. `make_split`
-/// draws a seed's data (as for `rbp toy` / `rbp mnist`). Results are ordered by seed, optimizer,
+/// Trains every (seed, optimizer) run of `config` on `task` through the runner (as `rbp toy` /
+/// `rbp mnist` would, keeping the weights at the chosen moments, in `store` when given so an
+/// interrupted study continues) and probes the solutions. Results are ordered by seed, optimizer,
 /// then epoch; they do not depend on `settings.workers`.
-pub fn run<F>(
+pub fn run(
     config: &LandscapeConfig,
-    make_split: F,
+    task: &Task,
+    data: &RunData,
+    store: Option<&RunStore>,
+    save_every: Option<usize>,
     progress: &StudyProgress,
-) -> Result<Vec<Solution>, LandscapeError>
-where
-    F: Fn(u64) -> Result<TrainTest, AllocError> + Sync,
-{
+) -> Result<Vec<Solution>, LandscapeError> {
     let settings = &config.settings;
-    let layout = Layout::new(settings.arch.clone()).map_err(GridError::from)?;
     configure_blas(settings.workers, settings.blas_threads);
-    let jobs: Vec<(u64, OptimizerKind)> = settings
-        .seeds
-        .iter()
-        .flat_map(|&s| settings.optimizers.iter().map(move |&k| (s, k)))
-        .collect();
-    let results = run_in_order(jobs.len(), settings.workers, |i| {
-        let (seed, kind) = jobs[i];
-        let split = make_split(seed).map_err(GridError::from)?;
-        let kept = train_keeping(config, &layout, &split, kind, seed, &progress.training)?;
-        let mut out = Vec::new();
-        for k in kept {
-            let measures = probe::probe(&layout, &k.params, &split, &config.probe, seed).map_err(
-                |source| LandscapeError::Probe {
-                    label: run_label(kind, seed),
-                    epoch: k.record.epoch,
-                    source,
-                },
-            )?;
-            progress.probes.tick();
-            out.push(Solution {
-                optimizer: kind,
-                seed,
-                moments: k.moments,
-                record: k.record,
-                final_record: k.final_record,
-                measures,
-            });
+    let specs = grid::plan(settings, task, Precision::F32);
+    let keep = MomentKeep::new(config);
+    let hooks = Hooks {
+        observer: &progress.training,
+        save_every,
+        keep: Some(&keep),
+    };
+    let executed = run::execute(
+        &specs,
+        store,
+        Mode::Train(None),
+        settings.workers,
+        data,
+        hooks,
+    )?;
+    let mut jobs = Vec::new();
+    for (spec, (result, kept)) in specs.iter().zip(executed.runs.iter().zip(&executed.kept)) {
+        let result = result.as_ref().expect("every run is trained or read");
+        if let Status::Failed { reason, .. } = &result.status
+            && result.result.records.is_empty()
+        {
+            return Err(LandscapeError::Failed(format!(
+                "run {}: {reason}",
+                spec.label()
+            )));
         }
-        Ok::<_, LandscapeError>(out)
-    })?;
-    let mut all = Vec::new();
-    for r in results {
-        all.extend(r?);
+        jobs.extend(solutions_of(config, spec, &result.result.records, kept));
     }
-    Ok(all)
+    let probed = run_in_order(jobs.len(), settings.workers, |i| {
+        let job = &jobs[i];
+        let spec = job.spec;
+        let split = data.split(spec)?;
+        let layout = Layout::new(spec.arch.clone()).expect("the runs laid it out");
+        let measures = probe::probe(&layout, job.params, &split, &config.probe, spec.seed)
+            .map_err(|source| LandscapeError::Probe {
+                label: spec.label(),
+                epoch: job.record.epoch,
+                source,
+            })?;
+        progress.probes.tick();
+        Ok::<_, LandscapeError>(Solution {
+            optimizer: spec.optimizer,
+            seed: spec.seed,
+            moments: job.moments.clone(),
+            record: job.record,
+            final_record: job.final_record,
+            measures,
+        })
+    })?;
+    probed.into_iter().collect()
 }
 
-/// Weights kept from a run at the epoch some moments asked for.
-struct Kept {
+/// A kept solution of a run, to probe.
+struct ToProbe<'a> {
+    spec: &'a RunSpec,
     moments: Vec<Moment>,
     record: EpochRecord,
     final_record: EpochRecord,
-    params: Vec<f32>,
+    params: &'a [f32],
 }
 
-/// Trains one run as [`super::run_one`] does and keeps the weights at `config.moments`.
-fn train_keeping(
-    config: &LandscapeConfig,
-    layout: &Layout,
-    split: &TrainTest,
-    kind: OptimizerKind,
-    seed: u64,
-    progress: &Progress,
-) -> Result<Vec<Kept>, LandscapeError> {
-    let settings = &config.settings;
-    let run_err = |source| GridError::Run {
-        label: run_label(kind, seed),
-        source,
-    };
-    let params = init::initial_params(layout, settings.init, seed).map_err(GridError::from)?;
-    let coin_seed = seed::stream_seed(seed, Stream::Coin);
-    let opt = Optimizer::new(kind, &settings.hyper, layout.param_count(), coin_seed)
-        .map_err(GridError::from)?;
-    let schedule = Schedule {
-        batch: settings.batch,
-        epochs: settings.epochs,
-        record: Recording::EveryEpoch,
-    };
-    let order = seed::rng(seed, Stream::Order);
-    let mut run = Run::start(layout, params, split, opt, schedule, order).map_err(run_err)?;
-    let fixed: Vec<usize> = config
-        .moments
-        .iter()
-        .filter_map(|m| match m {
+/// The epochs of a run whose weights the study keeps: the fixed ones, and the best so far.
+struct MomentKeep {
+    fixed: Vec<usize>,
+    wants_best: bool,
+}
+
+impl MomentKeep {
+    fn new(config: &LandscapeConfig) -> MomentKeep {
+        let fixed = config.moments.iter().filter_map(|m| match m {
             Moment::Epoch(e) => Some(*e),
-            Moment::Final => Some(settings.epochs),
+            Moment::Final => Some(config.settings.epochs),
             Moment::Best => None,
-        })
-        .collect();
-    let wants_best = config.moments.contains(&Moment::Best);
-    // Weights at the fixed epochs, and at the best epoch so far.
-    let mut at_epoch: Vec<(EpochRecord, Vec<f32>)> = Vec::new();
-    let mut best: Option<(EpochRecord, Vec<f32>)> = None;
-    let mut keep = |record: &EpochRecord, params: &[f32]| {
-        if fixed.contains(&record.epoch) {
-            at_epoch.push((*record, params.to_vec()));
+        });
+        MomentKeep {
+            fixed: fixed.collect(),
+            wants_best: config.moments.contains(&Moment::Best),
         }
-        if wants_best
-            && best
-                .as_ref()
-                .is_none_or(|(b, _)| headline(record) < headline(b))
+    }
+}
+
+impl Keep for MomentKeep {
+    fn held(&self, records: &[EpochRecord]) -> Vec<usize> {
+        let mut epochs: Vec<usize> = records
+            .iter()
+            .map(|r| r.epoch)
+            .filter(|e| self.fixed.contains(e))
+            .collect();
+        if self.wants_best
+            && let Some(best) = best_record(records)
         {
-            best = Some((*record, params.to_vec()));
+            epochs.push(best.epoch);
         }
-    };
-    keep(&run.records()[0], run.params());
-    while !run.is_finished() {
-        let record = *run.train_epoch();
-        progress.tick();
-        keep(&record, run.params());
+        epochs
     }
-    let final_record = *run.records().last().expect("epoch 0 is recorded");
-    let mut kept: Vec<Kept> = Vec::new();
-    let mut add = |moment: Moment, record: EpochRecord, params: &[f32]| match kept
-        .iter_mut()
-        .find(|k| k.record.epoch == record.epoch)
-    {
-        Some(k) => k.moments.push(moment),
-        None => kept.push(Kept {
-            moments: vec![moment],
-            record,
-            final_record,
-            params: params.to_vec(),
-        }),
-    };
-    for &m in &config.moments {
-        let (record, params) = match m {
-            Moment::Best => best.as_ref().expect("kept when asked for"),
-            Moment::Final => at_epoch
-                .iter()
-                .find(|(r, _)| r.epoch == settings.epochs)
-                .expect("the last epoch is kept"),
-            Moment::Epoch(e) => at_epoch
-                .iter()
-                .find(|(r, _)| r.epoch == e)
-                .expect("validated epochs are kept"),
+}
+
+/// The record of lowest test error (classification error when there is one); the earliest on
+/// ties.
+fn best_record(records: &[EpochRecord]) -> Option<&EpochRecord> {
+    records
+        .iter()
+        .fold(None, |best: Option<&EpochRecord>, r| match best {
+            Some(b) if headline(r) >= headline(b) || headline(r).is_nan() => Some(b),
+            _ => Some(r),
+        })
+}
+
+/// The solutions to probe in one run, one per distinct epoch (merging the moments that ask for
+/// it), in epoch order, each with its weights.
+fn solutions_of<'a>(
+    config: &LandscapeConfig,
+    spec: &'a RunSpec,
+    records: &[EpochRecord],
+    kept: &'a [Kept],
+) -> Vec<ToProbe<'a>> {
+    let final_record = *records.last().expect("epoch 0 is recorded");
+    let mut out: Vec<ToProbe<'a>> = Vec::new();
+    for &moment in &config.moments {
+        let epoch = match moment {
+            Moment::Best => best_record(records).expect("records are never empty").epoch,
+            Moment::Final => config.settings.epochs,
+            Moment::Epoch(e) => e,
         };
-        add(m, *record, params);
+        if let Some(p) = out.iter_mut().find(|p| p.record.epoch == epoch) {
+            p.moments.push(moment);
+            continue;
+        }
+        out.push(ToProbe {
+            spec,
+            moments: vec![moment],
+            record: *records
+                .iter()
+                .find(|r| r.epoch == epoch)
+                .expect("every epoch is recorded"),
+            final_record,
+            params: &kept
+                .iter()
+                .find(|k| k.epoch == epoch)
+                .expect("kept epochs")
+                .params,
+        });
     }
-    kept.sort_by_key(|k| k.record.epoch);
-    Ok(kept)
+    out.sort_by_key(|p| p.record.epoch);
+    out
 }

@@ -9,11 +9,10 @@
 
 use super::{Figure, ReproduceConfig};
 use crate::data::mnist::DatasetKind;
-use crate::experiment::execute::{self, ExecuteError, Executed, Mode, RunBars};
-use crate::experiment::mnist::{Pool, TestSize};
-use crate::experiment::run_data::RunData;
-use crate::experiment::store::{RunSpec, RunStore, StoredRun, Task};
+use crate::experiment::stored::{self, RunBars, Running, StoredError};
 use crate::experiment::{Settings, protocol};
+use crate::report::files::OutDir;
+use crate::run::{Executed, Mode, Pool, RunData, RunSpec, RunStore, StoredRun, Task, TestSize};
 use rbp_core::optim::{OptimizerKind, Reinforce};
 use rbp_core::train::Recording;
 use std::collections::BTreeMap;
@@ -221,6 +220,7 @@ pub fn spec_for(config: &ReproduceConfig, job: &Job) -> RunSpec {
         } else {
             Recording::FinalOnly
         },
+        precision: rbp_core::oracle::Precision::F32,
     }
 }
 
@@ -230,31 +230,46 @@ pub struct PlanRuns {
     pub runs: BTreeMap<RunKey, StoredRun>,
     /// What happened, and the result files that could not be trusted or were missing.
     pub executed: Executed,
+    /// The store.
+    pub store: RunStore,
 }
 
-/// Reads the runs of `plan` from `store` and trains the missing ones this process owns (see
-/// [`Mode`]), biggest first on `workers` threads, writing each result file as its run ends;
-/// MNIST's examples come from `data`.
-/// The run list, and so a shard's share, is [`Plan::ordered`]: the same in every process.
-/// `on_done(job)` is called as each run becomes available (per-figure progress).
+/// Reads the runs of `plan` from the store of `out` and trains the missing ones this process
+/// owns (see [`Mode`]), biggest first, writing each result file as its run ends; MNIST's
+/// examples come from `data`. The run list, and so a shard's share, is [`Plan::ordered`]: the
+/// same in every process. `on_done(job)` is called as each run becomes available (per-figure
+/// progress).
+#[allow(clippy::too_many_arguments)]
 pub fn execute(
     config: &ReproduceConfig,
     plan: &Plan,
-    store: &RunStore,
+    out: &OutDir,
     mode: Mode,
     data: &RunData,
-    bars: &RunBars<'_>,
+    epochs: &crate::progress::Progress,
+    runs: &crate::progress::Progress,
     on_done: &(dyn Fn(&Job) + Sync),
-) -> Result<PlanRuns, ExecuteError> {
+) -> Result<PlanRuns, StoredError> {
     let jobs = plan.ordered();
     let specs: Vec<RunSpec> = jobs.iter().map(|j| spec_for(config, j)).collect();
-    let mut executed = execute::execute(&specs, store, mode, config.workers, data, bars, &|i| {
-        on_done(&jobs[i])
-    })?;
+    let tell = |i: usize| on_done(&jobs[i]);
+    let bars = RunBars::new(epochs, runs, &tell);
+    // REPORT.md is written last: with it present the reproduction is complete.
+    let names = vec![super::report_md::REPORT.to_string()];
+    let running = Running {
+        mode,
+        workers: config.workers,
+        save_every: config.save_every,
+    };
+    let (store, mut executed) = stored::execute(out, &names, running, &specs, data, &bars)?;
     let runs = jobs
         .iter()
         .zip(executed.runs.iter_mut())
         .filter_map(|(job, run)| run.take().map(|r| (job.key, r)))
         .collect();
-    Ok(PlanRuns { runs, executed })
+    Ok(PlanRuns {
+        runs,
+        executed,
+        store,
+    })
 }

@@ -5,7 +5,7 @@
 use crate::data::mnist::{self, DataSpec, DatasetKind, Split};
 use crate::experiment::mnist::Pool;
 use crate::experiment::protocol;
-use crate::experiment::run_data::RunData;
+use crate::run::RunData;
 use std::path::PathBuf;
 
 /// MNIST as found on disk, ready to run Fig. 5 under any reading.

@@ -14,15 +14,12 @@ pub mod report_md;
 
 pub use reading::{Reading, ReadingError};
 
-use crate::experiment::execute::{Executed, Mode, RunBars, Tally};
-use crate::experiment::mnist::Pool;
-use crate::experiment::run_data::RunData;
-use crate::experiment::store::{RunStore, Status, StoredRun};
 use crate::experiment::{RunResult, SettingsError};
 use crate::paper::judge::{Finding, Judged, judge_reading};
 use crate::progress::Progress;
 use crate::report::files::{OutDir, OutputError};
 use crate::report::plot::PlotError;
+use crate::run::{Executed, Mode, Pool, RunData, Status, StoredRun, Tally};
 use figures::FigureOutput;
 use indicatif::{MultiProgress, ProgressDrawTarget};
 use jobs::{Plan, RunKey};
@@ -73,6 +70,8 @@ pub struct ReproduceConfig {
     pub readings: Vec<Reading>,
     /// Runs trained at once; results do not depend on it.
     pub workers: usize,
+    /// Save each unfinished run's state every this many epochs (results do not depend on it).
+    pub save_every: Option<usize>,
 }
 
 /// The training-set sizes of Fig. 4 in the default protocol: the paper's list up to 2000.
@@ -107,6 +106,7 @@ impl ReproduceConfig {
             explain_seeds: explain::DEFAULT_SEEDS,
             readings,
             workers,
+            save_every: None,
         }
     }
 
@@ -211,11 +211,7 @@ pub enum ReproduceError {
     #[error(transparent)]
     Plot(#[from] PlotError),
     #[error(transparent)]
-    Grid(#[from] crate::experiment::GridError),
-    #[error(transparent)]
-    Execute(#[from] crate::experiment::execute::ExecuteError),
-    #[error(transparent)]
-    Store(#[from] crate::experiment::store::StoreError),
+    Stored(#[from] crate::experiment::stored::StoredError),
     /// Runs are missing or unusable, so no report can be built; the text names them.
     #[error("{0}")]
     Incomplete(String),
@@ -402,19 +398,10 @@ pub fn run_stored(
 ) -> Result<Stored, ReproduceError> {
     config.validate()?;
     let sharded = matches!(mode, Mode::Train(Some(_)));
-    if !sharded {
-        let names = planned_files(config);
-        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        out.prepare(&refs)?;
-        for i in 0..config.readings.len() {
-            config.reading_dir(out, i).prepare(&[])?;
-        }
-    }
-    let store = RunStore::open(&out.dir)?;
     if mode == Mode::Merge && mnist.is_none() {
         // The shards found MNIST and this merge does not: its plan would leave Fig. 5 out and
         // report it as skipped, though its runs are here.
-        let images = store.image_runs();
+        let images = crate::run::store::image_runs(&out.dir);
         if images > 0 {
             return Err(ReproduceError::Incomplete(format!(
                 "{} holds {images} MNIST result file(s), but MNIST was not found here, so Fig. 5 \
@@ -423,8 +410,6 @@ pub fn run_stored(
             )));
         }
     }
-    // One BLAS thread per run always: a run's numbers must not depend on how many run at once.
-    crate::experiment::grid::configure_blas(config.workers, 1);
     let start = Instant::now();
     let plan = plan(config, mnist.map(MnistSource::pool));
     let bars = Bars::new(&plan, config, show_progress);
@@ -435,14 +420,26 @@ pub fn run_stored(
             }
         }
     };
-    let run_bars = RunBars {
-        epochs: &bars.overall,
-        runs: &bars.runs,
-    };
     let no_images = RunData::default();
     let data = mnist.map_or(&no_images, MnistSource::run_data);
-    let planned = jobs::execute(config, &plan, &store, mode, data, &run_bars, &on_done)?;
+    let planned = jobs::execute(
+        config,
+        &plan,
+        out,
+        mode,
+        data,
+        &bars.overall,
+        &bars.runs,
+        &on_done,
+    )?;
     bars.finish();
+    // Past the check on REPORT.md, files an interrupted reproduction wrote are replaced.
+    let out = &OutDir::new(&out.dir, true);
+    if !sharded {
+        for i in 0..config.readings.len() {
+            config.reading_dir(out, i).prepare(&[])?;
+        }
+    }
     let executed = planned.executed;
     let mut stored = Stored {
         outcome: None,

@@ -15,9 +15,10 @@
 
 use super::spec::SpecError;
 use crate::data::mnist::{DataError, DataSpec, DatasetKind};
-use crate::experiment::mnist::{MnistError, Pool, TestSize};
 use crate::experiment::protocol;
-use crate::experiment::run_data::{RunData, RunDataError};
+use crate::run::data::ImagesError;
+use crate::run::{Pool, TestSize};
+use crate::run::{RunData, RunDataError};
 use serde::Deserialize;
 use std::path::PathBuf;
 
@@ -197,7 +198,7 @@ pub fn explain(error: &RunDataError) -> String {
     let name = Dataset::Images(*dataset).name();
     let dir_key = ImageData::dir_key(*dataset);
     let why = match source.as_ref() {
-        MnistError::Data(DataError::Offline { dir, missing }) => format!(
+        ImagesError::Files(DataError::Offline { dir, missing }) => format!(
             "{missing} not found in {}; put the files there (as .gz or unpacked), set `{dir_key}` \
              to a directory that has them, or set `data.download = true` to download them{}",
             dir.display(),
@@ -207,13 +208,13 @@ pub fn explain(error: &RunDataError) -> String {
                 ""
             }
         ),
-        MnistError::Data(DataError::FashionMissing { dir, missing }) => format!(
+        ImagesError::Files(DataError::FashionMissing { dir, missing }) => format!(
             "{missing} not found in {}; Fashion-MNIST is never downloaded: install it with \
              `apt-get install dataset-fashion-mnist` or set `{dir_key}` to a directory that has it",
             dir.display()
         ),
-        MnistError::Settings(e) => {
-            let key = match e.parameter.as_str() {
+        ImagesError::Sizes(e) => {
+            let key = match e.parameter {
                 "train_size" => "grid.train_size",
                 "test_size" => "data.test_size",
                 other => other,

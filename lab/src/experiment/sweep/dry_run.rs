@@ -1,9 +1,9 @@
 //! `rbp sweep --dry-run`: the run list and an estimate of its CPU time from a short calibration.
 
 use super::{Sweep, SweepError, data};
-use crate::experiment::execute;
-use crate::experiment::grid;
-use crate::experiment::store::RunSpec;
+use crate::run::RunSpec;
+use crate::run::pool::configure_blas;
+use crate::run::runner::{self, TrainError};
 
 /// `--dry-run`: the run list and an estimate of its CPU time.
 pub struct DryRun {
@@ -18,7 +18,7 @@ pub struct DryRun {
 /// Lists the sweep's runs and estimates their CPU time from a short calibration: a 1-epoch and
 /// a 5-epoch run of each distinct (network, training-set size, optimizer), timed here.
 pub fn dry_run(sweep: &Sweep) -> Result<DryRun, SweepError> {
-    grid::configure_blas(1, 1);
+    configure_blas(1, 1);
     let runs = sweep.runs();
     let data = sweep.data.run_data();
     data.prepare(runs.iter().map(|(_, spec)| spec))
@@ -35,9 +35,9 @@ pub fn dry_run(sweep: &Sweep) -> Result<DryRun, SweepError> {
         let (fixed, per_epoch) = match costs.iter().find(|(k, _)| *k == key) {
             Some((_, c)) => *c,
             None => {
-                let c = execute::calibrate(spec, &data).map_err(|e| match e {
-                    execute::TrainError::Data(d) => SweepError::Data(data::explain(&d)),
-                    execute::TrainError::Grid(g) => SweepError::Grid(g),
+                let c = runner::calibrate(spec, &data).map_err(|e| match e {
+                    TrainError::Data(d) => SweepError::Data(data::explain(&d)),
+                    other => SweepError::Train(other.to_string()),
                 })?;
                 costs.push((key, c));
                 c

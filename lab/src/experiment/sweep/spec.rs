@@ -21,7 +21,7 @@
 use super::data::{Dataset, ImageData, RawData};
 use crate::data::{idx, mnist};
 use crate::experiment::reproduce::Reading;
-use crate::experiment::store::{RunSpec, Task};
+use crate::run::{RunSpec, Task};
 use rbp_core::net::Arch;
 use rbp_core::optim::{Hyper, OptimizerKind};
 use rbp_core::train::Recording;
@@ -407,6 +407,7 @@ impl Sweep {
             } else {
                 Recording::FinalOnly
             },
+            precision: rbp_core::oracle::Precision::F32,
         }
     }
 

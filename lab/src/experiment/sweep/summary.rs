@@ -2,12 +2,11 @@
 //! the 95% CI), as `sweep.csv`, as `SWEEP.md` and as a plot against one swept axis.
 
 use super::{AXES, Sweep};
-use crate::experiment::execute::Executed;
-use crate::experiment::store::{RunSpec, Status, StoredRun};
 use crate::report::csv::Table;
 use crate::report::files::OutDir;
 use crate::report::plot::{self, PlotError, PlotSpec, Series};
 use crate::report::stats::{self, Summary};
+use crate::run::{Executed, RunSpec, Status, StoredRun};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 

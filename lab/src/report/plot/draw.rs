@@ -43,16 +43,24 @@ pub(super) enum Style {
     Points,
 }
 
+/// Draws the PNG into a temporary file renamed to `path` when complete.
 pub(super) fn png(path: &Path, spec: &PlotSpec, plan: &Layout, style: Style) -> Result<(), String> {
-    let root = BitMapBackend::new(path, PNG_SIZE).into_drawing_area();
-    draw_on(&root, spec, plan, style).map_err(|e| e.to_string())?;
-    root.present().map_err(|e| e.to_string())
+    crate::atomic::write_with(path, |tmp| {
+        let root = BitMapBackend::new(tmp, PNG_SIZE).into_drawing_area();
+        draw_on(&root, spec, plan, style).map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())
+    })
 }
 
+/// Draws the SVG in memory, then writes it atomically.
 pub(super) fn svg(path: &Path, spec: &PlotSpec, plan: &Layout, style: Style) -> Result<(), String> {
-    let root = SVGBackend::new(path, PNG_SIZE).into_drawing_area();
-    draw_on(&root, spec, plan, style).map_err(|e| e.to_string())?;
-    root.present().map_err(|e| e.to_string())
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, PNG_SIZE).into_drawing_area();
+        draw_on(&root, spec, plan, style).map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    crate::atomic::write(path, text.as_bytes()).map_err(|e| e.to_string())
 }
 
 fn draw_on<DB: DrawingBackend>(

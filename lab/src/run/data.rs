@@ -1,15 +1,14 @@
-//! The examples a stored run trains on: the teacher task's, drawn from the seed, or MNIST's and
+//! The examples a run trains on: the teacher task's, drawn from the seed, or MNIST's and
 //! Fashion-MNIST's, drawn from image pools that are loaded once and shared by every run.
 //!
-//! Loading goes through `rbp mnist`'s own code ([`MnistConfig::load`], [`MnistConfig::check_sizes`],
-//! [`MnistConfig::draw`]), so a run of a sweep or of `rbp reproduce` draws exactly the images
-//! `rbp mnist` draws for the same seed and sizes. [`RunData::prepare`] loads what a list of runs
-//! needs before any of them trains, so missing files stop the list with an error naming the files
-//! and the directory instead of failing run after run.
+//! [`RunData::prepare`] loads what a list of runs needs before any of them trains, so missing
+//! files stop the list with an error naming the files and the directory instead of failing run
+//! after run.
 
-use crate::data::mnist::{DataSpec, DatasetKind};
-use crate::experiment::mnist::{MnistConfig, MnistError, Pool, Pools};
-use crate::experiment::store::{RunSpec, Task};
+use super::images::{Pools, SizeError};
+use super::spec::RunSpec;
+use super::task::{Pool, Task};
+use crate::data::mnist::{DataError, DataSpec, DatasetKind};
 use rbp_core::data::{TrainTest, teacher};
 use rbp_core::memory::AllocError;
 use std::sync::{Arc, Mutex};
@@ -28,8 +27,19 @@ pub enum RunDataError {
         /// Which pool.
         pool: Pool,
         /// What went wrong: missing or corrupt files, sizes that do not fit.
-        source: Box<MnistError>,
+        source: Box<ImagesError>,
     },
+}
+
+/// What went wrong with an image data set.
+#[derive(Debug, thiserror::Error)]
+pub enum ImagesError {
+    /// Its files are missing or corrupt.
+    #[error(transparent)]
+    Files(#[from] DataError),
+    /// The run's subsets do not fit in it.
+    #[error(transparent)]
+    Sizes(#[from] SizeError),
 }
 
 /// The pools of one data set and pool, loaded once.
@@ -72,49 +82,44 @@ impl RunData {
             })
     }
 
-    /// The configuration `rbp mnist` would run `spec` with (`None` for the teacher task).
-    fn mnist_config(&self, spec: &RunSpec) -> Option<MnistConfig> {
+    /// The pools of `dataset` and `pool`, loaded on first use.
+    pub fn pools(&self, dataset: DatasetKind, pool: Pool) -> Result<Arc<Pools>, RunDataError> {
+        let key = (dataset, pool);
+        // Held while loading, so two workers never load the same files twice.
+        let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, pools)) = loaded.iter().find(|(k, _)| *k == key) {
+            return Ok(pools.clone());
+        }
+        let pools = Pools::load(&self.source(dataset), pool).map_err(|e| RunDataError::Images {
+            dataset,
+            pool,
+            source: Box::new(e.into()),
+        })?;
+        let pools = Arc::new(pools);
+        loaded.push((key, pools.clone()));
+        Ok(pools)
+    }
+
+    /// The pools of an image task, checked to hold its subsets (`None` for the teacher task).
+    fn task_pools(&self, task: &Task) -> Result<Option<Arc<Pools>>, RunDataError> {
         let Task::Images {
             dataset,
             pool,
             train_size,
             test_size,
-        } = spec.task
+        } = *task
         else {
-            return None;
+            return Ok(None);
         };
-        Some(MnistConfig {
-            settings: spec.settings(),
-            data: self.source(dataset),
-            pool,
-            train_size,
-            test_size,
-        })
-    }
-
-    /// The pools of `config`'s data set and pool (loaded on first use), checked to hold its
-    /// subsets.
-    fn pools(&self, config: &MnistConfig) -> Result<Arc<Pools>, RunDataError> {
-        let error = |source: MnistError| RunDataError::Images {
-            dataset: config.data.kind,
-            pool: config.pool,
-            source: Box::new(source),
-        };
-        let key = (config.data.kind, config.pool);
-        let pools = {
-            // Held while loading, so two workers never load the same files twice.
-            let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
-            match loaded.iter().find(|(k, _)| *k == key) {
-                Some((_, pools)) => pools.clone(),
-                None => {
-                    let pools = Arc::new(config.load().map_err(error)?);
-                    loaded.push((key, pools.clone()));
-                    pools
-                }
-            }
-        };
-        config.check_sizes(&pools).map_err(error)?;
-        Ok(pools)
+        let pools = self.pools(dataset, pool)?;
+        pools
+            .check_sizes(train_size, test_size)
+            .map_err(|e| RunDataError::Images {
+                dataset,
+                pool,
+                source: Box::new(e.into()),
+            })?;
+        Ok(Some(pools))
     }
 
     /// Loads the data every run of `specs` needs and checks that its subsets fit, before any
@@ -123,16 +128,24 @@ impl RunData {
         &self,
         specs: impl IntoIterator<Item = &'a RunSpec>,
     ) -> Result<(), RunDataError> {
-        for config in specs.into_iter().filter_map(|s| self.mnist_config(s)) {
-            self.pools(&config)?;
+        for spec in specs {
+            self.task_pools(&spec.task)?;
         }
         Ok(())
     }
 
     /// The training and test examples of `spec`'s run.
     pub fn split(&self, spec: &RunSpec) -> Result<TrainTest, RunDataError> {
-        match self.mnist_config(spec) {
-            None => {
+        match (&spec.task, self.task_pools(&spec.task)?) {
+            (
+                &Task::Images {
+                    train_size,
+                    test_size,
+                    ..
+                },
+                Some(pools),
+            ) => Ok(pools.draw(train_size, test_size, spec.seed)),
+            _ => {
                 let arch = &spec.arch;
                 Ok(teacher::teacher_student(
                     arch.input_width(),
@@ -140,10 +153,6 @@ impl RunData {
                     spec.task.train_size(),
                     spec.seed,
                 )?)
-            }
-            Some(config) => {
-                let pools = self.pools(&config)?;
-                Ok(config.draw(&pools, spec.seed))
             }
         }
     }

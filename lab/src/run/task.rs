@@ -1,0 +1,115 @@
+//! What a run learns: the teacher-student task or an image data set, with the rule that draws
+//! each run's training and test examples from its seed.
+
+use crate::data::mnist::DatasetKind;
+use serde::{Deserialize, Serialize};
+
+/// Where the training images of an image task come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Pool {
+    /// Training subsets from the training file, test subsets from the test file.
+    Train,
+    /// Disjoint training and test subsets, both from the 10k test file.
+    Test,
+}
+
+impl std::fmt::Display for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Pool::Train => "train",
+            Pool::Test => "test",
+        })
+    }
+}
+
+impl std::str::FromStr for Pool {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Pool, String> {
+        match s {
+            "train" => Ok(Pool::Train),
+            "test" => Ok(Pool::Test),
+            _ => Err(format!("unknown pool `{s}`; expected train or test")),
+        }
+    }
+}
+
+/// How many test images each run is scored on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TestSize {
+    /// This many.
+    Count(usize),
+    /// Every test image available (with [`Pool::Test`]: all those not drawn for training).
+    All,
+}
+
+impl std::fmt::Display for TestSize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TestSize::Count(n) => write!(f, "{n}"),
+            TestSize::All => f.write_str("all"),
+        }
+    }
+}
+
+impl std::str::FromStr for TestSize {
+    type Err = String;
+    fn from_str(s: &str) -> Result<TestSize, String> {
+        match s {
+            "all" => Ok(TestSize::All),
+            _ => match s.parse::<usize>() {
+                Ok(n) if n > 0 => Ok(TestSize::Count(n)),
+                _ => Err(format!("`{s}` is neither a positive number nor `all`")),
+            },
+        }
+    }
+}
+
+/// The data a run trains and is tested on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Task {
+    /// The paper's teacher-student task (Sec. II): `train_size` training examples and as many
+    /// test examples, drawn from the run seed's teacher.
+    Teacher {
+        /// Training examples (`M`).
+        train_size: usize,
+    },
+    /// MNIST or Fashion-MNIST (Fig. 5's protocol): each run draws `train_size` training images
+    /// and `test_size` test images with its seed, from the pool `pool` (as `rbp mnist --pool`).
+    /// Where the files are is not part of the run: the same files anywhere give the same run.
+    Images {
+        /// Which data set.
+        dataset: DatasetKind,
+        /// Where the training images come from.
+        pool: Pool,
+        /// Training images per run (`M`).
+        train_size: usize,
+        /// Test images per run.
+        test_size: TestSize,
+    },
+}
+
+impl Task {
+    /// Training examples.
+    pub fn train_size(&self) -> usize {
+        match self {
+            Task::Teacher { train_size } | Task::Images { train_size, .. } => *train_size,
+        }
+    }
+
+    /// `teacher`, `mnist` or `fashion-mnist`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Task::Teacher { .. } => "teacher",
+            Task::Images {
+                dataset: DatasetKind::Mnist,
+                ..
+            } => "mnist",
+            Task::Images {
+                dataset: DatasetKind::Fashion,
+                ..
+            } => "fashion-mnist",
+        }
+    }
+}
