@@ -14,6 +14,11 @@ use rbp_lab::experiment::bench::{GemmPlan, StepCell, default_cases};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+// The binary's own restart code, compiled in here: a bench cannot reach a binary crate's modules,
+// and it must measure the kernels `rbp` runs with.
+#[path = "../src/relaunch.rs"]
+mod relaunch;
+
 fn bench_steps(c: &mut Criterion) {
     for case in default_cases() {
         let name = format!("{}_b{}", case.arch, case.batch);
@@ -123,7 +128,7 @@ fn main() {
     check_gemm_crate();
     rbp_lab::environment::configure().unwrap_or_else(|e| panic!("{e}"));
     // OpenBLAS 0.3.21 picks generic kernels on this CPU unless told the core; do what `rbp` does.
-    blas::restart_with_fast_core();
+    relaunch::restart_with_fast_core();
     blas::set_threads(1);
     eprintln!(
         "GEMM: {}, {} thread(s); kernels: {}",

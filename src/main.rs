@@ -1,6 +1,7 @@
 //! The `rbp` command line: parse, then hand each command to its runner in [`cli::run`].
 
 mod cli;
+mod relaunch;
 
 use clap::Parser;
 use cli::args::{Cli, Command};
@@ -13,7 +14,7 @@ static ALLOC: rbp_lab::alloc_count::CountingAlloc = rbp_lab::alloc_count::Counti
 
 fn main() {
     let cli = Cli::parse();
-    rbp_core::gemm::restart_with_fast_core();
+    relaunch::restart_with_fast_core();
     if let Err(err) = rbp_lab::environment::configure() {
         eprintln!("error: {err:#}");
         std::process::exit(2);

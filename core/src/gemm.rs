@@ -575,8 +575,8 @@ pub mod fallback {
 /// Debian's OpenBLAS 0.3.21 chooses its kernels by CPU model number; on models newer than it knows
 /// (this project's machines report family 6 model 207) it falls back to the SSE3 `Prescott`
 /// kernels, about 2.5x slower here than `SkylakeX`. The core can only be chosen through the
-/// `OPENBLAS_CORETYPE` variable before the library loads, so the binary restarts itself with it
-/// (see [`restart_with_fast_core`]). We ask only for what the CPU demonstrably supports.
+/// `OPENBLAS_CORETYPE` variable before the library loads, so the `rbp` binary restarts itself with
+/// it (this crate only answers the question). We ask only for what the CPU demonstrably supports.
 pub fn better_core() -> Option<&'static str> {
     if !HAS_OPENBLAS || std::env::var_os("OPENBLAS_CORETYPE").is_some() {
         return None;
@@ -617,33 +617,4 @@ fn cpu_core_for_openblas() -> Option<&'static str> {
 #[cfg(not(target_arch = "x86_64"))]
 fn cpu_core_for_openblas() -> Option<&'static str> {
     None
-}
-
-/// Restarts the current program with `OPENBLAS_CORETYPE` set to [`better_core`], when there is one.
-/// Returns only when no restart was needed or it failed (then the run goes on, slower).
-/// `RBP_KEEP_BLAS_CORE=1` turns this off.
-pub fn restart_with_fast_core() {
-    const GUARD: &str = "RBP_KEEP_BLAS_CORE";
-    if std::env::var_os(GUARD).is_some() {
-        return;
-    }
-    let Some(core) = better_core() else { return };
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt;
-        let Ok(exe) = std::env::current_exe() else {
-            return;
-        };
-        eprintln!(
-            "note: OpenBLAS does not recognise this CPU and chose generic kernels ({}); \
-             restarting with OPENBLAS_CORETYPE={core} (set {GUARD}=1 to keep the generic ones)",
-            backend_name()
-        );
-        let err = std::process::Command::new(exe)
-            .args(std::env::args_os().skip(1))
-            .env("OPENBLAS_CORETYPE", core)
-            .env(GUARD, "1")
-            .exec();
-        eprintln!("note: restart failed ({err}); going on with the generic kernels");
-    }
 }

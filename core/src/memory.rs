@@ -1,13 +1,15 @@
-//! Memory: what a run needs, what the machine has, and allocations that fail with an error
-//! instead of aborting the process.
+//! Memory: what the machine has, and allocations that fail with an error instead of aborting the
+//! process.
 //!
 //! A size that cannot fit (a training set of 10^8 examples, a layer of 10^5 x 10^5 weights) must
 //! be refused before any work, with the need and the memory available in the message; the lab
-//! estimates a whole command with [`RunFootprint`] and [`check_fits`]. Large buffers are
-//! allocated with [`zeroed`], so an allocation that still fails becomes an [`AllocError`].
+//! estimates a whole command (with `train::RunFootprint`) and refuses it with [`check_fits`].
+//! Large buffers are allocated with [`zeroed`], so an allocation that still fails becomes an
+//! [`AllocError`].
+//!
+//! A leaf: it imports nothing of the crate, so every module that allocates (net, optim, train,
+//! ...) can use it without a cycle. What a run needs is estimated beside training instead.
 
-use crate::net::Arch;
-use crate::optim::OptimizerKind;
 use std::fmt;
 
 /// A buffer that could not be allocated.
@@ -78,45 +80,6 @@ pub fn available_bytes() -> Option<u128> {
     let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
     let kib: u128 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
-}
-
-/// The memory one training run holds while it trains: parameters, gradients, optimizer state and
-/// the work buffers of the training and evaluation batches. Data sets are counted by the caller,
-/// which knows whether runs share them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RunFootprint {
-    /// Parameters plus their gradient.
-    pub weights: u128,
-    /// Per-weight optimizer state.
-    pub optimizer: u128,
-    /// Activations and error signals of the training and evaluation batches.
-    pub workspaces: u128,
-}
-
-impl RunFootprint {
-    /// The footprint of a run of `arch` with optimizer `kind` and mini-batch `batch`.
-    pub fn new(arch: &Arch, kind: OptimizerKind, batch: usize) -> RunFootprint {
-        let f32_bytes = size_of::<f32>() as u128;
-        let params: u128 = arch
-            .widths()
-            .windows(2)
-            .map(|w| w[0] as u128 * w[1] as u128)
-            .sum();
-        let per_weight_state = kind.per_weight_buffers() as u128;
-        let widths: u128 = arch.widths().iter().map(|&w| w as u128).sum();
-        let rows = (batch + crate::train::EVAL_BATCH) as u128;
-        RunFootprint {
-            weights: 2 * params * f32_bytes,
-            optimizer: per_weight_state * params * f32_bytes,
-            // Activations and error signals, each batch x width per layer.
-            workspaces: 2 * widths * rows * f32_bytes,
-        }
-    }
-
-    /// All of it.
-    pub fn total(&self) -> u128 {
-        self.weights + self.optimizer + self.workspaces
-    }
 }
 
 /// Refuses `needed` bytes of `what` when the machine reports less available; `breakdown` says

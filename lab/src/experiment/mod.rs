@@ -14,9 +14,10 @@ pub use grid::{GridCommand, GridError};
 pub use rbp_core::train::RunResult;
 
 use rbp_core::init::Init;
-use rbp_core::memory::{self, Bytes, MemoryError, RunFootprint};
+use rbp_core::memory::{self, Bytes, MemoryError};
 use rbp_core::net::Arch;
 use rbp_core::optim::{ConfigError, Hyper, OptimizerKind};
+use rbp_core::train::RunFootprint;
 use serde::{Deserialize, Serialize};
 
 /// The paper's protocols (Sec. II-III and Fig. 5): the defaults of the experiments.

@@ -1,6 +1,10 @@
 //! The training loop: epochs of shuffled mini-batches, errors measured before training and after
 //! every epoch, and runs that can be saved and continued bit for bit.
 
+mod footprint;
+
+pub use footprint::RunFootprint;
+
 use crate::data::{Examples, TrainTest};
 use crate::memory::{self, AllocError};
 use crate::net::{self, Layout, Workspace};

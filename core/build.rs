@@ -8,6 +8,8 @@
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(rbp_openblas)");
     println!("cargo::rerun-if-env-changed=RBP_NO_BLAS");
+    // Relative to this package (core/): the script must live here for the path to exist, or cargo
+    // finds the fingerprint stale on every command and rebuilds rbp-core and everything above it.
     println!("cargo::rerun-if-changed=build.rs");
 
     if std::env::var("RBP_NO_BLAS").is_ok_and(|v| !v.is_empty() && v != "0") {
@@ -26,7 +28,7 @@ fn main() {
             println!(
                 "cargo::warning=OpenBLAS not found by pkg-config ({first_line}); using the slower \
                  matrixmultiply GEMM fallback. Install libopenblas-dev and pkg-config, then \
-                 `touch build.rs`, to use OpenBLAS."
+                 `touch core/build.rs`, to use OpenBLAS."
             );
         }
     }
