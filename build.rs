@@ -8,9 +8,9 @@
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(rbp_openblas)");
     println!("cargo::rerun-if-env-changed=RBP_NO_BLAS");
-    // Relative to this package (core/): the script must live here for the path to exist, or cargo
-    // finds the fingerprint stale on every command and rebuilds rbp-core and everything above it.
-    println!("cargo::rerun-if-changed=build.rs");
+    // Relative to the package whose build script this is (core/): a path that does not exist
+    // leaves the fingerprint stale, and every cargo command rebuilds rbp-core and all above it.
+    println!("cargo::rerun-if-changed=../build.rs");
 
     if std::env::var("RBP_NO_BLAS").is_ok_and(|v| !v.is_empty() && v != "0") {
         println!("cargo::warning=RBP_NO_BLAS is set: using the matrixmultiply GEMM fallback");
