@@ -28,7 +28,7 @@ fn main() {
             println!(
                 "cargo::warning=OpenBLAS not found by pkg-config ({first_line}); using the slower \
                  matrixmultiply GEMM fallback. Install libopenblas-dev and pkg-config, then \
-                 `touch core/build.rs`, to use OpenBLAS."
+                 `touch build.rs`, to use OpenBLAS."
             );
         }
     }
