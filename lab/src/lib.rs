@@ -8,4 +8,5 @@ pub mod experiment;
 pub mod paper;
 pub mod progress;
 pub mod report;
+pub mod stats;
 pub mod test_support;

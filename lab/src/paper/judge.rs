@@ -4,7 +4,7 @@
 use super::evidence::{Evidence, Scale};
 use super::verdict::{ALPHA, Verdict};
 use super::{ClaimSpec, Direction, Published, Test};
-use crate::report::stats::{self, Summary};
+use crate::stats::{self, Summary};
 
 /// What one claim's measurements say before the verdict.
 #[derive(Clone, Debug, PartialEq)]
@@ -211,7 +211,7 @@ fn assess_paired(a: &[f64], b: &[f64], scale: Scale, test: &Test) -> Assessment 
                 stats::BOOTSTRAP_RESAMPLES,
                 stats::relative_change_of_means,
             );
-            let base = stats::summarize(b).mean;
+            let base = stats::mean(b);
             (
                 est,
                 ci,

@@ -175,7 +175,7 @@ impl Published {
         match *self {
             Published::Change { change, .. } => Some(change),
             Published::Errors { ours, other, .. } => {
-                Some(crate::report::stats::relative_change(ours.mean, other.mean))
+                Some(crate::stats::relative_change(ours.mean, other.mean))
             }
             _ => None,
         }

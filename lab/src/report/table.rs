@@ -1,8 +1,8 @@
 //! The table printed at the end of a run.
 
-use super::stats::{Summary, relative_change};
 use super::summary::OptimizerSummary;
 pub use crate::paper::PaperValue;
+use crate::stats::{Summary, relative_change};
 use rbp_core::optim::OptimizerKind;
 use std::fmt::Write as _;
 

@@ -5,73 +5,12 @@ use super::{LandscapeConfig, Moment, Solution};
 use crate::report::csv::Table;
 use crate::report::files::{OutDir, OutputError};
 use crate::report::plot::{self, PlotError, PlotSpec, Series};
-use crate::report::stats::{mean_std_curves, summarize};
+use crate::stats::{RankCorrelation, mean, mean_std_curves, rank_correlation, summarize};
 use rbp_core::curvature::spectrum::{Quadrature, density_on_grid};
 use rbp_core::optim::OptimizerKind;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::PathBuf;
-
-/// Spearman's rank correlation with a 95% confidence interval.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct RankCorrelation {
-    /// Pairs.
-    pub n: usize,
-    /// Spearman's rho (ties get their mean rank).
-    pub rho: f64,
-    /// 95% interval by Fisher's z with the standard error `sqrt(1.06 / (n - 3))` of Fieller,
-    /// Hartley & Pearson (1957) for Spearman's rho; `(-1, 1)` when `n <= 3`.
-    pub ci95: (f64, f64),
-}
-
-/// Ranks `1..=n` of `xs`, ties sharing their mean rank.
-pub fn ranks(xs: &[f64]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..xs.len()).collect();
-    order.sort_by(|&a, &b| xs[a].total_cmp(&xs[b]));
-    let mut r = vec![0.0; xs.len()];
-    let mut i = 0;
-    while i < order.len() {
-        let mut j = i;
-        while j + 1 < order.len() && xs[order[j + 1]] == xs[order[i]] {
-            j += 1;
-        }
-        let mean_rank = (i + j) as f64 / 2.0 + 1.0;
-        for &k in &order[i..=j] {
-            r[k] = mean_rank;
-        }
-        i = j + 1;
-    }
-    r
-}
-
-/// Spearman's rank correlation of the pairs `(xs[i], ys[i])` with its Fisher-z interval; `None`
-/// for fewer than 2 pairs or when either side is constant.
-pub fn spearman(xs: &[f64], ys: &[f64]) -> Option<RankCorrelation> {
-    let n = xs.len().min(ys.len());
-    if n < 2 {
-        return None;
-    }
-    let (rx, ry) = (ranks(&xs[..n]), ranks(&ys[..n]));
-    let mean = (n as f64 + 1.0) / 2.0;
-    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-    for (a, b) in rx.iter().zip(&ry) {
-        sxy += (a - mean) * (b - mean);
-        sxx += (a - mean).powi(2);
-        syy += (b - mean).powi(2);
-    }
-    if sxx == 0.0 || syy == 0.0 {
-        return None;
-    }
-    let rho = sxy / (sxx * syy).sqrt();
-    let ci95 = if n > 3 {
-        let z = rho.clamp(-0.999_999, 0.999_999).atanh();
-        let half = 1.959_964 * (1.06 / (n as f64 - 3.0)).sqrt();
-        ((z - half).tanh(), (z + half).tanh())
-    } else {
-        (-1.0, 1.0)
-    };
-    Some(RankCorrelation { n, rho, ci95 })
-}
 
 /// The solutions of `moment`, in order.
 fn at(solutions: &[Solution], moment: Moment) -> Vec<&Solution> {
@@ -116,7 +55,7 @@ pub fn correlations(solutions: &[Solution], moment: Moment) -> Correlations {
     let err: Vec<f64> = sols.iter().map(|s| s.test_error()).collect();
     let of = |f: &dyn Fn(&Solution) -> f64| {
         let xs: Vec<f64> = sols.iter().map(|s| f(s)).collect();
-        spearman(&xs, &err)
+        rank_correlation(&xs, &err)
     };
     Correlations {
         moment: moment.to_string(),
@@ -162,7 +101,7 @@ pub fn table(config: &LandscapeConfig, solutions: &[Solution]) -> String {
                 col(&|s| s.measures.sharpness),
                 col(&|s| s.measures.train_loss),
                 col(&|s| s.test_error()),
-                summarize(&mine.iter().map(|s| s.measures.seconds).collect::<Vec<_>>()).mean,
+                mean(&mine.iter().map(|s| s.measures.seconds).collect::<Vec<_>>()),
             );
         }
         let c = correlations(solutions, moment);

@@ -19,7 +19,7 @@ use super::jobs::{Plan, RunKey};
 use super::{Figure, Reading, ReproduceConfig, Results};
 use crate::paper::Verdict;
 use crate::report::csv::Table;
-use crate::report::stats::{self, Summary};
+use crate::stats::{self, Summary};
 use rbp_core::optim::{OptimizerKind, Reinforce};
 use std::fmt::Write as _;
 

@@ -5,7 +5,7 @@ use super::figures::FigureOutput;
 use super::{Outcome, ReproduceConfig};
 use crate::paper::{self, Judged, Test, Verdict};
 use crate::report::csv::Table;
-use crate::report::stats;
+use crate::stats;
 use rbp_core::gemm;
 use rbp_core::optim::Hyper;
 use std::fmt::Write as _;

@@ -7,7 +7,7 @@ use crate::experiment::store::{RunSpec, Status, StoredRun};
 use crate::report::csv::Table;
 use crate::report::files::OutDir;
 use crate::report::plot::{self, PlotError, PlotSpec, Series};
-use crate::report::stats::{self, Summary};
+use crate::stats::{self, Summary};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 

@@ -14,7 +14,7 @@ use crate::paper::judge::Finding;
 use crate::report::csv::Table;
 use crate::report::files::OutDir;
 use crate::report::plot::{PlotSpec, Series, plot_series};
-use crate::report::stats::{self, Summary};
+use crate::stats::{self, Summary};
 use rbp_core::optim::OptimizerKind;
 use rbp_core::train::EpochRecord;
 use std::path::PathBuf;

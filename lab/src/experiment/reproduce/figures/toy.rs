@@ -10,7 +10,7 @@ use crate::paper::{self, Evidence, Scale, judge::Finding};
 use crate::report::csv::Table;
 use crate::report::files::{self, OutDir};
 use crate::report::plot::{PlotSpec, Series};
-use crate::report::stats::{self, Summary};
+use crate::stats::{self, Summary};
 use rbp_core::optim::OptimizerKind;
 use std::fmt::Write as _;
 use std::path::PathBuf;
