@@ -4,6 +4,7 @@
 use super::evidence::{Evidence, Scale};
 use super::verdict::{ALPHA, Verdict};
 use super::{ClaimSpec, Direction, Published, Test};
+use crate::report::format::{CHANGE, Num, ci95};
 use crate::stats::{self, Summary};
 
 /// What one claim's measurements say before the verdict.
@@ -70,9 +71,8 @@ impl Finding {
     }
 }
 
-fn pct(x: f64) -> String {
-    format!("{:+.1}%", 100.0 * x)
-}
+/// A mean difference in the claim table: `+0.012`.
+const DIFF: Num = Num::fixed(3).signed();
 
 fn nan_pair() -> (f64, f64) {
     (f64::NAN, f64::NAN)
@@ -150,7 +150,7 @@ pub fn assess(evidence: &Evidence, test: &Test) -> Assessment {
                 p: f64::NAN,
                 parts: vec![],
                 n: 0,
-                estimate_text: format!("{ours} vs {other} ({})", pct(change)),
+                estimate_text: format!("{ours} vs {other} ({})", CHANGE.show(change)),
                 detectable: "exact (no seeds)".into(),
             }
         }
@@ -215,21 +215,18 @@ fn assess_paired(a: &[f64], b: &[f64], scale: Scale, test: &Test) -> Assessment 
             (
                 est,
                 ci,
-                format!("{} (95% CI {} to {})", pct(est), pct(ci.0), pct(ci.1)),
-                format!("±{:.1}%", 100.0 * detectable_abs / base),
+                format!("{} ({})", CHANGE.show(est), ci95(ci, CHANGE)),
+                format!("±{}", Num::percent(1).show(detectable_abs / base)),
             )
         }
         Scale::Absolute => (
             d.mean,
             d.ci95,
-            format!(
-                "{:+.3} (95% CI {:+.3} to {:+.3})",
-                d.mean, d.ci95.0, d.ci95.1
-            ),
+            format!("{} ({})", DIFF.show(d.mean), ci95(d.ci95, DIFF)),
             if matches!(test, Test::Equivalence { .. }) {
-                format!("margin ≥ {detectable_abs:.3}")
+                format!("margin ≥ {}", Num::fixed(3).show(detectable_abs))
             } else {
-                format!("±{detectable_abs:.3}")
+                format!("±{}", Num::fixed(3).show(detectable_abs))
             },
         ),
         Scale::LogRatio => {
@@ -239,15 +236,17 @@ fn assess_paired(a: &[f64], b: &[f64], scale: Scale, test: &Test) -> Assessment 
                 to_rel(d.mean),
                 ci,
                 format!(
-                    "{} (95% CI {} to {}), geometric",
-                    pct(to_rel(d.mean)),
-                    pct(ci.0),
-                    pct(ci.1)
+                    "{} ({}), geometric",
+                    CHANGE.show(to_rel(d.mean)),
+                    ci95(ci, CHANGE)
                 ),
                 if matches!(test, Test::Equivalence { .. }) {
-                    format!("ratio margin ≥ {:.2}", detectable_abs.exp())
+                    format!(
+                        "ratio margin ≥ {}",
+                        Num::fixed(2).show(detectable_abs.exp())
+                    )
                 } else {
-                    format!("±{:.1}%", 100.0 * to_rel(detectable_abs))
+                    format!("±{}", Num::percent(1).show(to_rel(detectable_abs)))
                 },
             )
         }

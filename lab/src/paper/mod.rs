@@ -17,6 +17,7 @@ pub use evidence::{Evidence, Scale};
 pub use judge::{Assessment, Judged, judge_reading};
 pub use verdict::{ALPHA, Verdict};
 
+use crate::report::format::{CHANGE, Num, mean_std};
 use rbp_core::optim::OptimizerKind;
 
 /// A published mean ± std, per optimizer.
@@ -184,14 +185,12 @@ impl Published {
     /// One table cell: the numbers and what they are.
     pub fn text(&self) -> String {
         match *self {
-            Published::Change { change, basis } => format!("{:+.1}% ({basis})", 100.0 * change),
+            Published::Change { change, basis } => format!("{} ({basis})", CHANGE.show(change)),
             Published::Errors { ours, other, basis } => format!(
-                "{:.4} ± {:.4} vs {:.4} ± {:.4}, change {:+.1}% ({basis})",
-                ours.mean,
-                ours.std,
-                other.mean,
-                other.std,
-                100.0 * self.change().unwrap_or(f64::NAN)
+                "{} vs {}, change {} ({basis})",
+                mean_std(ours.mean, ours.std, Num::fixed(4)),
+                mean_std(other.mean, other.std, Num::fixed(4)),
+                CHANGE.show(self.change().unwrap_or(f64::NAN))
             ),
             Published::Epoch { epoch, basis } => format!("epoch {epoch} of 100 ({basis})"),
             Published::Bytes { ours, other } => {

@@ -3,6 +3,7 @@
 
 pub mod csv;
 pub mod files;
+pub mod format;
 pub mod plot;
 pub mod summary;
 pub mod table;

@@ -4,6 +4,7 @@
 use super::{LandscapeConfig, Moment, Solution};
 use crate::report::csv::Table;
 use crate::report::files::{OutDir, OutputError};
+use crate::report::format::{Num, ci95, mean_std};
 use crate::report::plot::{self, PlotError, PlotSpec, Series};
 use crate::stats::{RankCorrelation, mean, mean_std_curves, rank_correlation, summarize};
 use rbp_core::curvature::spectrum::{Quadrature, density_on_grid};
@@ -20,20 +21,10 @@ fn at(solutions: &[Solution], moment: Moment) -> Vec<&Solution> {
         .collect()
 }
 
-/// `mean ± std` of `xs` in `digits` significant-looking decimals.
-fn mean_std(xs: &[f64]) -> String {
+/// `mean ± std` of `xs`, both in [`Num::SHORT`].
+fn short_mean_std(xs: &[f64]) -> String {
     let s = summarize(xs);
-    format!("{} ± {}", short(s.mean), short(s.std))
-}
-
-fn short(x: f64) -> String {
-    if x == 0.0 || !x.is_finite() {
-        format!("{x}")
-    } else if x.abs() >= 1e4 || x.abs() < 1e-3 {
-        format!("{x:.3e}")
-    } else {
-        format!("{x:.4}")
-    }
+    mean_std(s.mean, s.std, Num::SHORT)
 }
 
 /// The correlations of one moment's solutions with their test error, across every run.
@@ -88,11 +79,11 @@ pub fn table(config: &LandscapeConfig, solutions: &[Solution]) -> String {
                 continue;
             }
             let col = |f: &dyn Fn(&Solution) -> f64| {
-                mean_std(&mine.iter().map(|s| f(s)).collect::<Vec<_>>())
+                short_mean_std(&mine.iter().map(|s| f(s)).collect::<Vec<_>>())
             };
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {:.2} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 kind.name(),
                 mine.len(),
                 col(&|s| s.record.epoch as f64),
@@ -101,7 +92,9 @@ pub fn table(config: &LandscapeConfig, solutions: &[Solution]) -> String {
                 col(&|s| s.measures.sharpness),
                 col(&|s| s.measures.train_loss),
                 col(&|s| s.test_error()),
-                mean(&mine.iter().map(|s| s.measures.seconds).collect::<Vec<_>>()),
+                Num::fixed(2).show(mean(
+                    &mine.iter().map(|s| s.measures.seconds).collect::<Vec<_>>()
+                )),
             );
         }
         let c = correlations(solutions, moment);
@@ -114,8 +107,10 @@ pub fn table(config: &LandscapeConfig, solutions: &[Solution]) -> String {
                 Some(r) => writeln!(
                     out,
                     "Spearman rank correlation of {name} with test error across {} runs: \
-                     {:.3} (95% CI {:.3} to {:.3}, Fisher z)",
-                    r.n, r.rho, r.ci95.0, r.ci95.1
+                     {} ({}, Fisher z)",
+                    r.n,
+                    Num::fixed(3).show(r.rho),
+                    ci95(r.ci95, Num::fixed(3))
                 ),
                 None => writeln!(out, "Spearman rank correlation of {name}: undefined"),
             };
@@ -305,7 +300,7 @@ fn solutions_csv(config: &LandscapeConfig, solutions: &[Solution]) -> String {
             m.sharpness.to_string(),
             m.sharpness_max_loss.to_string(),
             m.products.to_string(),
-            format!("{:.4}", m.seconds),
+            Num::fixed(4).show(m.seconds),
         ]);
         csv.row(&row);
     }

@@ -4,6 +4,7 @@ use super::{Sweep, SweepError, data};
 use crate::experiment::execute;
 use crate::experiment::grid;
 use crate::experiment::store::RunSpec;
+use crate::report::format::{Num, seconds};
 
 /// `--dry-run`: the run list and an estimate of its CPU time.
 pub struct DryRun {
@@ -50,7 +51,9 @@ pub fn dry_run(sweep: &Sweep) -> Result<DryRun, SweepError> {
         costs
             .iter()
             .map(|((a, m, o), (fixed, per_epoch))| format!(
-                "{a} M={m} {o}: {fixed:.3} s + {per_epoch:.4} s/epoch"
+                "{a} M={m} {o}: {} + {} s/epoch",
+                seconds(*fixed, 3),
+                Num::fixed(4).show(*per_epoch)
             ))
             .collect::<Vec<_>>()
             .join("; ")

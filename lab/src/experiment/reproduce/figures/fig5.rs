@@ -1,12 +1,13 @@
 //! Fig. 5: MNIST, from its runs (trained through the run store as `rbp mnist` trains them), or a
 //! note that the data was not found.
 
-use super::{FigureOutput, fmt_summary, mean_rows, plot, two_summaries, write};
+use super::{ERROR, FigureOutput, mean_rows, plot, two_summaries, write};
 use crate::experiment::RunResult;
 use crate::experiment::reproduce::{MnistResults, ReproduceError};
 use crate::paper::{self, Evidence, Scale, judge::Finding};
 use crate::report::csv::Table;
 use crate::report::files::{self, OutDir};
+use crate::report::format::{self, Num, mean_std};
 use crate::report::plot::{PlotSpec, Series};
 use crate::stats;
 use rbp_core::optim::OptimizerKind;
@@ -107,14 +108,14 @@ pub fn fig5(
     let mut table =
         String::from("| optimizer | paper | ours: mean ± std (95% CI, n) |\n|---|---|---|\n");
     for v in paper::FIG5_CLASS_ERROR {
-        let ours =
-            get(v.optimizer).map_or("not run".into(), |f| fmt_summary(&stats::summarize(&f)));
+        let ours = get(v.optimizer).map_or("not run".into(), |f| {
+            format::summary(&stats::summarize(&f), ERROR)
+        });
         let _ = writeln!(
             table,
-            "| {} | {:.4} ± {:.4} | {ours} |",
+            "| {} | {} | {ours} |",
             v.optimizer.paper_name(),
-            v.mean,
-            v.std
+            mean_std(v.mean, v.std, Num::fixed(4))
         );
     }
     output.notes.push(table);

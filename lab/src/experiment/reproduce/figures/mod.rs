@@ -13,8 +13,9 @@ use crate::experiment::RunResult;
 use crate::paper::judge::Finding;
 use crate::report::csv::Table;
 use crate::report::files::OutDir;
+use crate::report::format::{self, Num};
 use crate::report::plot::{PlotSpec, Series, plot_series};
-use crate::stats::{self, Summary};
+use crate::stats;
 use rbp_core::optim::OptimizerKind;
 use rbp_core::train::EpochRecord;
 use std::path::PathBuf;
@@ -103,13 +104,8 @@ pub(super) fn write(
     Ok(())
 }
 
-/// `mean ± std (95% CI lo–hi, n = N)`.
-pub fn fmt_summary(s: &Summary) -> String {
-    format!(
-        "{:.3e} ± {:.1e} (95% CI {:.3e} – {:.3e}, n = {})",
-        s.mean, s.std, s.ci95.0, s.ci95.1, s.n
-    )
-}
+/// How the figures' notes and claim cells write errors: `1.234e-2`.
+pub(super) const ERROR: Num = Num::sci(3);
 
 /// The curves of `error` over `runs` (same epochs), and their per-epoch mean and std.
 pub(super) fn curves_of(
@@ -182,8 +178,8 @@ pub(super) fn train_finals(runs: &[&RunResult]) -> Vec<f64> {
 pub(super) fn two_summaries(a_name: &str, a: &[f64], b_name: &str, b: &[f64]) -> String {
     format!(
         "{a_name} {}<br>{b_name} {}",
-        fmt_summary(&stats::summarize(a)),
-        fmt_summary(&stats::summarize(b))
+        format::summary(&stats::summarize(a), ERROR),
+        format::summary(&stats::summarize(b), ERROR)
     )
 }
 

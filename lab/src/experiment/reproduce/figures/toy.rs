@@ -1,7 +1,7 @@
 //! Figs. 2-4: the teacher-student runs.
 
 use super::{
-    FigureOutput, Lookup, TOY_ERROR_AXIS, finals, fmt_summary, mean_rows, plot, series, series_of,
+    ERROR, FigureOutput, Lookup, TOY_ERROR_AXIS, finals, mean_rows, plot, series, series_of,
     train_finals, two_summaries, write,
 };
 use crate::experiment::RunResult;
@@ -9,6 +9,7 @@ use crate::experiment::reproduce::{ReproduceConfig, ReproduceError};
 use crate::paper::{self, Evidence, Scale, judge::Finding};
 use crate::report::csv::Table;
 use crate::report::files::{self, OutDir};
+use crate::report::format::{self, CHANGE, Num};
 use crate::report::plot::{PlotSpec, Series};
 use crate::stats::{self, Summary};
 use rbp_core::optim::OptimizerKind;
@@ -290,7 +291,7 @@ pub fn fig3(
             points[i].0,
             points[i].1,
             if i == 0 { " (paper's default)" } else { "" },
-            fmt_summary(&sums[i])
+            format::summary(&sums[i], ERROR)
         );
     }
     Ok(FigureOutput {
@@ -383,7 +384,7 @@ fn fig3_findings(
             format!(
                 "per-seed ρ: {}",
                 rhos.iter()
-                    .map(|r| format!("{r:.2}"))
+                    .map(|&r| Num::fixed(2).show(r))
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
@@ -409,7 +410,7 @@ fn fig3_findings(
         _ => (missing("γ0 = 0.9995 or 0.9999 at λ = 1e-4"), String::new()),
     };
     let worst_ours = at(points, fin, fast).map_or(String::new(), |f| {
-        format!("λ = 1e-3: {}", fmt_summary(&stats::summarize(f)))
+        format!("λ = 1e-3: {}", format::summary(&stats::summarize(f), ERROR))
     });
     vec![
         Finding::new("fig3-early-minimum", early.0, early.1),
@@ -595,8 +596,8 @@ fn fig4_findings(sizes: &[usize], finals: &[[Vec<f64>; 3]]) -> Vec<Finding> {
         .zip(finals)
         .map(|(m, f)| {
             format!(
-                "M = {m}: {:+.1}%",
-                100.0 * stats::relative_change_of_means(&f[rbp], &f[sgd])
+                "M = {m}: {}",
+                CHANGE.show(stats::relative_change_of_means(&f[rbp], &f[sgd]))
             )
         })
         .collect();
