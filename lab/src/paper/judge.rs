@@ -2,7 +2,7 @@
 //! reading, and the rules of [`Verdict`].
 
 use super::evidence::{Evidence, Scale};
-use super::verdict::{ALPHA, Verdict};
+use super::verdict::{ALPHA, POWER, Verdict};
 use super::{ClaimSpec, Direction, Published, Test};
 use crate::report::format::{CHANGE, Num, ci95};
 use crate::stats::{self, Summary};
@@ -84,9 +84,9 @@ pub fn assess(evidence: &Evidence, test: &Test) -> Assessment {
         Evidence::Paired { a, b, scale } => assess_paired(a, b, *scale, test),
         Evidence::Signs { yes, no } => {
             let n = yes + no;
-            let detectable = match stats::sign_test_min_wins(n) {
+            let detectable = match stats::sign_test_min_wins(n, ALPHA) {
                 Some(k) => format!("≥ {k} of {n} seeds"),
-                None => format!("none: {n} seeds cannot reach p < 0.05 (needs ≥ 6)"),
+                None => format!("none: {n} seeds cannot reach p < {ALPHA} (needs ≥ 6)"),
             };
             Assessment {
                 effect: *yes as f64 - *no as f64,
@@ -188,11 +188,11 @@ fn assess_paired(a: &[f64], b: &[f64], scale: Scale, test: &Test) -> Assessment 
     let (p, detectable_abs) = match test {
         Test::Equivalence { margin, .. } => (
             stats::tost_p(&diffs, -margin, *margin),
-            stats::min_equivalence_margin(n, d.std),
+            stats::min_equivalence_margin(n, d.std, ALPHA, POWER),
         ),
         Test::Direction(_) => (
             stats::t_test_p(&d, 0.0, stats::Tail::Two),
-            stats::min_detectable_paired(n, d.std),
+            stats::min_detectable_paired(n, d.std, ALPHA, POWER),
         ),
     };
     let estimate_kind = match scale {

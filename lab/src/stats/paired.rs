@@ -75,10 +75,10 @@ pub fn sign_test_p(wins: usize, losses: usize) -> f64 {
     (2.0 * tail).min(1.0)
 }
 
-/// Fewest successes out of `n` for which the two-sided sign test reaches p < 0.05; `None` when
-/// even `n` of `n` does not (fewer than 6 seeds).
-pub fn sign_test_min_wins(n: usize) -> Option<usize> {
-    (0..=n).find(|&k| k * 2 > n && sign_test_p(k, n - k) < 0.05)
+/// Fewest successes out of `n` for which the two-sided sign test reaches p < `alpha`; `None`
+/// when even `n` of `n` does not (at `alpha = 0.05`, fewer than 6 seeds).
+pub fn sign_test_min_wins(n: usize, alpha: f64) -> Option<usize> {
+    (0..=n).find(|&k| k * 2 > n && sign_test_p(k, n - k) < alpha)
 }
 
 /// Holm's step-down adjustment of `p` (family-wise error): the adjusted p-values, in the input
@@ -173,9 +173,11 @@ mod tests {
         assert_eq!(sign_test_p(0, 0), 1.0);
         assert!(close(sign_test_p(1, 0), 1.0, 1e-12));
         // Two-sided: 6 of 6 gives p = 2/64 < 0.05, 5 of 5 gives 1/16 > 0.05.
-        assert_eq!(sign_test_min_wins(5), None);
-        assert_eq!(sign_test_min_wins(6), Some(6));
-        assert_eq!(sign_test_min_wins(10), Some(9));
+        assert_eq!(sign_test_min_wins(5, 0.05), None);
+        assert_eq!(sign_test_min_wins(6, 0.05), Some(6));
+        // 9 of 10: 2 (1 + 10) / 1024 = 0.021 < 0.05; 8 of 10: 112/1024 = 0.11.
+        assert_eq!(sign_test_min_wins(10, 0.05), Some(9));
+        assert_eq!(sign_test_min_wins(10, 0.01), Some(10));
     }
 
     #[test]

@@ -94,26 +94,30 @@ pub fn tost_p(diffs: &[f64], low: f64, high: f64) -> f64 {
     t_test_p(&s, low, Tail::Above).max(t_test_p(&s, high, Tail::Below))
 }
 
-/// Smallest mean paired difference a two-sided paired t test at level 0.05 detects with power
-/// 0.8, for `n` pairs whose differences have standard deviation `sd`:
-/// `(t_{0.975, n-1} + t_{0.8, n-1}) sd / sqrt(n)` (the usual noncentral-t approximation).
-/// Infinite with fewer than two pairs.
-pub fn min_detectable_paired(n: usize, sd: f64) -> f64 {
+/// Smallest mean paired difference a two-sided paired t test at level `alpha` detects with
+/// probability `power`, for `n` pairs whose differences have standard deviation `sd`:
+/// `(t_{1 - alpha/2, n-1} + t_{power, n-1}) sd / sqrt(n)` (the usual noncentral-t
+/// approximation). Infinite with fewer than two pairs; NaN when `alpha` or `power` is outside
+/// `(0, 1)`.
+pub fn min_detectable_paired(n: usize, sd: f64, alpha: f64, power: f64) -> f64 {
     if n < 2 {
         return f64::INFINITY;
     }
     let df = (n - 1) as f64;
-    (student_t_quantile(0.975, df) + student_t_quantile(0.8, df)) * sd / (n as f64).sqrt()
+    let t = student_t_quantile(1.0 - alpha / 2.0, df) + student_t_quantile(power, df);
+    t * sd / (n as f64).sqrt()
 }
 
-/// Smallest symmetric equivalence margin a TOST at level 0.05 shows with power 0.8 when the true
-/// difference is 0: `(t_{0.95, n-1} + t_{0.9, n-1}) sd / sqrt(n)`. Infinite with fewer than two.
-pub fn min_equivalence_margin(n: usize, sd: f64) -> f64 {
+/// Smallest symmetric equivalence margin a TOST at level `alpha` shows with probability `power`
+/// when the true difference is 0: `(t_{1 - alpha, n-1} + t_{1 - (1 - power)/2, n-1}) sd / sqrt(n)`.
+/// Infinite with fewer than two pairs; NaN when `alpha` or `power` is outside `(0, 1)`.
+pub fn min_equivalence_margin(n: usize, sd: f64, alpha: f64, power: f64) -> f64 {
     if n < 2 {
         return f64::INFINITY;
     }
     let df = (n - 1) as f64;
-    (student_t_quantile(0.95, df) + student_t_quantile(0.9, df)) * sd / (n as f64).sqrt()
+    let t = student_t_quantile(1.0 - alpha, df) + student_t_quantile(1.0 - (1.0 - power) / 2.0, df);
+    t * sd / (n as f64).sqrt()
 }
 
 #[cfg(test)]
@@ -183,13 +187,25 @@ mod tests {
 
     #[test]
     fn detectable_effects_follow_their_formulas() {
-        // n = 3, sd = 1: (t_{0.975,2} + t_{0.8,2}) / sqrt(3) with the df = 2 closed form above.
+        // n = 3, sd = 1, alpha 0.05, power 0.8: (t_{0.975,2} + t_{0.8,2}) / sqrt(3) with the
+        // df = 2 closed form t_p = (2p - 1) sqrt(2 / (4 p (1 - p))).
         let t2 = |p: f64| (2.0 * p - 1.0) * (2.0 / (4.0 * p * (1.0 - p))).sqrt();
         let want = (t2(0.975) + t2(0.8)) / 3f64.sqrt();
-        assert!(close(min_detectable_paired(3, 1.0), want, 1e-10));
+        assert!(close(min_detectable_paired(3, 1.0, 0.05, 0.8), want, 1e-10));
         let want = (t2(0.95) + t2(0.9)) / 3f64.sqrt();
-        assert!(close(min_equivalence_margin(3, 1.0), want, 1e-10));
-        assert_eq!(min_detectable_paired(1, 1.0), f64::INFINITY);
-        assert_eq!(min_equivalence_margin(0, 1.0), f64::INFINITY);
+        assert!(close(
+            min_equivalence_margin(3, 1.0, 0.05, 0.8),
+            want,
+            1e-10
+        ));
+        // The quantile levels computed from alpha 0.05 and power 0.8 are the very floats 0.975,
+        // 0.95 and 0.9 (so reports keep their digits).
+        assert_eq!(
+            (1.0 - 0.05 / 2.0, 1.0 - 0.05, 1.0 - (1.0 - 0.8) / 2.0),
+            (0.975, 0.95, 0.9)
+        );
+        assert_eq!(min_detectable_paired(1, 1.0, 0.05, 0.8), f64::INFINITY);
+        assert_eq!(min_equivalence_margin(0, 1.0, 0.05, 0.8), f64::INFINITY);
+        assert!(min_detectable_paired(3, 1.0, 0.05, 1.0).is_nan());
     }
 }

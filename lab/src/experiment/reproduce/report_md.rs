@@ -22,12 +22,18 @@ fn method_section(out: &mut String, config: &ReproduceConfig) {
         "Every claim of the paper is data in `lab/src/paper/`: the sentence it rests on, the quantity, the comparison, the published number and what it is, and the test, all written before any run. The **primary reading** is the defaults ({}), declared before the run; other readings form the sensitivity table. No reading is picked as \"closest to the paper\".\n",
         super::Reading::default().name()
     );
-    out.push_str("**Sign convention** (every table, `claims.csv` and the terminal): the change in error of R-BackProp against X, `mean(R-BackProp) / mean(X) − 1`; **negative = lower error**. The paper's \"improves by 77.5%\" is −77.5%.\n\n");
+    let published = Num::percent(1).show(-paper::FIG2A_TEST_CHANGE);
     let _ = writeln!(
         out,
-        "**Tests**: paired over seeds (seed `s` of every optimizer shares its data and initial weights). Direction claims: two-sided paired t test; counts of seeds (peaks, early minima, rank trends): exact sign test; claims that must hold in every part (every M, every other setting): intersection-union, the claim's p is its weakest part's; equivalence claims: two one-sided t tests (TOST) against a margin fixed beforehand. Relative changes get a 95% percentile CI from a paired bootstrap over seeds ({} resamples, fixed seed {}). p-values are shown raw and **Holm-adjusted across the claims of one reading**; verdicts use the adjusted ones. *Detectable* is the smallest effect the test finds with 80% power at raw α = 0.05 at this seed count (paired t: (t₀.₉₇₅ + t₀.₈)·sd/√n; TOST: the smallest margin it can show at zero true difference; sign test: the fewest seeds out of n that reach p < 0.05).\n",
+        "**Sign convention** (every table, `claims.csv` and the terminal): the change in error of R-BackProp against X, `mean(R-BackProp) / mean(X) − 1`; **negative = lower error**. The paper's \"improves by {published}\" is −{published}.\n"
+    );
+    let _ = writeln!(
+        out,
+        "**Tests**: paired over seeds (seed `s` of every optimizer shares its data and initial weights). Direction claims: two-sided paired t test; counts of seeds (peaks, early minima, rank trends): exact sign test; claims that must hold in every part (every M, every other setting): intersection-union, the claim's p is its weakest part's; equivalence claims: two one-sided t tests (TOST) against a margin fixed beforehand. Relative changes get a 95% percentile CI from a paired bootstrap over seeds ({} resamples, fixed seed {}). p-values are shown raw and **Holm-adjusted across the claims of one reading**; verdicts use the adjusted ones. *Detectable* is the smallest effect the test finds with {power} power at raw α = {alpha} at this seed count (paired t: (t₀.₉₇₅ + t₀.₈)·sd/√n; TOST: the smallest margin it can show at zero true difference; sign test: the fewest seeds out of n that reach p < {alpha}).\n",
         stats::BOOTSTRAP_RESAMPLES,
-        stats::BOOTSTRAP_SEED
+        stats::BOOTSTRAP_SEED,
+        power = Num::percent(0).show(paper::POWER),
+        alpha = paper::ALPHA,
     );
     out.push_str("| verdict | rule |\n|---|---|\n");
     for v in Verdict::ALL {
@@ -48,7 +54,9 @@ fn method_section(out: &mut String, config: &ReproduceConfig) {
     let rise = Num::percent(0).show(paper::PEAK_RISE);
     let _ = writeln!(
         out,
-        "- `fig2a-peak`: a peak is a rise of ≥ {rise} above the running minimum followed by a fall of ≥ {rise} below the peak.\n- Epochs the paper reads off its 100-epoch figures (Adam slows after 40) are scaled to this run's {} epochs; an \"early\" minimum is one in the first half.\n",
+        "- `fig2a-peak`: a peak is a rise of ≥ {rise} above the running minimum followed by a fall of ≥ {rise} below the peak.\n- Epochs the paper reads off its {}-epoch figures (Adam slows after {}) are scaled to this run's {} epochs; an \"early\" minimum is one in the first half.\n",
+        paper::PAPER_EPOCHS,
+        paper::FIG2_ADAM_SLOWS_AT,
         config.epochs
     );
 }
