@@ -72,7 +72,7 @@ impl Finding {
 }
 
 /// A mean difference in the claim table: `+0.012`.
-const DIFF: Num = Num::fixed(3).signed();
+const DIFF: Num = Num::SignedFixed(3);
 
 fn nan_pair() -> (f64, f64) {
     (f64::NAN, f64::NAN)
@@ -216,7 +216,7 @@ fn assess_paired(a: &[f64], b: &[f64], scale: Scale, test: &Test) -> Assessment 
                 est,
                 ci,
                 format!("{} ({})", CHANGE.show(est), ci95(ci, CHANGE)),
-                format!("±{}", Num::percent(1).show(detectable_abs / base)),
+                format!("±{}", Num::Percent(1).show(detectable_abs / base)),
             )
         }
         Scale::Absolute => (
@@ -224,9 +224,9 @@ fn assess_paired(a: &[f64], b: &[f64], scale: Scale, test: &Test) -> Assessment 
             d.ci95,
             format!("{} ({})", DIFF.show(d.mean), ci95(d.ci95, DIFF)),
             if matches!(test, Test::Equivalence { .. }) {
-                format!("margin ≥ {}", Num::fixed(3).show(detectable_abs))
+                format!("margin ≥ {}", Num::Fixed(3).show(detectable_abs))
             } else {
-                format!("±{}", Num::fixed(3).show(detectable_abs))
+                format!("±{}", Num::Fixed(3).show(detectable_abs))
             },
         ),
         Scale::LogRatio => {
@@ -243,10 +243,10 @@ fn assess_paired(a: &[f64], b: &[f64], scale: Scale, test: &Test) -> Assessment 
                 if matches!(test, Test::Equivalence { .. }) {
                     format!(
                         "ratio margin ≥ {}",
-                        Num::fixed(2).show(detectable_abs.exp())
+                        Num::Fixed(2).show(detectable_abs.exp())
                     )
                 } else {
-                    format!("±{}", Num::percent(1).show(to_rel(detectable_abs)))
+                    format!("±{}", Num::Percent(1).show(to_rel(detectable_abs)))
                 },
             )
         }

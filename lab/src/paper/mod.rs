@@ -198,8 +198,8 @@ impl Published {
             Published::Change { change, basis } => format!("{} ({basis})", CHANGE.show(change)),
             Published::Errors { ours, other, basis } => format!(
                 "{} vs {}, change {} ({basis})",
-                mean_std(ours.mean, ours.std, Num::fixed(4)),
-                mean_std(other.mean, other.std, Num::fixed(4)),
+                mean_std(ours.mean, ours.std, Num::Fixed(4)),
+                mean_std(other.mean, other.std, Num::Fixed(4)),
                 CHANGE.show(self.change().unwrap_or(f64::NAN))
             ),
             Published::Epoch { epoch, basis } => format!("epoch {epoch} of 100 ({basis})"),

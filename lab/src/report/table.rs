@@ -3,7 +3,7 @@
 use super::format::{CHANGE, Num, mean_std};
 use super::summary::OptimizerSummary;
 pub use crate::paper::PaperValue;
-use crate::stats::relative_change;
+use crate::stats::{self, relative_change};
 use rbp_core::optim::OptimizerKind;
 use std::fmt::Write as _;
 
@@ -42,15 +42,15 @@ pub fn final_table(summaries: &[OptimizerSummary], paper: &[PaperValue]) -> Stri
             mean_std(
                 s.final_train_error.mean,
                 s.final_train_error.std,
-                Num::sci(4)
+                Num::Sci(4)
             ),
-            mean_std(s.final_test_error.mean, s.final_test_error.std, Num::sci(4))
+            mean_std(s.final_test_error.mean, s.final_test_error.std, Num::Sci(4))
         );
         if let Some(c) = s.final_test_class_error {
-            let _ = write!(out, " {:>20}", mean_std(c.mean, c.std, Num::fixed(4)));
+            let _ = write!(out, " {:>20}", mean_std(c.mean, c.std, Num::Fixed(4)));
         }
         if let Some(p) = paper.iter().find(|p| p.optimizer == s.optimizer) {
-            let _ = write!(out, " {:>18}", mean_std(p.mean, p.std, Num::fixed(4)));
+            let _ = write!(out, " {:>18}", mean_std(p.mean, p.std, Num::Fixed(4)));
         }
         out.push('\n');
     }
@@ -65,25 +65,19 @@ pub fn final_table(summaries: &[OptimizerSummary], paper: &[PaperValue]) -> Stri
             .filter(|s| s.optimizer != OptimizerKind::Rbp)
         {
             let change = relative_change(rbp.headline().mean, other.headline().mean);
-            let wins = paired_wins(rbp, other);
+            // Seeds where R-BackProp's headline error is lower (same seeds, same order).
+            let (a, b) = (&rbp.per_seed_final, &other.per_seed_final);
+            let n = a.len().min(b.len());
+            let wins = stats::paired(&a[..n], &b[..n]).map_or(0, |p| p.wins);
             let _ = writeln!(
                 out,
                 "R-BackProp vs {:<w$} change in {what} {} (negative = lower error; R-BackProp lower in {wins}/{} seeds)",
                 other.optimizer.paper_name(),
                 CHANGE.show(change),
-                rbp.per_seed_final.len().min(other.per_seed_final.len()),
+                n,
                 w = width - 2,
             );
         }
     }
     out
-}
-
-/// In how many seeds R-BackProp's final test error is below the other's (same seeds, same order).
-fn paired_wins(rbp: &OptimizerSummary, other: &OptimizerSummary) -> usize {
-    rbp.per_seed_final
-        .iter()
-        .zip(&other.per_seed_final)
-        .filter(|(a, b)| a < b)
-        .count()
 }

@@ -16,19 +16,10 @@ mod rank;
 mod summary;
 mod t;
 
-pub use paired::{
-    BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, Paired, holm, paired, paired_bootstrap_ci,
-    sign_test_min_wins, sign_test_p,
-};
-pub use rank::{RankCorrelation, rank_correlation, ranks, spearman};
-pub use summary::{
-    Summary, mean, mean_std_curves, median, quantile_sorted, relative_change,
-    relative_change_of_means, summarize,
-};
-pub use t::{
-    Tail, min_detectable_paired, min_equivalence_margin, student_t_cdf, student_t_quantile,
-    t_critical_95, t_test_p, tost_p,
-};
+pub use paired::*;
+pub use rank::*;
+pub use summary::*;
+pub use t::*;
 
 /// Errors for inputs that cannot be summarised meaningfully.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -21,10 +21,10 @@ fn at(solutions: &[Solution], moment: Moment) -> Vec<&Solution> {
         .collect()
 }
 
-/// `mean ± std` of `xs`, both in [`Num::SHORT`].
+/// `mean ± std` of `xs`, both in [`Num::Short`].
 fn short_mean_std(xs: &[f64]) -> String {
     let s = summarize(xs);
-    mean_std(s.mean, s.std, Num::SHORT)
+    mean_std(s.mean, s.std, Num::Short)
 }
 
 /// The correlations of one moment's solutions with their test error, across every run.
@@ -92,7 +92,7 @@ pub fn table(config: &LandscapeConfig, solutions: &[Solution]) -> String {
                 col(&|s| s.measures.sharpness),
                 col(&|s| s.measures.train_loss),
                 col(&|s| s.test_error()),
-                Num::fixed(2).show(mean(
+                Num::Fixed(2).show(mean(
                     &mine.iter().map(|s| s.measures.seconds).collect::<Vec<_>>()
                 )),
             );
@@ -109,8 +109,8 @@ pub fn table(config: &LandscapeConfig, solutions: &[Solution]) -> String {
                     "Spearman rank correlation of {name} with test error across {} runs: \
                      {} ({}, Fisher z)",
                     r.n,
-                    Num::fixed(3).show(r.rho),
-                    ci95(r.ci95, Num::fixed(3))
+                    Num::Fixed(3).show(r.rho),
+                    ci95(r.ci95, Num::Fixed(3))
                 ),
                 None => writeln!(out, "Spearman rank correlation of {name}: undefined"),
             };
@@ -300,7 +300,7 @@ fn solutions_csv(config: &LandscapeConfig, solutions: &[Solution]) -> String {
             m.sharpness.to_string(),
             m.sharpness_max_loss.to_string(),
             m.products.to_string(),
-            Num::fixed(4).show(m.seconds),
+            Num::Fixed(4).show(m.seconds),
         ]);
         csv.row(&row);
     }

@@ -155,9 +155,9 @@ fn question(statement: String, control: &str, rbp: &[f64], other: &[f64]) -> Que
                      difference {} ({}, sign-test p = {})",
                     p.wins,
                     p.n,
-                    Num::fixed(4).show(p.mean_diff),
-                    ci95((lo, hi), Num::fixed(4)),
-                    Num::fixed(3).show(p.p_sign)
+                    Num::Fixed(4).show(p.mean_diff),
+                    ci95((lo, hi), Num::Fixed(4)),
+                    Num::Fixed(3).show(p.p_sign)
                 ),
             )
         }
@@ -241,7 +241,7 @@ pub fn csv(explained: &Explained) -> String {
 
 /// The section's errors: `1.234e-2 ± 5.6e-4`.
 fn error(s: &Summary) -> String {
-    mean_std(s.mean, s.std, Num::sci(3))
+    mean_std(s.mean, s.std, Num::Sci(3))
 }
 
 /// The report section.
@@ -286,7 +286,7 @@ pub fn markdown(explained: &Explained) -> String {
     );
     out.push_str("| reading | question | R-BackProp (mean ± std) | control (mean ± std) | R-BackProp lower in | mean difference (95% CI) | verdict |\n");
     out.push_str("|---|---|---|---|---|---|---|\n");
-    let diff = Num::sci(3).signed();
+    let diff = Num::SignedSci(3);
     for r in &explained.readings {
         for q in &r.questions {
             let _ = writeln!(

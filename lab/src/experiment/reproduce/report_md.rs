@@ -22,7 +22,7 @@ fn method_section(out: &mut String, config: &ReproduceConfig) {
         "Every claim of the paper is data in `lab/src/paper/`: the sentence it rests on, the quantity, the comparison, the published number and what it is, and the test, all written before any run. The **primary reading** is the defaults ({}), declared before the run; other readings form the sensitivity table. No reading is picked as \"closest to the paper\".\n",
         super::Reading::default().name()
     );
-    let published = Num::percent(1).show(-paper::FIG2A_TEST_CHANGE);
+    let published = Num::Percent(1).show(-paper::FIG2A_TEST_CHANGE);
     let _ = writeln!(
         out,
         "**Sign convention** (every table, `claims.csv` and the terminal): the change in error of R-BackProp against X, `mean(R-BackProp) / mean(X) − 1`; **negative = lower error**. The paper's \"improves by {published}\" is −{published}.\n"
@@ -32,7 +32,7 @@ fn method_section(out: &mut String, config: &ReproduceConfig) {
         "**Tests**: paired over seeds (seed `s` of every optimizer shares its data and initial weights). Direction claims: two-sided paired t test; counts of seeds (peaks, early minima, rank trends): exact sign test; claims that must hold in every part (every M, every other setting): intersection-union, the claim's p is its weakest part's; equivalence claims: two one-sided t tests (TOST) against a margin fixed beforehand. Relative changes get a 95% percentile CI from a paired bootstrap over seeds ({} resamples, fixed seed {}). p-values are shown raw and **Holm-adjusted across the claims of one reading**; verdicts use the adjusted ones. *Detectable* is the smallest effect the test finds with {power} power at raw α = {alpha} at this seed count (paired t: (t₀.₉₇₅ + t₀.₈)·sd/√n; TOST: the smallest margin it can show at zero true difference; sign test: the fewest seeds out of n that reach p < {alpha}).\n",
         stats::BOOTSTRAP_RESAMPLES,
         stats::BOOTSTRAP_SEED,
-        power = Num::percent(0).show(paper::POWER),
+        power = Num::Percent(0).show(paper::POWER),
         alpha = paper::ALPHA,
     );
     out.push_str("| verdict | rule |\n|---|---|\n");
@@ -47,11 +47,11 @@ fn method_section(out: &mut String, config: &ReproduceConfig) {
                 out,
                 "- `{}`: margin {} on its scale — {reason}.",
                 c.id,
-                Num::fixed(4).show(margin)
+                Num::Fixed(4).show(margin)
             );
         }
     }
-    let rise = Num::percent(0).show(paper::PEAK_RISE);
+    let rise = Num::Percent(0).show(paper::PEAK_RISE);
     let _ = writeln!(
         out,
         "- `fig2a-peak`: a peak is a rise of ≥ {rise} above the running minimum followed by a fall of ≥ {rise} below the peak.\n- Epochs the paper reads off its {}-epoch figures (Adam slows after {}) are scaled to this run's {} epochs; an \"early\" minimum is one in the first half.\n",
@@ -104,9 +104,9 @@ fn sensitivity_table(out: &mut String, outcome: &Outcome) {
             let est = if j.assessment.estimate.is_finite() {
                 match j.assessment.estimate_kind {
                     "share_of_seeds" => {
-                        format!("{} of seeds", Num::percent(0).show(j.assessment.estimate))
+                        format!("{} of seeds", Num::Percent(0).show(j.assessment.estimate))
                     }
-                    "mean_difference" => Num::fixed(3).signed().show(j.assessment.estimate),
+                    "mean_difference" => Num::SignedFixed(3).show(j.assessment.estimate),
                     _ => CHANGE.show(j.assessment.estimate),
                 }
             } else {

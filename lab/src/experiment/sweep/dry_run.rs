@@ -53,7 +53,7 @@ pub fn dry_run(sweep: &Sweep) -> Result<DryRun, SweepError> {
             .map(|((a, m, o), (fixed, per_epoch))| format!(
                 "{a} M={m} {o}: {} + {} s/epoch",
                 seconds(*fixed, 3),
-                Num::fixed(4).show(*per_epoch)
+                Num::Fixed(4).show(*per_epoch)
             ))
             .collect::<Vec<_>>()
             .join("; ")

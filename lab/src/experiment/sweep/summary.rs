@@ -183,11 +183,11 @@ pub(super) fn report(sweep: &Sweep, cells: &[CellSummary], executed: &Executed) 
             " {} | {} | {} | {} |",
             s.test.n,
             s.failed,
-            columns(&s.test, Num::sci(4)),
-            mean_std(s.train.mean, s.train.std, Num::sci(4))
+            columns(&s.test, Num::Sci(4)),
+            mean_std(s.train.mean, s.train.std, Num::Sci(4))
         );
         if let Some(c) = &s.test_class {
-            let _ = write!(out, " {} |", columns(c, Num::fixed(4)));
+            let _ = write!(out, " {} |", columns(c, Num::Fixed(4)));
         }
         out.push('\n');
     }

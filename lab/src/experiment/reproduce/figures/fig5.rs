@@ -115,7 +115,7 @@ pub fn fig5(
             table,
             "| {} | {} | {ours} |",
             v.optimizer.paper_name(),
-            mean_std(v.mean, v.std, Num::fixed(4))
+            mean_std(v.mean, v.std, Num::Fixed(4))
         );
     }
     output.notes.push(table);

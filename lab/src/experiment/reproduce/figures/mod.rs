@@ -105,7 +105,7 @@ pub(super) fn write(
 }
 
 /// How the figures' notes and claim cells write errors: `1.234e-2`.
-pub(super) const ERROR: Num = Num::sci(3);
+pub(super) const ERROR: Num = Num::Sci(3);
 
 /// The curves of `error` over `runs` (same epochs), and their per-epoch mean and std.
 pub(super) fn curves_of(

@@ -386,7 +386,7 @@ fn fig3_findings(
             format!(
                 "per-seed ρ: {}",
                 rhos.iter()
-                    .map(|&r| Num::fixed(2).show(r))
+                    .map(|&r| Num::Fixed(2).show(r))
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
