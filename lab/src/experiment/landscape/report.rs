@@ -6,7 +6,7 @@ use crate::report::csv::Table;
 use crate::report::files::{OutDir, OutputError};
 use crate::report::format::{Num, ci95, mean_std};
 use crate::report::plot::{self, PlotError, PlotSpec, Series};
-use crate::stats::{RankCorrelation, mean, mean_std_curves, rank_correlation, summarize};
+use crate::stats::{RankCorrelation, mean, rank_correlation, summarize};
 use rbp_core::curvature::spectrum::{Quadrature, density_on_grid};
 use rbp_core::optim::OptimizerKind;
 use serde::Serialize;
@@ -347,13 +347,7 @@ fn mean_series(
                 .filter(|s| s.optimizer == kind)
                 .map(|s| curve(s))
                 .collect();
-            let (mean, std) = mean_std_curves(&curves).ok()?;
-            Some(Series {
-                label: kind.name().to_string(),
-                x: x.to_vec(),
-                mean,
-                std: Some(std),
-            })
+            Series::mean_of(kind.name(), x.to_vec(), &curves)
         })
         .collect()
 }

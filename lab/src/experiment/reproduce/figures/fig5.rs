@@ -65,14 +65,8 @@ pub fn fig5(
         }
         let ys: Vec<Vec<f64>> = runs.iter().map(|r| class(r)).collect();
         let x: Vec<f64> = runs[0].records.iter().map(|e| e.epoch as f64).collect();
-        let Ok((mean, std)) = stats::mean_std_curves(&ys) else {
+        let Some(s) = Series::mean_of(kind.paper_name(), x, &ys) else {
             continue;
-        };
-        let s = Series {
-            label: kind.paper_name().into(),
-            x,
-            mean,
-            std: Some(std),
         };
         mean_rows(&mut csv, &[&kind], &s, None, runs.len());
         all_series.push(s);

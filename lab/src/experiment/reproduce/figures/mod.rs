@@ -107,11 +107,17 @@ pub(super) fn write(
 /// How the figures' notes and claim cells write errors: `1.234e-2`.
 pub(super) const ERROR: Num = Num::Sci(3);
 
-/// The curves of `error` over `runs` (same epochs), and their per-epoch mean and std.
-pub(super) fn curves_of(
+pub(super) fn series(label: &str, runs: &[&RunResult]) -> Series {
+    series_of(label, runs, |e| e.test_error)
+}
+
+/// The per-epoch mean ± std curve of `error` over `runs` (same epochs), for a plot; NaN where
+/// the runs' curves differ in length.
+pub(super) fn series_of(
+    label: &str,
     runs: &[&RunResult],
     error: fn(&EpochRecord) -> f64,
-) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+) -> Series {
     let x: Vec<f64> = runs
         .first()
         .map(|r| r.records.iter().map(|e| e.epoch as f64).collect())
@@ -120,28 +126,13 @@ pub(super) fn curves_of(
         .iter()
         .map(|r| r.records.iter().map(error).collect())
         .collect();
-    let (mean, std) = stats::mean_std_curves(&ys)
-        .unwrap_or_else(|_| (vec![f64::NAN; x.len()], vec![f64::NAN; x.len()]));
-    (x, mean, std)
-}
-
-pub(super) fn series(label: &str, runs: &[&RunResult]) -> Series {
-    series_of(label, runs, |e| e.test_error)
-}
-
-/// The mean ± std curve of `error` over `runs`, for a plot.
-pub(super) fn series_of(
-    label: &str,
-    runs: &[&RunResult],
-    error: fn(&EpochRecord) -> f64,
-) -> Series {
-    let (x, mean, std) = curves_of(runs, error);
-    Series {
+    let nan = vec![f64::NAN; x.len()];
+    Series::mean_of(label, x.clone(), &ys).unwrap_or(Series {
         label: label.into(),
         x,
-        mean,
-        std: Some(std),
-    }
+        mean: nan.clone(),
+        std: Some(nan),
+    })
 }
 
 /// Appends rows `lead..., epoch, mean, std, n` of `s`, then `mean, std` of `extra` when given (a
