@@ -364,15 +364,32 @@ fn fig3_findings(
         ),
         None => missing(&fast_text),
     };
+    let trend = fig3_trend(config.seeds, points, fin);
+    let close = fig3_close(points, fin);
+    let worst_ours = at(points, fin, fast).map_or(String::new(), |f| {
+        let s = format::summary(&stats::summarize(f), ERROR);
+        format!("λ = {:e}: {s}", fast.1)
+    });
+    vec![
+        Finding::new("fig3-early-minimum", early.0, early.1),
+        Finding::new("fig3-fast-decay-worst", worst, worst_ours),
+        Finding::new("fig3-gamma0-trend", trend.0, trend.1),
+        Finding::new("fig3-large-gamma0-close", close.0, close.1),
+    ]
+}
+
+/// `fig3-gamma0-trend`: per seed, Spearman's rho between `gamma0` and the final test error over
+/// the points at the slow decay, and the count of negative against positive rhos.
+fn fig3_trend(seeds: u64, points: &[(f64, f64)], fin: &[Vec<f64>]) -> (Evidence, String) {
     let slow: Vec<(f64, &Vec<f64>)> = points
         .iter()
         .zip(fin)
         .filter(|(p, _)| p.1 == paper::FIG3_SLOW_DECAY)
         .map(|(p, f)| (p.0, f))
         .collect();
-    let trend = if slow.len() >= 3 {
+    if slow.len() >= 3 {
         let gammas: Vec<f64> = slow.iter().map(|(g, _)| *g).collect();
-        let rhos: Vec<f64> = (0..config.seeds as usize)
+        let rhos: Vec<f64> = (0..seeds as usize)
             .map(|s| {
                 let errors: Vec<f64> = slow.iter().map(|(_, f)| f[s]).collect();
                 stats::spearman(&gammas, &errors)
@@ -399,9 +416,13 @@ fn fig3_findings(
             )),
             String::new(),
         )
-    };
+    }
+}
+
+/// `fig3-large-gamma0-close`: the final test errors of the two large `gamma0`, as log ratios.
+fn fig3_close(points: &[(f64, f64)], fin: &[Vec<f64>]) -> (Evidence, String) {
     let (g1, g2) = paper::FIG3_CLOSE_GAMMA0;
-    let close = match (
+    match (
         at(points, fin, (g1, paper::FIG3_SLOW_DECAY)),
         at(points, fin, (g2, paper::FIG3_SLOW_DECAY)),
     ) {
@@ -414,23 +435,13 @@ fn fig3_findings(
             two_summaries(&format!("γ0 = {g1}"), a, &format!("γ0 = {g2}"), b),
         ),
         _ => (
-            missing(&format!(
-                "γ0 = {g1} or {g2} at λ = {:e}",
+            Evidence::Missing(format!(
+                "γ0 = {g1} or {g2} at λ = {:e} is not among Fig. 3's points",
                 paper::FIG3_SLOW_DECAY
             )),
             String::new(),
         ),
-    };
-    let worst_ours = at(points, fin, fast).map_or(String::new(), |f| {
-        let s = format::summary(&stats::summarize(f), ERROR);
-        format!("λ = {:e}: {s}", fast.1)
-    });
-    vec![
-        Finding::new("fig3-early-minimum", early.0, early.1),
-        Finding::new("fig3-fast-decay-worst", worst, worst_ours),
-        Finding::new("fig3-gamma0-trend", trend.0, trend.1),
-        Finding::new("fig3-large-gamma0-close", close.0, close.1),
-    ]
+    }
 }
 
 /// The epoch of a run's lowest test error (the first, on ties).
