@@ -10,4 +10,5 @@ pub mod paper;
 pub mod progress;
 pub mod report;
 pub mod run;
+pub mod stats;
 pub mod test_support;

@@ -1,10 +1,10 @@
 //! `rbp landscape`'s study on a tiny toy task: which solutions are kept, determinism, the
-//! consistency of the measures with each other, the files written; and the rank correlation.
+//! consistency of the measures with each other, the files written.
 
 use rbp_core::net::Arch;
 use rbp_core::optim::OptimizerKind;
 use rbp_lab::experiment::Settings;
-use rbp_lab::experiment::landscape::report::{self, ranks, spearman};
+use rbp_lab::experiment::landscape::report;
 use rbp_lab::experiment::landscape::{self, LandscapeConfig, Moment, Solution, StudyProgress};
 use rbp_lab::report::files::OutDir;
 use rbp_lab::report::summary::headline;
@@ -227,34 +227,4 @@ fn save_writes_every_named_file() {
     assert!(report::save(&out, &config, &task, &sols, 1.0).is_err());
     let table = report::table(&config, &sols);
     assert!(table.contains("| sgd | 2 |") && table.contains("| adam | 2 |"));
-}
-
-#[test]
-fn ranks_share_ties_and_spearman_matches_the_no_tie_formula() {
-    assert_eq!(ranks(&[3.0, 1.0, 2.0, 2.0]), vec![4.0, 1.0, 2.5, 2.5]);
-    let x = [0.3, 1.2, -0.5, 4.0, 2.2, 0.9, 3.1];
-    let y = [1.0, 0.2, -1.0, 5.0, 2.0, 0.4, 0.1];
-    // rho = 1 - 6 sum d^2 / (n (n^2 - 1)) without ties.
-    let (rx, ry) = (ranks(&x), ranks(&y));
-    let d2: f64 = rx.iter().zip(&ry).map(|(a, b)| (a - b).powi(2)).sum();
-    let n = x.len() as f64;
-    let want = 1.0 - 6.0 * d2 / (n * (n * n - 1.0));
-    let r = spearman(&x, &y).unwrap();
-    assert!((r.rho - want).abs() < 1e-12);
-    assert!(r.ci95.0 < r.rho && r.rho < r.ci95.1);
-    // Monotone transforms do not change it; reversal flips it.
-    let y_cubed: Vec<f64> = y.iter().map(|v| v * v * v).collect();
-    assert!((spearman(&x, &y_cubed).unwrap().rho - r.rho).abs() < 1e-12);
-    assert!((spearman(&x, &x).unwrap().rho - 1.0).abs() < 1e-12);
-    let neg: Vec<f64> = x.iter().map(|v| -v).collect();
-    assert!((spearman(&x, &neg).unwrap().rho + 1.0).abs() < 1e-12);
-    // Constant sides and too few pairs have no correlation.
-    assert!(spearman(&x, &[1.0; 7]).is_none());
-    assert!(spearman(&[1.0], &[2.0]).is_none());
-    // The interval narrows with more pairs: n = 30 independent-looking pairs.
-    let xs: Vec<f64> = (0..30).map(|i| i as f64).collect();
-    let ys: Vec<f64> = (0..30).map(|i| ((i * 7) % 30) as f64).collect();
-    let wide = spearman(&xs[..8], &ys[..8]).unwrap();
-    let narrow = spearman(&xs, &ys).unwrap();
-    assert!(narrow.ci95.1 - narrow.ci95.0 < wide.ci95.1 - wide.ci95.0);
 }

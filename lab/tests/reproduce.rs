@@ -6,10 +6,10 @@
 use rbp_core::optim::OptimizerKind;
 use rbp_core::train::EpochRecord;
 use rbp_lab::experiment::RunResult;
-use rbp_lab::experiment::stored::StoredError;
 use rbp_lab::experiment::reproduce::{
     self, MnistResults, Reading, ReproduceConfig, ReproduceError, figures,
 };
+use rbp_lab::experiment::stored::StoredError;
 use rbp_lab::paper::{self, Verdict, judge_reading};
 use rbp_lab::report::files::{OutDir, OutputError};
 use std::fs::File;
@@ -175,7 +175,9 @@ fn quick_reproduction_writes_every_file_with_sane_numbers() {
     let again = reproduce::run(&config, &out, false, None);
     assert!(matches!(
         again,
-        Err(ReproduceError::Stored(StoredError::Output(OutputError::Exists(_))))
+        Err(ReproduceError::Stored(StoredError::Output(
+            OutputError::Exists(_)
+        )))
     ));
 }
 

@@ -385,7 +385,7 @@ pub fn run_landscape(args: LandscapeArgs) -> Result<()> {
         outcome.solutions.len(),
         outcome.seconds,
         command.config.probe.products(),
-        median(&probe_seconds)
+        rbp_lab::stats::median(&probe_seconds)
     );
     match &command.out {
         Some(_) => {
@@ -425,10 +425,4 @@ fn landscape_task(
             Ok((config.task(), json, data))
         }
     }
-}
-
-fn median(xs: &[f64]) -> f64 {
-    let mut v = xs.to_vec();
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }

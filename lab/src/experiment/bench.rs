@@ -160,7 +160,7 @@ impl Samples {
         self.0.push(time_ns(f));
     }
     pub(crate) fn median(&self) -> f64 {
-        median(&self.0)
+        crate::stats::median(&self.0)
     }
 }
 
@@ -169,21 +169,6 @@ pub(crate) fn time_ns(f: impl FnOnce()) -> f64 {
     let start = Instant::now();
     f();
     start.elapsed().as_nanos() as f64
-}
-
-/// The median of `xs` (the mean of the middle two for an even count).
-pub fn median(xs: &[f64]) -> f64 {
-    if xs.is_empty() {
-        return f64::NAN;
-    }
-    let mut v = xs.to_vec();
-    v.sort_by(f64::total_cmp);
-    let mid = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[mid]
-    } else {
-        (v[mid - 1] + v[mid]) / 2.0
-    }
 }
 
 /// Per-cell accumulators: times and the heap traffic of the timed calls.
@@ -383,13 +368,6 @@ mod tests {
             reps: 3,
             update_sizes: vec![100],
         }
-    }
-
-    #[test]
-    fn median_of_odd_and_even_counts() {
-        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
-        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
-        assert!(median(&[]).is_nan());
     }
 
     #[test]

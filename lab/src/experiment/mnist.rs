@@ -52,9 +52,10 @@ impl MnistConfig {
             return Err(SettingsError::new(
                 "arch",
                 format!(
-                    "{arch}: MNIST needs {} inputs and {} outputs (e.g. 784-100-200-10)",
+                    "{arch}: MNIST needs {} inputs and {} outputs (e.g. {})",
                     mnist::PIXELS,
-                    idx::NUM_CLASSES
+                    idx::NUM_CLASSES,
+                    super::protocol::MNIST_ARCH
                 ),
             )
             .into());

@@ -3,7 +3,7 @@
 //! the run store like `rbp reproduce` (same run ids, result files, resume, `--shard` and
 //! `--merge`), summarized per cell ([`summary`]: mean ± std and 95% CI of the final errors over
 //! seeds) in `sweep.csv` and `SWEEP.md`, with a plot of the final test error (classification
-//! error on images) against one swept axis. [`dry_run`] lists the runs and estimates their cost.
+//! error on images) against one swept axis. [`dry_run()`] lists the runs and estimates their cost.
 
 pub mod data;
 pub mod dry_run;

@@ -2,9 +2,10 @@
 //! reading, and the rules of [`Verdict`].
 
 use super::evidence::{Evidence, Scale};
-use super::verdict::{ALPHA, Verdict};
+use super::verdict::{ALPHA, POWER, Verdict};
 use super::{ClaimSpec, Direction, Published, Test};
-use crate::report::stats::{self, Summary};
+use crate::report::format::{CHANGE, Num, ci95};
+use crate::stats::{self, Summary};
 
 /// What one claim's measurements say before the verdict.
 #[derive(Clone, Debug, PartialEq)]
@@ -70,9 +71,8 @@ impl Finding {
     }
 }
 
-fn pct(x: f64) -> String {
-    format!("{:+.1}%", 100.0 * x)
-}
+/// A mean difference in the claim table: `+0.012`.
+const DIFF: Num = Num::SignedFixed(3);
 
 fn nan_pair() -> (f64, f64) {
     (f64::NAN, f64::NAN)
@@ -84,9 +84,9 @@ pub fn assess(evidence: &Evidence, test: &Test) -> Assessment {
         Evidence::Paired { a, b, scale } => assess_paired(a, b, *scale, test),
         Evidence::Signs { yes, no } => {
             let n = yes + no;
-            let detectable = match stats::sign_test_min_wins(n) {
+            let detectable = match stats::sign_test_min_wins(n, ALPHA) {
                 Some(k) => format!("≥ {k} of {n} seeds"),
-                None => format!("none: {n} seeds cannot reach p < 0.05 (needs ≥ 6)"),
+                None => format!("none: {n} seeds cannot reach p < {ALPHA} (needs ≥ 6)"),
             };
             Assessment {
                 effect: *yes as f64 - *no as f64,
@@ -150,7 +150,7 @@ pub fn assess(evidence: &Evidence, test: &Test) -> Assessment {
                 p: f64::NAN,
                 parts: vec![],
                 n: 0,
-                estimate_text: format!("{ours} vs {other} ({})", pct(change)),
+                estimate_text: format!("{ours} vs {other} ({})", CHANGE.show(change)),
                 detectable: "exact (no seeds)".into(),
             }
         }
@@ -188,11 +188,11 @@ fn assess_paired(a: &[f64], b: &[f64], scale: Scale, test: &Test) -> Assessment 
     let (p, detectable_abs) = match test {
         Test::Equivalence { margin, .. } => (
             stats::tost_p(&diffs, -margin, *margin),
-            stats::min_equivalence_margin(n, d.std),
+            stats::min_equivalence_margin(n, d.std, ALPHA, POWER),
         ),
         Test::Direction(_) => (
             stats::t_test_p(&d, 0.0, stats::Tail::Two),
-            stats::min_detectable_paired(n, d.std),
+            stats::min_detectable_paired(n, d.std, ALPHA, POWER),
         ),
     };
     let estimate_kind = match scale {
@@ -211,25 +211,22 @@ fn assess_paired(a: &[f64], b: &[f64], scale: Scale, test: &Test) -> Assessment 
                 stats::BOOTSTRAP_RESAMPLES,
                 stats::relative_change_of_means,
             );
-            let base = stats::summarize(b).mean;
+            let base = stats::mean(b);
             (
                 est,
                 ci,
-                format!("{} (95% CI {} to {})", pct(est), pct(ci.0), pct(ci.1)),
-                format!("±{:.1}%", 100.0 * detectable_abs / base),
+                format!("{} ({})", CHANGE.show(est), ci95(ci, CHANGE)),
+                format!("±{}", Num::Percent(1).show(detectable_abs / base)),
             )
         }
         Scale::Absolute => (
             d.mean,
             d.ci95,
-            format!(
-                "{:+.3} (95% CI {:+.3} to {:+.3})",
-                d.mean, d.ci95.0, d.ci95.1
-            ),
+            format!("{} ({})", DIFF.show(d.mean), ci95(d.ci95, DIFF)),
             if matches!(test, Test::Equivalence { .. }) {
-                format!("margin ≥ {detectable_abs:.3}")
+                format!("margin ≥ {}", Num::Fixed(3).show(detectable_abs))
             } else {
-                format!("±{detectable_abs:.3}")
+                format!("±{}", Num::Fixed(3).show(detectable_abs))
             },
         ),
         Scale::LogRatio => {
@@ -239,15 +236,17 @@ fn assess_paired(a: &[f64], b: &[f64], scale: Scale, test: &Test) -> Assessment 
                 to_rel(d.mean),
                 ci,
                 format!(
-                    "{} (95% CI {} to {}), geometric",
-                    pct(to_rel(d.mean)),
-                    pct(ci.0),
-                    pct(ci.1)
+                    "{} ({}), geometric",
+                    CHANGE.show(to_rel(d.mean)),
+                    ci95(ci, CHANGE)
                 ),
                 if matches!(test, Test::Equivalence { .. }) {
-                    format!("ratio margin ≥ {:.2}", detectable_abs.exp())
+                    format!(
+                        "ratio margin ≥ {}",
+                        Num::Fixed(2).show(detectable_abs.exp())
+                    )
                 } else {
-                    format!("±{:.1}%", 100.0 * to_rel(detectable_abs))
+                    format!("±{}", Num::Percent(1).show(to_rel(detectable_abs)))
                 },
             )
         }

@@ -15,8 +15,9 @@ pub mod verdict;
 
 pub use evidence::{Evidence, Scale};
 pub use judge::{Assessment, Judged, judge_reading};
-pub use verdict::{ALPHA, Verdict};
+pub use verdict::{ALPHA, POWER, Verdict};
 
+use crate::report::format::{CHANGE, Num, mean_std};
 use rbp_core::optim::OptimizerKind;
 
 /// A published mean ± std, per optimizer.
@@ -57,6 +58,12 @@ pub fn fig5_value(kind: OptimizerKind) -> Option<PaperValue> {
     FIG5_CLASS_ERROR.into_iter().find(|v| v.optimizer == kind)
 }
 
+/// Fig. 1's `gamma0` (the caption's), with the default `lambda`.
+pub const FIG1_GAMMA0: f64 = 0.99;
+
+/// Sec. III: R-BackProp's change in final test error against BackProp (Fig. 2a), "77.5%".
+pub const FIG2A_TEST_CHANGE: f64 = -0.775;
+
 /// Fig. 3's R-BackProp settings `(gamma0, lambda)`: the paper's default first.
 pub const FIG3_POINTS: [(f64, f64); 5] = [
     (0.9995, 0.0001),
@@ -66,12 +73,16 @@ pub const FIG3_POINTS: [(f64, f64); 5] = [
     (0.9999, 0.0001),
 ];
 
+/// The two large `gamma0` (at [`FIG3_SLOW_DECAY`]) whose curves Fig. 3 shows close together.
+pub const FIG3_CLOSE_GAMMA0: (f64, f64) = (0.9995, 0.9999);
 /// The `lambda` Fig. 3 shows over-fitting early.
 pub const FIG3_FAST_DECAY: f64 = 0.001;
 /// The `lambda` at which Fig. 3 compares several `gamma0`.
 pub const FIG3_SLOW_DECAY: f64 = 0.0001;
 /// The epoch of the test-error minimum at `lambda = 1e-3`, read off Fig. 3 (of 100 epochs).
 pub const FIG3_ARGMIN_EPOCH: f64 = 17.0;
+/// Fig. 4's training-set sizes `M`.
+pub const FIG4_SIZES: [usize; 5] = [500, 1000, 2000, 4000, 8000];
 /// Epoch after which Adam's decrease slows in Fig. 2b, read off the figure (of 100 epochs).
 pub const FIG2_ADAM_SLOWS_AT: f64 = 40.0;
 /// The paper's run length; epochs read off its figures are scaled by `epochs / PAPER_EPOCHS`.
@@ -175,7 +186,7 @@ impl Published {
         match *self {
             Published::Change { change, .. } => Some(change),
             Published::Errors { ours, other, .. } => {
-                Some(crate::report::stats::relative_change(ours.mean, other.mean))
+                Some(crate::stats::relative_change(ours.mean, other.mean))
             }
             _ => None,
         }
@@ -184,14 +195,12 @@ impl Published {
     /// One table cell: the numbers and what they are.
     pub fn text(&self) -> String {
         match *self {
-            Published::Change { change, basis } => format!("{:+.1}% ({basis})", 100.0 * change),
+            Published::Change { change, basis } => format!("{} ({basis})", CHANGE.show(change)),
             Published::Errors { ours, other, basis } => format!(
-                "{:.4} ± {:.4} vs {:.4} ± {:.4}, change {:+.1}% ({basis})",
-                ours.mean,
-                ours.std,
-                other.mean,
-                other.std,
-                100.0 * self.change().unwrap_or(f64::NAN)
+                "{} vs {}, change {} ({basis})",
+                mean_std(ours.mean, ours.std, Num::Fixed(4)),
+                mean_std(other.mean, other.std, Num::Fixed(4)),
+                CHANGE.show(self.change().unwrap_or(f64::NAN))
             ),
             Published::Epoch { epoch, basis } => format!("epoch {epoch} of 100 ({basis})"),
             Published::Bytes { ours, other } => {
@@ -235,7 +244,7 @@ pub const CLAIMS: [ClaimSpec; 16] = [
         quantity: "final test error E",
         comparison: "R-BackProp vs BackProp, paired by seed",
         published: Published::Change {
-            change: -0.775,
+            change: FIG2A_TEST_CHANGE,
             basis: FIG2_BASIS,
         },
         test: Test::Direction(Direction::Lower),

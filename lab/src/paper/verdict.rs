@@ -4,6 +4,8 @@ use std::fmt;
 
 /// Family-wise level: a claim's Holm-adjusted p-value must be below it.
 pub const ALPHA: f64 = 0.05;
+/// The power at which the report states the smallest effect each test detects at raw [`ALPHA`].
+pub const POWER: f64 = 0.8;
 
 /// What our runs say about one claim of the paper.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

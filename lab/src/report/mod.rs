@@ -1,9 +1,9 @@
-//! What experiments leave behind: summaries, statistics, tables for the terminal, CSV and JSON
-//! files, and plots.
+//! What experiments leave behind: summaries, tables for the terminal, CSV and JSON files, and
+//! plots (the statistics they show come from [`crate::stats`]).
 
 pub mod csv;
 pub mod files;
+pub mod format;
 pub mod plot;
-pub mod stats;
 pub mod summary;
 pub mod table;

@@ -22,6 +22,7 @@
 mod draw;
 mod layout;
 
+use crate::stats::mean_std_curves;
 use std::path::{Path, PathBuf};
 
 pub use layout::{Axis, Layout, LegendCorner, PlacedSeries, layout};
@@ -37,6 +38,20 @@ pub struct Series {
     pub mean: Vec<f64>,
     /// Std over seeds at each x; same length as `x` when present.
     pub std: Option<Vec<f64>>,
+}
+
+impl Series {
+    /// The per-point mean ± std over `curves` (one per seed, each with a value at every `x`);
+    /// `None` when there are no curves or their lengths differ ([`mean_std_curves`]).
+    pub fn mean_of(label: &str, x: Vec<f64>, curves: &[Vec<f64>]) -> Option<Series> {
+        let (mean, std) = mean_std_curves(curves).ok()?;
+        Some(Series {
+            label: label.into(),
+            x,
+            mean,
+            std: Some(std),
+        })
+    }
 }
 
 /// What to draw around the series.

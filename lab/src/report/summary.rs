@@ -1,7 +1,7 @@
 //! Final errors per optimizer, aggregated over seeds.
 
-use super::stats::{self, Summary};
 use crate::experiment::RunResult;
+use crate::stats::{self, Summary};
 use rbp_core::optim::OptimizerKind;
 use rbp_core::train::EpochRecord;
 use serde::Serialize;

@@ -1,14 +1,11 @@
 //! The table printed at the end of a run.
 
-use super::stats::{Summary, relative_change};
+use super::format::{CHANGE, Num, mean_std};
 use super::summary::OptimizerSummary;
 pub use crate::paper::PaperValue;
+use crate::stats::{self, relative_change};
 use rbp_core::optim::OptimizerKind;
 use std::fmt::Write as _;
-
-fn fmt_ms(x: Summary) -> String {
-    format!("{:.4e} ± {:.1e}", x.mean, x.std)
-}
 
 /// The final-errors table: per optimizer, train and test error mean ± std over seeds (and the
 /// classification error, and the paper's value, when given), then the change in error of
@@ -42,14 +39,18 @@ pub fn final_table(summaries: &[OptimizerSummary], paper: &[PaperValue]) -> Stri
             out,
             "{:<width$} {:>22} {:>22}",
             s.optimizer.paper_name(),
-            fmt_ms(s.final_train_error),
-            fmt_ms(s.final_test_error)
+            mean_std(
+                s.final_train_error.mean,
+                s.final_train_error.std,
+                Num::Sci(4)
+            ),
+            mean_std(s.final_test_error.mean, s.final_test_error.std, Num::Sci(4))
         );
         if let Some(c) = s.final_test_class_error {
-            let _ = write!(out, " {:>20}", format!("{:.4} ± {:.4}", c.mean, c.std));
+            let _ = write!(out, " {:>20}", mean_std(c.mean, c.std, Num::Fixed(4)));
         }
         if let Some(p) = paper.iter().find(|p| p.optimizer == s.optimizer) {
-            let _ = write!(out, " {:>18}", format!("{:.4} ± {:.4}", p.mean, p.std));
+            let _ = write!(out, " {:>18}", mean_std(p.mean, p.std, Num::Fixed(4)));
         }
         out.push('\n');
     }
@@ -64,25 +65,19 @@ pub fn final_table(summaries: &[OptimizerSummary], paper: &[PaperValue]) -> Stri
             .filter(|s| s.optimizer != OptimizerKind::Rbp)
         {
             let change = relative_change(rbp.headline().mean, other.headline().mean);
-            let wins = paired_wins(rbp, other);
+            // Seeds where R-BackProp's headline error is lower (same seeds, same order).
+            let (a, b) = (&rbp.per_seed_final, &other.per_seed_final);
+            let n = a.len().min(b.len());
+            let wins = stats::paired(&a[..n], &b[..n]).map_or(0, |p| p.wins);
             let _ = writeln!(
                 out,
-                "R-BackProp vs {:<w$} change in {what} {:+.1}% (negative = lower error; R-BackProp lower in {wins}/{} seeds)",
+                "R-BackProp vs {:<w$} change in {what} {} (negative = lower error; R-BackProp lower in {wins}/{} seeds)",
                 other.optimizer.paper_name(),
-                100.0 * change,
-                rbp.per_seed_final.len().min(other.per_seed_final.len()),
+                CHANGE.show(change),
+                n,
                 w = width - 2,
             );
         }
     }
     out
-}
-
-/// In how many seeds R-BackProp's final test error is below the other's (same seeds, same order).
-fn paired_wins(rbp: &OptimizerSummary, other: &OptimizerSummary) -> usize {
-    rbp.per_seed_final
-        .iter()
-        .zip(&other.per_seed_final)
-        .filter(|(a, b)| a < b)
-        .count()
 }

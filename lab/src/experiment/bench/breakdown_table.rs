@@ -2,7 +2,7 @@
 //! per optimizer; the GEMM backends side by side; and what measuring errors costs.
 
 use super::phases::{BackendRow, EVAL_EXAMPLES, PhaseRow};
-use super::table::duration;
+use crate::report::format::duration_ns;
 use std::fmt::Write as _;
 
 /// The phase kinds in the order a step runs them.
@@ -66,7 +66,7 @@ pub fn render(report: &super::Report) -> String {
                 let _ = write!(
                     out,
                     " {:>9} {:>5.1}% {:>12}",
-                    duration(ns),
+                    duration_ns(ns),
                     100.0 * share,
                     rate
                 );
@@ -91,7 +91,7 @@ pub fn render(report: &super::Report) -> String {
                 r.arch,
                 r.batch,
                 r.backend,
-                duration(r.ns),
+                duration_ns(r.ns),
                 r.vs_default
             );
         }
@@ -111,7 +111,7 @@ pub fn render(report: &super::Report) -> String {
                 "{:<17} {:>5} {:>10} {:>8.0} ns/example {:>6.1}% of the run",
                 r.arch,
                 r.batch,
-                duration(r.ns),
+                duration_ns(r.ns),
                 r.ns_per_example,
                 100.0 * r.share_of_run
             );

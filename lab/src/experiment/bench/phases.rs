@@ -6,7 +6,8 @@
 //! hundreds of microseconds.
 
 use super::cells::{GemmPlan, StepCell};
-use super::{BenchConfig, Case, Samples, median};
+use super::{BenchConfig, Case, Samples};
+use crate::stats::median;
 use rbp_core::data::teacher;
 use rbp_core::gemm;
 use rbp_core::init::{self, Init};

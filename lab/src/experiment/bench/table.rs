@@ -1,18 +1,8 @@
 //! The human-readable side of `rbp bench`: the tables and the verdicts on the performance targets.
 
 use super::{Report, Row};
+use crate::report::format::duration_ns;
 use std::fmt::Write as _;
-
-/// `1.23 ms`, `456.7 µs`, `89 ns`: three significant figures in a unit that fits.
-pub(super) fn duration(ns: f64) -> String {
-    if ns >= 1e6 {
-        format!("{:.2} ms", ns / 1e6)
-    } else if ns >= 1e3 {
-        format!("{:.1} µs", ns / 1e3)
-    } else {
-        format!("{ns:.0} ns")
-    }
-}
 
 fn bytes(b: usize) -> String {
     if b >= 1 << 20 {
@@ -67,11 +57,11 @@ fn steps_and_updates(rows: &[Row]) -> String {
             r.arch,
             r.batch,
             r.optimizer,
-            duration(r.step_ns.unwrap_or(f64::NAN)),
+            duration_ns(r.step_ns.unwrap_or(f64::NAN)),
             r.examples_per_s.unwrap_or(f64::NAN),
-            duration(r.gemm_ns.unwrap_or(f64::NAN)),
+            duration_ns(r.gemm_ns.unwrap_or(f64::NAN)),
             100.0 * r.gemm_share.unwrap_or(f64::NAN),
-            duration(r.update_ns),
+            duration_ns(r.update_ns),
             ratio(r.update_vs_adam),
             ratio(r.step_vs_adam),
             bytes(r.state_bytes),
@@ -92,7 +82,7 @@ fn steps_and_updates(rows: &[Row]) -> String {
                 "{:<17} {:<15} {:>10} {:>8} {:>10} {:>7.1} {:>7}",
                 format!("{} weights", r.params),
                 r.optimizer,
-                duration(r.update_ns),
+                duration_ns(r.update_ns),
                 ratio(r.update_vs_adam),
                 bytes(r.state_bytes),
                 r.bytes_per_param,

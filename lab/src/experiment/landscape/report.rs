@@ -4,74 +4,14 @@
 use super::{LandscapeConfig, Moment, Solution};
 use crate::report::csv::Table;
 use crate::report::files::{OutDir, OutputError};
+use crate::report::format::{Num, ci95, mean_std};
 use crate::report::plot::{self, PlotError, PlotSpec, Series};
-use crate::report::stats::{mean_std_curves, summarize};
+use crate::stats::{RankCorrelation, mean, rank_correlation, summarize};
 use rbp_core::curvature::spectrum::{Quadrature, density_on_grid};
 use rbp_core::optim::OptimizerKind;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::PathBuf;
-
-/// Spearman's rank correlation with a 95% confidence interval.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct RankCorrelation {
-    /// Pairs.
-    pub n: usize,
-    /// Spearman's rho (ties get their mean rank).
-    pub rho: f64,
-    /// 95% interval by Fisher's z with the standard error `sqrt(1.06 / (n - 3))` of Fieller,
-    /// Hartley & Pearson (1957) for Spearman's rho; `(-1, 1)` when `n <= 3`.
-    pub ci95: (f64, f64),
-}
-
-/// Ranks `1..=n` of `xs`, ties sharing their mean rank.
-pub fn ranks(xs: &[f64]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..xs.len()).collect();
-    order.sort_by(|&a, &b| xs[a].total_cmp(&xs[b]));
-    let mut r = vec![0.0; xs.len()];
-    let mut i = 0;
-    while i < order.len() {
-        let mut j = i;
-        while j + 1 < order.len() && xs[order[j + 1]] == xs[order[i]] {
-            j += 1;
-        }
-        let mean_rank = (i + j) as f64 / 2.0 + 1.0;
-        for &k in &order[i..=j] {
-            r[k] = mean_rank;
-        }
-        i = j + 1;
-    }
-    r
-}
-
-/// Spearman's rank correlation of the pairs `(xs[i], ys[i])` with its Fisher-z interval; `None`
-/// for fewer than 2 pairs or when either side is constant.
-pub fn spearman(xs: &[f64], ys: &[f64]) -> Option<RankCorrelation> {
-    let n = xs.len().min(ys.len());
-    if n < 2 {
-        return None;
-    }
-    let (rx, ry) = (ranks(&xs[..n]), ranks(&ys[..n]));
-    let mean = (n as f64 + 1.0) / 2.0;
-    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-    for (a, b) in rx.iter().zip(&ry) {
-        sxy += (a - mean) * (b - mean);
-        sxx += (a - mean).powi(2);
-        syy += (b - mean).powi(2);
-    }
-    if sxx == 0.0 || syy == 0.0 {
-        return None;
-    }
-    let rho = sxy / (sxx * syy).sqrt();
-    let ci95 = if n > 3 {
-        let z = rho.clamp(-0.999_999, 0.999_999).atanh();
-        let half = 1.959_964 * (1.06 / (n as f64 - 3.0)).sqrt();
-        ((z - half).tanh(), (z + half).tanh())
-    } else {
-        (-1.0, 1.0)
-    };
-    Some(RankCorrelation { n, rho, ci95 })
-}
 
 /// The solutions of `moment`, in order.
 fn at(solutions: &[Solution], moment: Moment) -> Vec<&Solution> {
@@ -81,20 +21,10 @@ fn at(solutions: &[Solution], moment: Moment) -> Vec<&Solution> {
         .collect()
 }
 
-/// `mean ± std` of `xs` in `digits` significant-looking decimals.
-fn mean_std(xs: &[f64]) -> String {
+/// `mean ± std` of `xs`, both in [`Num::Short`].
+fn short_mean_std(xs: &[f64]) -> String {
     let s = summarize(xs);
-    format!("{} ± {}", short(s.mean), short(s.std))
-}
-
-fn short(x: f64) -> String {
-    if x == 0.0 || !x.is_finite() {
-        format!("{x}")
-    } else if x.abs() >= 1e4 || x.abs() < 1e-3 {
-        format!("{x:.3e}")
-    } else {
-        format!("{x:.4}")
-    }
+    mean_std(s.mean, s.std, Num::Short)
 }
 
 /// The correlations of one moment's solutions with their test error, across every run.
@@ -116,7 +46,7 @@ pub fn correlations(solutions: &[Solution], moment: Moment) -> Correlations {
     let err: Vec<f64> = sols.iter().map(|s| s.test_error()).collect();
     let of = |f: &dyn Fn(&Solution) -> f64| {
         let xs: Vec<f64> = sols.iter().map(|s| f(s)).collect();
-        spearman(&xs, &err)
+        rank_correlation(&xs, &err)
     };
     Correlations {
         moment: moment.to_string(),
@@ -149,11 +79,11 @@ pub fn table(config: &LandscapeConfig, solutions: &[Solution]) -> String {
                 continue;
             }
             let col = |f: &dyn Fn(&Solution) -> f64| {
-                mean_std(&mine.iter().map(|s| f(s)).collect::<Vec<_>>())
+                short_mean_std(&mine.iter().map(|s| f(s)).collect::<Vec<_>>())
             };
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {:.2} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 kind.name(),
                 mine.len(),
                 col(&|s| s.record.epoch as f64),
@@ -162,7 +92,9 @@ pub fn table(config: &LandscapeConfig, solutions: &[Solution]) -> String {
                 col(&|s| s.measures.sharpness),
                 col(&|s| s.measures.train_loss),
                 col(&|s| s.test_error()),
-                summarize(&mine.iter().map(|s| s.measures.seconds).collect::<Vec<_>>()).mean,
+                Num::Fixed(2).show(mean(
+                    &mine.iter().map(|s| s.measures.seconds).collect::<Vec<_>>()
+                )),
             );
         }
         let c = correlations(solutions, moment);
@@ -175,8 +107,10 @@ pub fn table(config: &LandscapeConfig, solutions: &[Solution]) -> String {
                 Some(r) => writeln!(
                     out,
                     "Spearman rank correlation of {name} with test error across {} runs: \
-                     {:.3} (95% CI {:.3} to {:.3}, Fisher z)",
-                    r.n, r.rho, r.ci95.0, r.ci95.1
+                     {} ({}, Fisher z)",
+                    r.n,
+                    Num::Fixed(3).show(r.rho),
+                    ci95(r.ci95, Num::Fixed(3))
                 ),
                 None => writeln!(out, "Spearman rank correlation of {name}: undefined"),
             };
@@ -366,7 +300,7 @@ fn solutions_csv(config: &LandscapeConfig, solutions: &[Solution]) -> String {
             m.sharpness.to_string(),
             m.sharpness_max_loss.to_string(),
             m.products.to_string(),
-            format!("{:.4}", m.seconds),
+            Num::Fixed(4).show(m.seconds),
         ]);
         csv.row(&row);
     }
@@ -413,13 +347,7 @@ fn mean_series(
                 .filter(|s| s.optimizer == kind)
                 .map(|s| curve(s))
                 .collect();
-            let (mean, std) = mean_std_curves(&curves).ok()?;
-            Some(Series {
-                label: kind.name().to_string(),
-                x: x.to_vec(),
-                mean,
-                std: Some(std),
-            })
+            Series::mean_of(kind.name(), x.to_vec(), &curves)
         })
         .collect()
 }

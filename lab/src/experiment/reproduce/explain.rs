@@ -19,7 +19,8 @@ use super::jobs::{Plan, RunKey};
 use super::{Figure, Reading, ReproduceConfig, Results};
 use crate::paper::Verdict;
 use crate::report::csv::Table;
-use crate::report::stats::{self, Summary};
+use crate::report::format::{Interval, Num, ci95, interval, mean_std};
+use crate::stats::{self, Summary};
 use rbp_core::optim::{OptimizerKind, Reinforce};
 use std::fmt::Write as _;
 
@@ -151,8 +152,12 @@ fn question(statement: String, control: &str, rbp: &[f64], other: &[f64]) -> Que
                 verdict,
                 format!(
                     "R-BackProp's error is {what} than the control's: lower in {}/{} seeds, mean \
-                     difference {:.4} (95% CI {:.4} to {:.4}, sign-test p = {:.3})",
-                    p.wins, p.n, p.mean_diff, lo, hi, p.p_sign
+                     difference {} ({}, sign-test p = {})",
+                    p.wins,
+                    p.n,
+                    Num::Fixed(4).show(p.mean_diff),
+                    ci95((lo, hi), Num::Fixed(4)),
+                    Num::Fixed(3).show(p.p_sign)
                 ),
             )
         }
@@ -234,8 +239,9 @@ pub fn csv(explained: &Explained) -> String {
     out.finish()
 }
 
-fn mean_std(s: &Summary) -> String {
-    format!("{:.3e} ± {:.1e}", s.mean, s.std)
+/// The section's errors: `1.234e-2 ± 5.6e-4`.
+fn error(s: &Summary) -> String {
+    mean_std(s.mean, s.std, Num::Sci(3))
 }
 
 /// The report section.
@@ -280,21 +286,21 @@ pub fn markdown(explained: &Explained) -> String {
     );
     out.push_str("| reading | question | R-BackProp (mean ± std) | control (mean ± std) | R-BackProp lower in | mean difference (95% CI) | verdict |\n");
     out.push_str("|---|---|---|---|---|---|---|\n");
+    let diff = Num::SignedSci(3);
     for r in &explained.readings {
         for q in &r.questions {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {}: {} | {}/{} seeds | {:+.3e} ({:+.3e} to {:+.3e}) | **{}** |",
+                "| {} | {} | {} | {}: {} | {}/{} seeds | {} ({}) | **{}** |",
                 r.reading.name(),
                 q.statement,
-                mean_std(&q.rbp),
+                error(&q.rbp),
                 q.control,
-                mean_std(&q.other),
+                error(&q.other),
                 q.wins.0,
                 q.wins.1,
-                q.mean_diff,
-                q.ci95_diff.0,
-                q.ci95_diff.1,
+                diff.show(q.mean_diff),
+                interval(q.ci95_diff, diff, Interval::To),
                 q.verdict
             );
         }
@@ -304,7 +310,7 @@ pub fn markdown(explained: &Explained) -> String {
     for r in &explained.readings {
         let cell = |label: &str| match values_of(&r.finals, label) {
             [] => "–".into(),
-            v => mean_std(&stats::summarize(v)),
+            v => error(&stats::summarize(v)),
         };
         let twin = twin_of(r.reading.reinforce).map_or("–".into(), |t| {
             format!("{}: {}", t.paper_name(), cell(t.name()))

@@ -14,7 +14,7 @@ pub mod report_md;
 
 pub use reading::{Reading, ReadingError};
 
-use crate::experiment::{RunResult, SettingsError};
+use crate::experiment::{RunResult, SettingsError, protocol};
 use crate::paper::judge::{Finding, Judged, judge_reading};
 use crate::progress::Progress;
 use crate::report::files::{OutDir, OutputError};
@@ -42,6 +42,7 @@ pub enum Figure {
 }
 
 pub use crate::paper::FIG3_POINTS;
+use crate::paper::FIG4_SIZES;
 
 /// What to run: the toy protocol of the paper, or a smaller one.
 #[derive(Clone, Debug)]
@@ -74,13 +75,14 @@ pub struct ReproduceConfig {
     pub save_every: Option<usize>,
 }
 
-/// The training-set sizes of Fig. 4 in the default protocol: the paper's list up to 2000.
+/// The training-set sizes of Fig. 4 in the default protocol: the paper's list
+/// ([`FIG4_SIZES`]) up to 2000.
 ///
 /// Measured on the quiet 2-core machine: the whole default reproduction (130 runs, with MNIST's
 /// Fig. 5) takes ~72 s; Fig. 4 runs cost in proportion to M, so M = 4000 would add ~35 s and
 /// M = 8000 another ~70 s, past the 2-minute budget (and far past it on a busy machine). Pass
 /// `--fig4-sizes 500,1000,2000,4000,8000` for the paper's full range.
-pub const DEFAULT_FIG4_SIZES: [usize; 3] = [500, 1000, 2000];
+pub const DEFAULT_FIG4_SIZES: [usize; 3] = [FIG4_SIZES[0], FIG4_SIZES[1], FIG4_SIZES[2]];
 
 impl ReproduceConfig {
     /// The `(gamma0, lambda)` of every R-BackProp run outside Fig. 3's sweep (Figs. 2 and 4):
@@ -89,18 +91,20 @@ impl ReproduceConfig {
         self.fig3_points[0]
     }
 
-    /// The paper's protocol (Sec. II): 100-400-200-10, `M = 1000`, batch 100, 100 epochs,
-    /// 10 seeds everywhere.
+    /// The paper's protocol (Sec. II, [`protocol`]): 100-400-200-10, `M = 1000`, batch 100, 100
+    /// epochs, 10 seeds for the toy figures and 5 for MNIST.
     pub fn paper(readings: Vec<Reading>, workers: usize) -> ReproduceConfig {
         ReproduceConfig {
             protocol: "paper".into(),
-            arch: Arch::new(vec![100, 400, 200, 10]).expect("the paper's widths are valid"),
-            batch: 100,
-            epochs: 100,
-            train_size: 1000,
-            seeds: 10,
-            fig4_seeds: 10,
-            mnist_seeds: 5,
+            arch: protocol::TOY_ARCH
+                .parse()
+                .expect("the paper's widths are valid"),
+            batch: protocol::BATCH,
+            epochs: protocol::EPOCHS,
+            train_size: protocol::TOY_TRAIN_SIZE,
+            seeds: protocol::TOY_SEEDS,
+            fig4_seeds: protocol::TOY_SEEDS,
+            mnist_seeds: protocol::MNIST_SEEDS,
             fig4_sizes: DEFAULT_FIG4_SIZES.to_vec(),
             fig3_points: FIG3_POINTS.to_vec(),
             explain_seeds: explain::DEFAULT_SEEDS,

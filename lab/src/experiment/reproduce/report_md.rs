@@ -5,7 +5,8 @@ use super::figures::FigureOutput;
 use super::{Outcome, ReproduceConfig};
 use crate::paper::{self, Judged, Test, Verdict};
 use crate::report::csv::Table;
-use crate::report::stats;
+use crate::report::format::{CHANGE, Num, p_value, seconds};
+use crate::stats;
 use rbp_core::gemm;
 use rbp_core::optim::Hyper;
 use std::fmt::Write as _;
@@ -14,16 +15,6 @@ pub const REPORT: &str = "REPORT.md";
 /// Every claim under every reading, one row each: the numbers behind the tables.
 pub const CLAIMS_CSV: &str = "claims.csv";
 
-fn p_cell(p: f64) -> String {
-    if p.is_nan() {
-        "–".into()
-    } else if p < 1e-4 {
-        format!("{p:.1e}")
-    } else {
-        format!("{p:.4}")
-    }
-}
-
 fn method_section(out: &mut String, config: &ReproduceConfig) {
     out.push_str("## How the claims are judged\n\n");
     let _ = writeln!(
@@ -31,12 +22,18 @@ fn method_section(out: &mut String, config: &ReproduceConfig) {
         "Every claim of the paper is data in `lab/src/paper/`: the sentence it rests on, the quantity, the comparison, the published number and what it is, and the test, all written before any run. The **primary reading** is the defaults ({}), declared before the run; other readings form the sensitivity table. No reading is picked as \"closest to the paper\".\n",
         super::Reading::default().name()
     );
-    out.push_str("**Sign convention** (every table, `claims.csv` and the terminal): the change in error of R-BackProp against X, `mean(R-BackProp) / mean(X) − 1`; **negative = lower error**. The paper's \"improves by 77.5%\" is −77.5%.\n\n");
+    let published = Num::Percent(1).show(-paper::FIG2A_TEST_CHANGE);
     let _ = writeln!(
         out,
-        "**Tests**: paired over seeds (seed `s` of every optimizer shares its data and initial weights). Direction claims: two-sided paired t test; counts of seeds (peaks, early minima, rank trends): exact sign test; claims that must hold in every part (every M, every other setting): intersection-union, the claim's p is its weakest part's; equivalence claims: two one-sided t tests (TOST) against a margin fixed beforehand. Relative changes get a 95% percentile CI from a paired bootstrap over seeds ({} resamples, fixed seed {}). p-values are shown raw and **Holm-adjusted across the claims of one reading**; verdicts use the adjusted ones. *Detectable* is the smallest effect the test finds with 80% power at raw α = 0.05 at this seed count (paired t: (t₀.₉₇₅ + t₀.₈)·sd/√n; TOST: the smallest margin it can show at zero true difference; sign test: the fewest seeds out of n that reach p < 0.05).\n",
+        "**Sign convention** (every table, `claims.csv` and the terminal): the change in error of R-BackProp against X, `mean(R-BackProp) / mean(X) − 1`; **negative = lower error**. The paper's \"improves by {published}\" is −{published}.\n"
+    );
+    let _ = writeln!(
+        out,
+        "**Tests**: paired over seeds (seed `s` of every optimizer shares its data and initial weights). Direction claims: two-sided paired t test; counts of seeds (peaks, early minima, rank trends): exact sign test; claims that must hold in every part (every M, every other setting): intersection-union, the claim's p is its weakest part's; equivalence claims: two one-sided t tests (TOST) against a margin fixed beforehand. Relative changes get a 95% percentile CI from a paired bootstrap over seeds ({} resamples, fixed seed {}). p-values are shown raw and **Holm-adjusted across the claims of one reading**; verdicts use the adjusted ones. *Detectable* is the smallest effect the test finds with {power} power at raw α = {alpha} at this seed count (paired t: (t₀.₉₇₅ + t₀.₈)·sd/√n; TOST: the smallest margin it can show at zero true difference; sign test: the fewest seeds out of n that reach p < {alpha}).\n",
         stats::BOOTSTRAP_RESAMPLES,
-        stats::BOOTSTRAP_SEED
+        stats::BOOTSTRAP_SEED,
+        power = Num::Percent(0).show(paper::POWER),
+        alpha = paper::ALPHA,
     );
     out.push_str("| verdict | rule |\n|---|---|\n");
     for v in Verdict::ALL {
@@ -48,16 +45,18 @@ fn method_section(out: &mut String, config: &ReproduceConfig) {
         if let Test::Equivalence { margin, reason } = c.test {
             let _ = writeln!(
                 out,
-                "- `{}`: margin {margin:.4} on its scale — {reason}.",
-                c.id
+                "- `{}`: margin {} on its scale — {reason}.",
+                c.id,
+                Num::Fixed(4).show(margin)
             );
         }
     }
+    let rise = Num::Percent(0).show(paper::PEAK_RISE);
     let _ = writeln!(
         out,
-        "- `fig2a-peak`: a peak is a rise of ≥ {:.0}% above the running minimum followed by a fall of ≥ {:.0}% below the peak.\n- Epochs the paper reads off its 100-epoch figures (Adam slows after 40) are scaled to this run's {} epochs; an \"early\" minimum is one in the first half.\n",
-        100.0 * paper::PEAK_RISE,
-        100.0 * paper::PEAK_RISE,
+        "- `fig2a-peak`: a peak is a rise of ≥ {rise} above the running minimum followed by a fall of ≥ {rise} below the peak.\n- Epochs the paper reads off its {}-epoch figures (Adam slows after {}) are scaled to this run's {} epochs; an \"early\" minimum is one in the first half.\n",
+        paper::PAPER_EPOCHS,
+        paper::FIG2_ADAM_SLOWS_AT,
         config.epochs
     );
 }
@@ -77,8 +76,8 @@ fn claims_table(out: &mut String, judged: &[Judged]) {
             j.spec.published.text(),
             j.ours.replace('|', "/"),
             a.estimate_text,
-            p_cell(a.p),
-            p_cell(j.p_holm),
+            p_value(a.p),
+            p_value(j.p_holm),
             a.detectable,
             a.n,
             j.verdict
@@ -104,9 +103,11 @@ fn sensitivity_table(out: &mut String, outcome: &Outcome) {
             let j = &r.judged[i];
             let est = if j.assessment.estimate.is_finite() {
                 match j.assessment.estimate_kind {
-                    "share_of_seeds" => format!("{:.0}% of seeds", 100.0 * j.assessment.estimate),
-                    "mean_difference" => format!("{:+.3}", j.assessment.estimate),
-                    _ => format!("{:+.1}%", 100.0 * j.assessment.estimate),
+                    "share_of_seeds" => {
+                        format!("{} of seeds", Num::Percent(0).show(j.assessment.estimate))
+                    }
+                    "mean_difference" => Num::SignedFixed(3).show(j.assessment.estimate),
+                    _ => CHANGE.show(j.assessment.estimate),
                 }
             } else {
                 "–".into()
@@ -224,7 +225,7 @@ fn environment_section(out: &mut String, config: &ReproduceConfig, outcome: &Out
             format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS),
         ),
         ("distinct training runs", outcome.runs.to_string()),
-        ("run time", format!("{:.1} s", outcome.seconds)),
+        ("run time", seconds(outcome.seconds, 1)),
     ];
     for (k, v) in rows {
         let _ = writeln!(out, "| {k} | {v} |");
@@ -238,8 +239,11 @@ pub fn render(config: &ReproduceConfig, outcome: &Outcome) -> String {
     out.push_str("# Reproduction: Reinforced backpropagation improves test performance of deep networks: a toy-model study (Huang & Toyoizumi, 2017)\n\n");
     let _ = writeln!(
         out,
-        "Generated by `rbp reproduce` ({} protocol) in {:.1} s: {} distinct training runs on {} worker(s).\n",
-        config.protocol, outcome.seconds, outcome.runs, config.workers
+        "Generated by `rbp reproduce` ({} protocol) in {}: {} distinct training runs on {} worker(s).\n",
+        config.protocol,
+        seconds(outcome.seconds, 1),
+        outcome.runs,
+        config.workers
     );
     method_section(&mut out, config);
     let primary = &outcome.readings[0];

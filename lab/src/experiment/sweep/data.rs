@@ -67,6 +67,14 @@ impl Dataset {
             Dataset::Images(_) => protocol::MNIST_ARCH,
         }
     }
+
+    /// The training-set size a grid of this data set runs when `grid.train_size` is not given.
+    pub fn default_train_size(self) -> usize {
+        match self {
+            Dataset::Teacher => protocol::TOY_TRAIN_SIZE,
+            Dataset::Images(_) => protocol::MNIST_TRAIN_SIZE,
+        }
+    }
 }
 
 /// `test_size` as written: a count or `"all"`.

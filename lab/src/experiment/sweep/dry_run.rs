@@ -1,6 +1,7 @@
 //! `rbp sweep --dry-run`: the run list and an estimate of its CPU time from a short calibration.
 
 use super::{Sweep, SweepError, data};
+use crate::report::format::{Num, seconds};
 use crate::run::RunSpec;
 use crate::run::pool::configure_blas;
 use crate::run::runner::{self, TrainError};
@@ -50,7 +51,9 @@ pub fn dry_run(sweep: &Sweep) -> Result<DryRun, SweepError> {
         costs
             .iter()
             .map(|((a, m, o), (fixed, per_epoch))| format!(
-                "{a} M={m} {o}: {fixed:.3} s + {per_epoch:.4} s/epoch"
+                "{a} M={m} {o}: {} + {} s/epoch",
+                seconds(*fixed, 3),
+                Num::Fixed(4).show(*per_epoch)
             ))
             .collect::<Vec<_>>()
             .join("; ")

@@ -20,6 +20,7 @@
 
 use super::data::{Dataset, ImageData, RawData};
 use crate::data::{idx, mnist};
+use crate::experiment::protocol;
 use crate::experiment::reproduce::Reading;
 use crate::run::{RunSpec, Task};
 use rbp_core::net::Arch;
@@ -78,13 +79,13 @@ struct RawSpec {
 }
 
 fn paper_epochs() -> usize {
-    100
+    protocol::EPOCHS
 }
 fn paper_batch() -> usize {
-    100
+    protocol::BATCH
 }
 fn paper_seeds() -> Seeds {
-    Seeds::Count(10)
+    Seeds::Count(protocol::TOY_SEEDS)
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -251,7 +252,9 @@ impl Sweep {
                 ),
             ));
         }
-        let sizes = list("grid.train_size", g.train_size, || vec![1000])?;
+        let sizes = list("grid.train_size", g.train_size, || {
+            vec![datasets[0].default_train_size()]
+        })?;
         let smallest = *sizes.iter().min().expect("list() refuses empty lists");
         if smallest == 0 {
             return Err(bad(

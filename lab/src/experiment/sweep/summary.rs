@@ -4,9 +4,10 @@
 use super::{AXES, Sweep};
 use crate::report::csv::Table;
 use crate::report::files::OutDir;
+use crate::report::format::{Interval, Num, interval, mean_std};
 use crate::report::plot::{self, PlotError, PlotSpec, Series};
-use crate::report::stats::{self, Summary};
 use crate::run::{Executed, RunSpec, Status, StoredRun};
+use crate::stats::{self, Summary};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -172,24 +173,20 @@ pub(super) fn report(sweep: &Sweep, cells: &[CellSummary], executed: &Executed) 
         for axis in &sweep.swept {
             let _ = write!(out, " {} |", cell.value(axis));
         }
+        let columns = |s: &Summary, num: Num| {
+            let ci = interval(s.ci95, num, Interval::Brackets);
+            format!("{} | {ci}", mean_std(s.mean, s.std, num))
+        };
         let _ = write!(
             out,
-            " {} | {} | {:.4e} ± {:.1e} | [{:.4e}, {:.4e}] | {:.4e} ± {:.1e} |",
+            " {} | {} | {} | {} |",
             s.test.n,
             s.failed,
-            s.test.mean,
-            s.test.std,
-            s.test.ci95.0,
-            s.test.ci95.1,
-            s.train.mean,
-            s.train.std
+            columns(&s.test, Num::Sci(4)),
+            mean_std(s.train.mean, s.train.std, Num::Sci(4))
         );
         if let Some(c) = &s.test_class {
-            let _ = write!(
-                out,
-                " {:.4} ± {:.4} | [{:.4}, {:.4}] |",
-                c.mean, c.std, c.ci95.0, c.ci95.1
-            );
+            let _ = write!(out, " {} |", columns(c, Num::Fixed(4)));
         }
         out.push('\n');
     }

@@ -2,6 +2,7 @@
 
 use super::{FIG1, FigureOutput, plot, write};
 use crate::experiment::reproduce::{ReproduceConfig, ReproduceError};
+use crate::paper;
 use crate::report::csv::Table;
 use crate::report::files::OutDir;
 use crate::report::plot::{PlotSpec, Series};
@@ -9,14 +10,14 @@ use rbp_core::optim::{Clock, RbpConfig};
 use std::path::PathBuf;
 
 /// Fig. 1: the probability `1 - gamma^t` of reinforcing a weight, and `gamma` itself, with
-/// `gamma0 = 0.99` as in the paper's caption and the default `lambda`.
+/// the caption's `gamma0` ([`paper::FIG1_GAMMA0`]) and the default `lambda`.
 pub fn fig1(
     config: &ReproduceConfig,
     out: &OutDir,
     files: &mut Vec<PathBuf>,
 ) -> Result<FigureOutput, ReproduceError> {
     let rbp = RbpConfig {
-        gamma0: 0.99,
+        gamma0: paper::FIG1_GAMMA0,
         ..rbp_core::optim::Hyper::default().rbp
     };
     let per_epoch = config.updates_per_epoch().max(1) as u64;

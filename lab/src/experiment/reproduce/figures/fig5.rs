@@ -1,14 +1,15 @@
 //! Fig. 5: MNIST, from its runs (trained through the run store as `rbp mnist` trains them), or a
 //! note that the data was not found.
 
-use super::{FigureOutput, fmt_summary, mean_rows, plot, two_summaries, write};
+use super::{ERROR, FigureOutput, mean_rows, plot, two_summaries, write};
 use crate::experiment::RunResult;
 use crate::experiment::reproduce::{MnistResults, ReproduceError};
 use crate::paper::{self, Evidence, Scale, judge::Finding};
 use crate::report::csv::Table;
 use crate::report::files::{self, OutDir};
+use crate::report::format::{self, Num, mean_std};
 use crate::report::plot::{PlotSpec, Series};
-use crate::report::stats;
+use crate::stats;
 use rbp_core::optim::OptimizerKind;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -64,14 +65,8 @@ pub fn fig5(
         }
         let ys: Vec<Vec<f64>> = runs.iter().map(|r| class(r)).collect();
         let x: Vec<f64> = runs[0].records.iter().map(|e| e.epoch as f64).collect();
-        let Ok((mean, std)) = stats::mean_std_curves(&ys) else {
+        let Some(s) = Series::mean_of(kind.paper_name(), x, &ys) else {
             continue;
-        };
-        let s = Series {
-            label: kind.paper_name().into(),
-            x,
-            mean,
-            std: Some(std),
         };
         mean_rows(&mut csv, &[&kind], &s, None, runs.len());
         all_series.push(s);
@@ -107,14 +102,14 @@ pub fn fig5(
     let mut table =
         String::from("| optimizer | paper | ours: mean ± std (95% CI, n) |\n|---|---|---|\n");
     for v in paper::FIG5_CLASS_ERROR {
-        let ours =
-            get(v.optimizer).map_or("not run".into(), |f| fmt_summary(&stats::summarize(&f)));
+        let ours = get(v.optimizer).map_or("not run".into(), |f| {
+            format::summary(&stats::summarize(&f), ERROR)
+        });
         let _ = writeln!(
             table,
-            "| {} | {:.4} ± {:.4} | {ours} |",
+            "| {} | {} | {ours} |",
             v.optimizer.paper_name(),
-            v.mean,
-            v.std
+            mean_std(v.mean, v.std, Num::Fixed(4))
         );
     }
     output.notes.push(table);

@@ -13,8 +13,9 @@ use crate::experiment::RunResult;
 use crate::paper::judge::Finding;
 use crate::report::csv::Table;
 use crate::report::files::OutDir;
+use crate::report::format::{self, Num};
 use crate::report::plot::{PlotSpec, Series, plot_series};
-use crate::report::stats::{self, Summary};
+use crate::stats;
 use rbp_core::optim::OptimizerKind;
 use rbp_core::train::EpochRecord;
 use std::path::PathBuf;
@@ -103,19 +104,20 @@ pub(super) fn write(
     Ok(())
 }
 
-/// `mean ± std (95% CI lo–hi, n = N)`.
-pub fn fmt_summary(s: &Summary) -> String {
-    format!(
-        "{:.3e} ± {:.1e} (95% CI {:.3e} – {:.3e}, n = {})",
-        s.mean, s.std, s.ci95.0, s.ci95.1, s.n
-    )
+/// How the figures' notes and claim cells write errors: `1.234e-2`.
+pub(super) const ERROR: Num = Num::Sci(3);
+
+pub(super) fn series(label: &str, runs: &[&RunResult]) -> Series {
+    series_of(label, runs, |e| e.test_error)
 }
 
-/// The curves of `error` over `runs` (same epochs), and their per-epoch mean and std.
-pub(super) fn curves_of(
+/// The per-epoch mean ± std curve of `error` over `runs` (same epochs), for a plot; NaN where
+/// the runs' curves differ in length.
+pub(super) fn series_of(
+    label: &str,
     runs: &[&RunResult],
     error: fn(&EpochRecord) -> f64,
-) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+) -> Series {
     let x: Vec<f64> = runs
         .first()
         .map(|r| r.records.iter().map(|e| e.epoch as f64).collect())
@@ -124,28 +126,13 @@ pub(super) fn curves_of(
         .iter()
         .map(|r| r.records.iter().map(error).collect())
         .collect();
-    let (mean, std) = stats::mean_std_curves(&ys)
-        .unwrap_or_else(|_| (vec![f64::NAN; x.len()], vec![f64::NAN; x.len()]));
-    (x, mean, std)
-}
-
-pub(super) fn series(label: &str, runs: &[&RunResult]) -> Series {
-    series_of(label, runs, |e| e.test_error)
-}
-
-/// The mean ± std curve of `error` over `runs`, for a plot.
-pub(super) fn series_of(
-    label: &str,
-    runs: &[&RunResult],
-    error: fn(&EpochRecord) -> f64,
-) -> Series {
-    let (x, mean, std) = curves_of(runs, error);
-    Series {
+    let nan = vec![f64::NAN; x.len()];
+    Series::mean_of(label, x.clone(), &ys).unwrap_or(Series {
         label: label.into(),
         x,
-        mean,
-        std: Some(std),
-    }
+        mean: nan.clone(),
+        std: Some(nan),
+    })
 }
 
 /// Appends rows `lead..., epoch, mean, std, n` of `s`, then `mean, std` of `extra` when given (a
@@ -182,8 +169,8 @@ pub(super) fn train_finals(runs: &[&RunResult]) -> Vec<f64> {
 pub(super) fn two_summaries(a_name: &str, a: &[f64], b_name: &str, b: &[f64]) -> String {
     format!(
         "{a_name} {}<br>{b_name} {}",
-        fmt_summary(&stats::summarize(a)),
-        fmt_summary(&stats::summarize(b))
+        format::summary(&stats::summarize(a), ERROR),
+        format::summary(&stats::summarize(b), ERROR)
     )
 }
 

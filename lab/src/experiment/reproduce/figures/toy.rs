@@ -1,16 +1,18 @@
 //! Figs. 2-4: the teacher-student runs.
 
 use super::{
-    FigureOutput, Lookup, TOY_ERROR_AXIS, finals, fmt_summary, mean_rows, plot, series, series_of,
+    ERROR, FigureOutput, Lookup, TOY_ERROR_AXIS, finals, mean_rows, plot, series, series_of,
     train_finals, two_summaries, write,
 };
 use crate::experiment::RunResult;
-use crate::experiment::reproduce::{ReproduceConfig, ReproduceError};
+use crate::experiment::protocol;
+use crate::experiment::reproduce::{DEFAULT_FIG4_SIZES, ReproduceConfig, ReproduceError};
 use crate::paper::{self, Evidence, Scale, judge::Finding};
 use crate::report::csv::Table;
 use crate::report::files::{self, OutDir};
+use crate::report::format::{self, CHANGE, Num};
 use crate::report::plot::{PlotSpec, Series};
-use crate::report::stats::{self, Summary};
+use crate::stats::{self, Summary};
 use rbp_core::optim::OptimizerKind;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -290,7 +292,7 @@ pub fn fig3(
             points[i].0,
             points[i].1,
             if i == 0 { " (paper's default)" } else { "" },
-            fmt_summary(&sums[i])
+            format::summary(&sums[i], ERROR)
         );
     }
     Ok(FigureOutput {
@@ -326,6 +328,7 @@ fn fig3_findings(
     let default = config.default_point();
     let fast = (default.0, paper::FIG3_FAST_DECAY);
     let missing = |what: &str| Evidence::Missing(format!("{what} is not among Fig. 3's points"));
+    let fast_text = format!("(γ0, {:e})", fast.1);
     let early = match at(points, runs, fast) {
         Some(rs) => {
             let half = config.epochs / 2;
@@ -339,7 +342,7 @@ fn fig3_findings(
                 format!("minimum at epochs {:?} (first half: ≤ {half})", argmins),
             )
         }
-        None => (missing("(γ0, 1e-3)"), String::new()),
+        None => (missing(&fast_text), String::new()),
     };
     let worst = match at(points, fin, fast) {
         Some(f) => Evidence::All(
@@ -359,17 +362,34 @@ fn fig3_findings(
                 })
                 .collect(),
         ),
-        None => missing("(γ0, 1e-3)"),
+        None => missing(&fast_text),
     };
+    let trend = fig3_trend(config.seeds, points, fin);
+    let close = fig3_close(points, fin);
+    let worst_ours = at(points, fin, fast).map_or(String::new(), |f| {
+        let s = format::summary(&stats::summarize(f), ERROR);
+        format!("λ = {:e}: {s}", fast.1)
+    });
+    vec![
+        Finding::new("fig3-early-minimum", early.0, early.1),
+        Finding::new("fig3-fast-decay-worst", worst, worst_ours),
+        Finding::new("fig3-gamma0-trend", trend.0, trend.1),
+        Finding::new("fig3-large-gamma0-close", close.0, close.1),
+    ]
+}
+
+/// `fig3-gamma0-trend`: per seed, Spearman's rho between `gamma0` and the final test error over
+/// the points at the slow decay, and the count of negative against positive rhos.
+fn fig3_trend(seeds: u64, points: &[(f64, f64)], fin: &[Vec<f64>]) -> (Evidence, String) {
     let slow: Vec<(f64, &Vec<f64>)> = points
         .iter()
         .zip(fin)
         .filter(|(p, _)| p.1 == paper::FIG3_SLOW_DECAY)
         .map(|(p, f)| (p.0, f))
         .collect();
-    let trend = if slow.len() >= 3 {
+    if slow.len() >= 3 {
         let gammas: Vec<f64> = slow.iter().map(|(g, _)| *g).collect();
-        let rhos: Vec<f64> = (0..config.seeds as usize)
+        let rhos: Vec<f64> = (0..seeds as usize)
             .map(|s| {
                 let errors: Vec<f64> = slow.iter().map(|(_, f)| f[s]).collect();
                 stats::spearman(&gammas, &errors)
@@ -383,20 +403,28 @@ fn fig3_findings(
             format!(
                 "per-seed ρ: {}",
                 rhos.iter()
-                    .map(|r| format!("{r:.2}"))
+                    .map(|&r| Num::Fixed(2).show(r))
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
         )
     } else {
         (
-            Evidence::Missing("fewer than 3 γ0 at λ = 1e-4".into()),
+            Evidence::Missing(format!(
+                "fewer than 3 γ0 at λ = {:e}",
+                paper::FIG3_SLOW_DECAY
+            )),
             String::new(),
         )
-    };
-    let close = match (
-        at(points, fin, (0.9995, paper::FIG3_SLOW_DECAY)),
-        at(points, fin, (0.9999, paper::FIG3_SLOW_DECAY)),
+    }
+}
+
+/// `fig3-large-gamma0-close`: the final test errors of the two large `gamma0`, as log ratios.
+fn fig3_close(points: &[(f64, f64)], fin: &[Vec<f64>]) -> (Evidence, String) {
+    let (g1, g2) = paper::FIG3_CLOSE_GAMMA0;
+    match (
+        at(points, fin, (g1, paper::FIG3_SLOW_DECAY)),
+        at(points, fin, (g2, paper::FIG3_SLOW_DECAY)),
     ) {
         (Some(a), Some(b)) => (
             Evidence::Paired {
@@ -404,19 +432,16 @@ fn fig3_findings(
                 b: b.clone(),
                 scale: Scale::LogRatio,
             },
-            two_summaries("γ0 = 0.9995", a, "γ0 = 0.9999", b),
+            two_summaries(&format!("γ0 = {g1}"), a, &format!("γ0 = {g2}"), b),
         ),
-        _ => (missing("γ0 = 0.9995 or 0.9999 at λ = 1e-4"), String::new()),
-    };
-    let worst_ours = at(points, fin, fast).map_or(String::new(), |f| {
-        format!("λ = 1e-3: {}", fmt_summary(&stats::summarize(f)))
-    });
-    vec![
-        Finding::new("fig3-early-minimum", early.0, early.1),
-        Finding::new("fig3-fast-decay-worst", worst, worst_ours),
-        Finding::new("fig3-gamma0-trend", trend.0, trend.1),
-        Finding::new("fig3-large-gamma0-close", close.0, close.1),
-    ]
+        _ => (
+            Evidence::Missing(format!(
+                "γ0 = {g1} or {g2} at λ = {:e} is not among Fig. 3's points",
+                paper::FIG3_SLOW_DECAY
+            )),
+            String::new(),
+        ),
+    }
 }
 
 /// The epoch of a run's lowest test error (the first, on ties).
@@ -508,15 +533,30 @@ pub fn fig4(
             "fig4".into(),
         )],
         findings,
-        notes: vec![format!(
-            "Sizes M = {}. The paper's figure goes to M = 8000; at 10 seeds x 3 optimizers the runs at M = 4000 and 8000 alone would add about 7 minutes of CPU on this 2-core machine, so the default protocol stops at 2000 to stay near the 2-minute budget. `rbp reproduce --fig4-sizes 500,1000,2000,4000,8000` runs the paper's range.",
-            sizes
-                .iter()
-                .map(|m| m.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )],
+        notes: vec![fig4_note(sizes)],
     })
+}
+
+/// Fig. 4's note: the sizes run, and why the default protocol stops short of the paper's range.
+fn fig4_note(sizes: &[usize]) -> String {
+    let list = |s: &[usize], sep: &str| {
+        let s: Vec<String> = s.iter().map(usize::to_string).collect();
+        s.join(sep)
+    };
+    let (paper, default) = (paper::FIG4_SIZES, DEFAULT_FIG4_SIZES);
+    format!(
+        "Sizes M = {}. The paper's figure goes to M = {}; at {} seeds x {} optimizers the runs at \
+         M = {} alone would add about 7 minutes of CPU on this 2-core machine, so the default \
+         protocol stops at {} to stay near the 2-minute budget. `rbp reproduce --fig4-sizes {}` \
+         runs the paper's range.",
+        list(sizes, ", "),
+        paper[paper.len() - 1],
+        protocol::TOY_SEEDS,
+        OptimizerKind::PAPER.len(),
+        list(&paper[default.len()..], " and "),
+        default[default.len() - 1],
+        list(&paper, ",")
+    )
 }
 
 /// Fig. 4's claims from `finals[m][optimizer][seed]`: the error falls with M, R-BackProp is
@@ -595,8 +635,8 @@ fn fig4_findings(sizes: &[usize], finals: &[[Vec<f64>; 3]]) -> Vec<Finding> {
         .zip(finals)
         .map(|(m, f)| {
             format!(
-                "M = {m}: {:+.1}%",
-                100.0 * stats::relative_change_of_means(&f[rbp], &f[sgd])
+                "M = {m}: {}",
+                CHANGE.show(stats::relative_change_of_means(&f[rbp], &f[sgd]))
             )
         })
         .collect();
