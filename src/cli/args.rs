@@ -7,6 +7,7 @@ use rbp_core::net::Arch;
 use rbp_core::optim::{AdamConfig, Hyper, LrClock, OptimizerKind, RbpConfig, Reinforce};
 use rbp_core::oracle::Precision;
 use rbp_lab::experiment::mnist::{Pool, TestSize};
+use rbp_lab::experiment::sweep;
 use rbp_lab::experiment::{Settings, protocol};
 use rbp_lab::report::files::OutDir;
 use std::io::IsTerminal;
@@ -110,6 +111,7 @@ pub struct ReproduceArgs {
 #[derive(Args)]
 pub struct SweepArgs {
     /// The grid: lists of settings whose cross product is run on every seed (see the README).
+    #[arg(value_parser = spec_file)]
     pub spec: PathBuf,
     /// Output directory (runs/, sweep.csv, SWEEP.md, the plot).
     #[arg(long, default_value = "sweep")]
@@ -129,6 +131,23 @@ pub struct SweepArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub runs: RunStoreArgs,
+}
+
+/// A sweep spec's path, refused unless it names a regular file of at most
+/// [`sweep::MAX_SPEC_BYTES`] (from its metadata: a FIFO is never opened, a device never read).
+/// A missing file is left to the reader, which says so.
+fn spec_file(path: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(path);
+    match rbp_core::file::probe(&path) {
+        Ok(Some(m)) if m.len() > sweep::MAX_SPEC_BYTES => Err(format!(
+            "{} is {} bytes, larger than the {} bytes a sweep spec may have",
+            path.display(),
+            m.len(),
+            sweep::MAX_SPEC_BYTES
+        )),
+        Ok(_) => Ok(path),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// Sharing a sweep between processes or machines: every run's result goes to
