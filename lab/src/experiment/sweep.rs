@@ -3,7 +3,7 @@
 //! the run store like `rbp reproduce` (same run ids, result files, resume, `--shard` and
 //! `--merge`), summarized per cell ([`summary`]: mean ± std and 95% CI of the final errors over
 //! seeds) in `sweep.csv` and `SWEEP.md`, with a plot of the final test error (classification
-//! error on images) against one swept axis. [`dry_run`] lists the runs and estimates their cost.
+//! error on images) against one swept axis. [`dry_run()`] lists the runs and estimates their cost.
 //!
 //! A spec is checked whole before anything is built: [`size`] refuses a plan over its limits
 //! (a million runs, 2^64 epochs in all, the memory of the run list) from the lengths of its
