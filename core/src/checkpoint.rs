@@ -29,6 +29,7 @@
 //! checkpoint or the new one, whole. [`load`] checks the magic, the version, the checksum, the
 //! settings hash and every length before it builds anything.
 
+use crate::file::{self, FileError};
 use crate::net::Arch;
 use crate::optim::{Clock, OptimizerKind, OptimizerState};
 use crate::train::{EpochRecord, OrderState, Recording, RunState, Schedule};
@@ -57,6 +58,10 @@ fn kind_code(kind: OptimizerKind) -> u8 {
 pub const MAGIC: [u8; 8] = *b"RBPCKPT\0";
 /// The format version this build writes and reads.
 pub const VERSION: u32 = 1;
+/// The largest checkpoint [`load`] reads: 4 GiB, a billion weights and optimizer values (the
+/// runs of a grid of the paper's networks take a few MiB); it bounds what a wrong path can make
+/// it allocate.
+pub const MAX_BYTES: u64 = 4 << 30;
 
 /// A command's settings and its runs.
 #[derive(Clone, Debug, PartialEq)]
@@ -93,14 +98,18 @@ pub enum Progress {
 /// Why a checkpoint could not be written or read.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckpointError {
-    /// The file could not be read or written.
-    #[error("checkpoint {path}: {source}")]
+    /// The file could not be written. The message holds the operating system's; it is not
+    /// repeated as a separate cause.
+    #[error("checkpoint {}: {error}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// What failed.
-        source: std::io::Error,
+        error: std::io::Error,
     },
+    /// The file could not be read: missing, not a regular file, larger than [`MAX_BYTES`].
+    #[error("checkpoint {0}")]
+    Read(#[from] FileError),
     /// The file is not a checkpoint, or not one this build can read, or is damaged.
     #[error("checkpoint {path} is unusable: {why}")]
     Invalid {
@@ -126,9 +135,9 @@ pub fn save(path: &Path, checkpoint: &Checkpoint) -> Result<(), CheckpointError>
 /// [`save`] of the checkpoint made of `settings` and `runs`, from borrowed runs: a caller that
 /// keeps the runs' states (a grid saving after every epoch) writes them without copying them.
 pub fn save_runs(path: &Path, settings: &str, runs: &[&SavedRun]) -> Result<(), CheckpointError> {
-    let io = |source| CheckpointError::Io {
+    let io = |error| CheckpointError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     };
     let bytes = encode_runs(settings, runs);
     let dir = match path.parent() {
@@ -151,12 +160,10 @@ pub fn save_runs(path: &Path, settings: &str, runs: &[&SavedRun]) -> Result<(), 
     Ok(())
 }
 
-/// Reads and checks the checkpoint at `path`.
+/// Reads and checks the checkpoint at `path`: a regular file of at most [`MAX_BYTES`] (a FIFO,
+/// a device or a directory is refused without blocking or reading it).
 pub fn load(path: &Path) -> Result<Checkpoint, CheckpointError> {
-    let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = file::read_capped(path, MAX_BYTES, "a checkpoint")?;
     decode(&bytes).map_err(|why| CheckpointError::Invalid {
         path: path.to_path_buf(),
         why,

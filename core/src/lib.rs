@@ -40,6 +40,7 @@
 pub mod checkpoint;
 pub mod curvature;
 pub mod data;
+pub mod file;
 pub mod gemm;
 pub mod init;
 pub mod memory;

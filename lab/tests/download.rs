@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use common::{gz, images_file, labels_file};
+use common::{fifo, gz, images_file, labels_file, symlink_loop, within};
 use md5::{Digest, Md5};
 use rbp_lab::data::download::{self, RemoteFile};
 use rbp_lab::data::idx;
@@ -498,6 +498,111 @@ fn download_racing_an_existing_file_keeps_it() {
     assert_eq!(got, target);
     assert_eq!(std::fs::read(&target).unwrap(), b"placed meanwhile");
     assert_eq!(listing(dir.path()), vec![IMAGES]);
+}
+
+#[test]
+fn a_fifo_named_like_a_data_file_is_named_and_never_read() {
+    let served = Served::new();
+    let server = Server::start(routes(&served));
+    let dir = tempfile::tempdir().unwrap();
+    let pipe = dir.path().join(IMAGES);
+    fifo(&pipe);
+    // Downloads on: the FIFO is reported, nothing is downloaded beside it, nothing blocks.
+    let s = spec(dir.path(), vec![server.mirror("good")]);
+    let files = served
+        .files()
+        .map(|f| (f.name.to_string(), f.md5.to_string()));
+    let err = within("loading beside a FIFO", move || {
+        let files: Vec<RemoteFile<'_>> = files
+            .iter()
+            .map(|(name, md5)| RemoteFile { name, md5 })
+            .collect();
+        mnist::load_with(&s, Split::Test, &files)
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+    });
+    assert!(
+        err.contains(&pipe.display().to_string()) && err.contains("is a FIFO (named pipe)"),
+        "{err}"
+    );
+    assert!(server.requests().is_empty(), "{:?}", server.requests());
+    // Offline: the same, not "not found".
+    let offline = DataSpec {
+        offline: true,
+        ..spec(dir.path(), Vec::new())
+    };
+    let err = mnist::locate(&offline, Split::Test)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("is a FIFO (named pipe)"), "{err}");
+    assert!(!err.contains("not found"), "{err}");
+}
+
+#[test]
+fn a_download_never_returns_a_fifo_that_took_its_name() {
+    let served = Served::new();
+    let server = Server::start(routes(&served));
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join(IMAGES);
+    fifo(&target);
+    let file = RemoteFile {
+        name: IMAGES,
+        md5: &served.images_md5,
+    };
+    let err = download::fetch(file, dir.path(), &[server.mirror("good")], false)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("FIFO"), "{err}");
+}
+
+#[test]
+fn offline_names_a_directory_or_a_symlink_loop_where_a_file_should_be() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(IMAGES)).unwrap();
+    symlink_loop(
+        &dir.path().join("t10k-labels-idx1-ubyte"),
+        &dir.path().join("loop"),
+    );
+    let s = DataSpec {
+        offline: true,
+        ..spec(dir.path(), Vec::new())
+    };
+    let err = mnist::locate(&s, Split::Test).unwrap_err().to_string();
+    assert!(
+        err.contains(&format!("{IMAGES}: is a directory, not a regular file")),
+        "{err}"
+    );
+    let s = DataSpec {
+        offline: true,
+        ..spec(dir.path(), Vec::new())
+    };
+    std::fs::remove_dir(dir.path().join(IMAGES)).unwrap();
+    std::fs::write(dir.path().join(IMAGES), b"x").unwrap();
+    let err = mnist::locate(&s, Split::Test).unwrap_err().to_string();
+    assert!(err.contains("is a symlink loop"), "{err}");
+}
+
+#[test]
+fn a_data_dir_that_is_a_file_is_named_as_such() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("mnist");
+    std::fs::write(&file, b"x").unwrap();
+    for offline in [true, false] {
+        let s = DataSpec {
+            offline,
+            ..spec(&file, vec![dead_mirror()])
+        };
+        let err = mnist::locate(&s, Split::Test).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!(
+                "{} is a regular file, not a directory",
+                file.display()
+            )),
+            "{err}"
+        );
+        assert!(!err.contains("not found"), "{err}");
+    }
 }
 
 #[test]

@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{gz, images_file, labels_file};
+use common::{fifo, gz, images_file, labels_file, symlink_loop, within};
 use rbp_lab::data::idx::{self, IdxError};
 use rbp_lab::data::mnist::{self, Dataset};
 use rbp_lab::test_support::shared_mnist;
@@ -246,6 +246,59 @@ fn missing_file_names_the_path() {
     );
     let m = msg(mnist::load_paths(&p, &p));
     assert!(m.contains(&p.display().to_string()), "{m}");
+}
+
+#[test]
+fn special_files_are_refused_without_blocking_or_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipe = dir.path().join(IMAGES);
+    fifo(&pipe);
+    let p = pipe.clone();
+    let m = msg(within("reading a FIFO", move || idx::read_images(&p)));
+    assert_eq!(
+        m,
+        format!(
+            "{}: is a FIFO (named pipe), not a regular file",
+            pipe.display()
+        )
+    );
+    let m = msg(within("reading /dev/zero", || {
+        idx::read_labels(Path::new("/dev/zero"))
+    }));
+    assert_eq!(m, "/dev/zero: is a character device, not a regular file");
+    let m = msg(idx::read_labels(dir.path()));
+    assert!(m.ends_with("is a directory, not a regular file"), "{m}");
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    symlink_loop(&a, &b);
+    let m = msg(idx::read_labels(&a));
+    assert!(m.ends_with("is a symlink loop, not a regular file"), "{m}");
+}
+
+#[test]
+fn gzip_of_another_file_is_refused_on_its_first_bytes() {
+    // A wrong magic number, then more zeros than the decompression cap: refused as what it is
+    // (not an image file), before the rest is inflated.
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    use std::io::Write;
+    e.write_all(b"PK\x03\x04").unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..=(idx::MAX_FILE_BYTES >> 20) {
+        e.write_all(&zeros).unwrap();
+    }
+    let bomb = e.finish().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), IMAGES, &bomb);
+    let start = std::time::Instant::now();
+    let m = msg(idx::read_images(&p));
+    assert!(
+        m.starts_with(&format!("{}: bad magic number 1347093252", p.display())),
+        "{m}"
+    );
+    assert!(
+        start.elapsed() < std::time::Duration::from_millis(200),
+        "took {:?}: the whole stream was inflated",
+        start.elapsed()
+    );
 }
 
 #[test]

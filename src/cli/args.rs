@@ -9,6 +9,7 @@ use rbp_core::oracle::Precision;
 use rbp_lab::data::mnist::{DataSpec, DatasetKind};
 use rbp_lab::experiment::mnist::MnistConfig;
 use rbp_lab::experiment::stored::Running;
+use rbp_lab::experiment::sweep;
 use rbp_lab::experiment::toy::ToyConfig;
 use rbp_lab::experiment::{Experiment, GridCommand, Settings, protocol};
 use rbp_lab::report::files::OutDir;
@@ -114,6 +115,7 @@ pub struct ReproduceArgs {
 #[derive(Args)]
 pub struct SweepArgs {
     /// The grid: lists of settings whose cross product is run on every seed (see the README).
+    #[arg(value_parser = spec_file)]
     pub spec: PathBuf,
     /// Output directory (runs/, sweep.csv, SWEEP.md, the plot).
     #[arg(long, default_value = "sweep")]
@@ -133,6 +135,23 @@ pub struct SweepArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub runs: RunStoreArgs,
+}
+
+/// A sweep spec's path, refused unless it names a regular file of at most
+/// [`sweep::MAX_SPEC_BYTES`] (from its metadata: a FIFO is never opened, a device never read).
+/// A missing file is left to the reader, which says so.
+fn spec_file(path: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(path);
+    match rbp_core::file::probe(&path) {
+        Ok(Some(m)) if m.len() > sweep::MAX_SPEC_BYTES => Err(format!(
+            "{} is {} bytes, larger than the {} bytes a sweep spec may have",
+            path.display(),
+            m.len(),
+            sweep::MAX_SPEC_BYTES
+        )),
+        Ok(_) => Ok(path),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// Sharing a sweep between processes or machines: every run's result goes to

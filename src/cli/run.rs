@@ -56,14 +56,6 @@ pub fn run_mnist(args: MnistArgs) -> Result<()> {
 /// store beside it, then the command continued as `--out DIR --checkpoint-every N` would.
 pub fn run_resume(args: ResumeArgs) -> Result<()> {
     let path = args.checkpoint;
-    if path.file_name() != Some(grid::OLD_CHECKPOINT.as_ref()) {
-        anyhow::bail!(
-            "{}: `rbp resume` reads the {} files of earlier rbp versions; to continue a command \
-             run it again with the same --out DIR",
-            path.display(),
-            grid::OLD_CHECKPOINT
-        );
-    }
     let (mut experiment, every) = grid::import_checkpoint(&path)?;
     let dir = path
         .parent()
@@ -254,38 +246,11 @@ fn print_run_store(tally: &rbp_lab::run::Tally, problems: &[String], out: &Path)
 }
 
 pub fn run_sweep(args: SweepArgs) -> Result<()> {
-    use rbp_lab::experiment::sweep::{self, Sweep};
-    let text = std::fs::read_to_string(&args.spec)
-        .with_context(|| format!("cannot read the sweep spec {}", args.spec.display()))?;
-    let spec = Sweep::parse(&text).with_context(|| format!("{}", args.spec.display()))?;
+    use rbp_lab::experiment::sweep;
+    let spec = sweep::read_spec(&args.spec)?;
     if args.dry_run {
         let dry = sweep::dry_run(&spec)?;
-        println!(
-            "{} runs ({} cells x {} seeds):",
-            dry.runs.len(),
-            spec.cells.len(),
-            spec.seeds.len()
-        );
-        for (i, (cell, run)) in dry.runs.iter().enumerate() {
-            let values: Vec<String> = spec
-                .swept
-                .iter()
-                .map(|a| format!("{a}={}", spec.cells[*cell].value(a)))
-                .collect();
-            println!(
-                "{i:>5} {} cell {cell} [{}] seed {}",
-                run.id(),
-                values.join(", "),
-                run.seed
-            );
-        }
-        let workers = workers(args.jobs)?;
-        println!("{}", dry.calibration);
-        println!(
-            "estimated CPU time: {:.0} s (about {:.0} s of wall time on {workers} worker(s), more on a busy machine)",
-            dry.cpu_seconds,
-            dry.cpu_seconds / workers as f64
-        );
+        print!("{}", dry.listing(&spec, workers(args.jobs)?));
         return Ok(());
     }
     let workers = workers(args.jobs)?;

@@ -56,6 +56,16 @@ impl OptimizerKind {
         }
     }
 
+    /// Whether it reads R-BackProp's schedule `(gamma0, lambda)`: R-BackProp, and the controls
+    /// momentum (its default coefficient is `p(t) = 1 - gamma^t`) and scaled-sgd (steps by
+    /// `eta (1 + p(t))`).
+    pub fn reads_rbp_schedule(self) -> bool {
+        matches!(
+            self,
+            OptimizerKind::Rbp | OptimizerKind::Momentum | OptimizerKind::ScaledSgd
+        )
+    }
+
     /// How many per-weight buffers its state holds (R-BackProp: `g_prev`; Adam: `m`, `v`;
     /// momentum: `v`).
     pub fn per_weight_buffers(self) -> usize {

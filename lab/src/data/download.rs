@@ -9,6 +9,8 @@
 //!   a hard link, which fails instead of replacing a file that appeared
 //!   meanwhile (with a no-clobber rename fallback on file systems without
 //!   hard links);
+//! - the file returned is a regular file: a FIFO, directory or device under
+//!   the target's name is an error, never "kept" and handed to the reader;
 //! - every mirror tried is reported with its own failure when all fail.
 
 use std::fmt;
@@ -20,6 +22,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use md5::{Digest, Md5};
+use rbp_core::file;
 
 /// Largest body accepted from a mirror. The largest MNIST file is 9.9 MB;
 /// this bounds what a misbehaving server can make us write.
@@ -109,6 +112,9 @@ fn fetch_one(
     target: &Path,
     progress: bool,
 ) -> Result<PathBuf, String> {
+    // Something that is not a regular file under the target's name would be "kept" below and
+    // handed to the reader: refuse it before downloading.
+    file::probe(target).map_err(|e| e.to_string())?;
     let response = agent.get(url).call().map_err(|e| e.to_string())?;
     let length = response.body().content_length();
     if length.is_some_and(|n| n > MAX_DOWNLOAD_BYTES) {
@@ -217,21 +223,31 @@ impl PartFile {
         }
     }
 
-    /// Moves the file to `target` without ever replacing an existing file.
-    fn persist(mut self, target: &Path) -> io::Result<()> {
-        self.file.sync_all()?;
+    /// Moves the file to `target` without ever replacing an existing file. A regular file that
+    /// appeared there meanwhile is kept; anything else there (a FIFO, a directory) is an error.
+    fn persist(mut self, target: &Path) -> Result<(), String> {
+        let io = |e: io::Error| e.to_string();
+        self.file.sync_all().map_err(io)?;
+        let theirs = || match file::probe(target) {
+            Ok(Some(_)) => Ok(()),
+            Ok(None) => Err(format!(
+                "{} vanished while it was written",
+                target.display()
+            )),
+            Err(e) => Err(e.to_string()),
+        };
         match fs::hard_link(&self.path, target) {
             // Linked: the drop below removes the temporary name.
             Ok(()) => Ok(()),
             // Somebody put a file there meanwhile: theirs wins, ours goes.
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => theirs(),
             // No hard links here (some network or FAT file systems): fall
             // back to a rename, after checking the name is still free.
             Err(_) => {
-                if target.exists() {
-                    return Ok(());
+                if fs::symlink_metadata(target).is_ok() {
+                    return theirs();
                 }
-                fs::rename(&self.path, target)?;
+                fs::rename(&self.path, target).map_err(io)?;
                 self.keep = true;
                 Ok(())
             }

@@ -18,13 +18,18 @@
 //! Files may be gzipped or raw; gzip is recognised by its magic bytes
 //! (`1f 8b`), not by the file name, so an unpacked file that kept its
 //! `.gz` name (or the reverse) still loads.
+//!
+//! Only regular files are read (a FIFO, a device, a directory or a symlink
+//! loop is named as such, without blocking or reading it), through
+//! [`rbp_core::file::read_capped`]; a gzip stream of another kind of file is
+//! refused on its first inflated bytes, before the rest is inflated.
 
 use std::borrow::Cow;
-use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
 use flate2::read::MultiGzDecoder;
+use rbp_core::file::{self, FileError};
 use thiserror::Error;
 
 /// Magic number of an IDX file of unsigned-byte images (3 dimensions).
@@ -52,13 +57,10 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// the name (usually the path) of the file concerned.
 #[derive(Debug, Error)]
 pub enum IdxError {
-    /// The file could not be opened or read (missing, permissions, ...).
-    #[error("{name}: cannot read file: {source}")]
-    Io {
-        name: String,
-        #[source]
-        source: io::Error,
-    },
+    /// The file could not be opened or read: missing, permissions, not a regular file (a FIFO,
+    /// a device, a directory), larger than [`MAX_FILE_BYTES`].
+    #[error(transparent)]
+    File(#[from] FileError),
     /// The file has no bytes at all (often an interrupted copy).
     #[error("{name}: file is empty, expected an IDX {kind} file")]
     Empty { name: String, kind: &'static str },
@@ -108,12 +110,9 @@ pub enum IdxError {
         value: u8,
     },
     /// The gzip stream is corrupt or truncated (includes CRC mismatches).
-    #[error("{name}: corrupt gzip data: {source}")]
-    Gzip {
-        name: String,
-        #[source]
-        source: io::Error,
-    },
+    /// The message holds the decoder's; it is not repeated as a separate cause.
+    #[error("{name}: corrupt gzip data: {error}")]
+    Gzip { name: String, error: io::Error },
     /// The (decompressed) file is larger than [`MAX_FILE_BYTES`].
     #[error("{name}: file is larger than the {limit}-byte limit for an IDX file")]
     TooLarge { name: String, limit: u64 },
@@ -211,36 +210,28 @@ pub fn parse_labels(bytes: &[u8], name: &str) -> Result<Vec<u8>, IdxError> {
 /// Reads and parses an image file, gzipped or raw.
 pub fn read_images(path: &Path) -> Result<IdxImages, IdxError> {
     let name = path.display().to_string();
-    parse_images(&read_file(path)?, &name)
+    parse_images(&read(path, Some(FileKind::Images))?, &name)
 }
 
 /// Reads and parses a label file, gzipped or raw.
 pub fn read_labels(path: &Path) -> Result<Vec<u8>, IdxError> {
     let name = path.display().to_string();
-    parse_labels(&read_file(path)?, &name)
+    parse_labels(&read(path, Some(FileKind::Labels))?, &name)
 }
 
-/// Reads a whole file, decompressing it when it starts with the gzip magic
-/// bytes. The result is capped at [`MAX_FILE_BYTES`].
+/// Reads a whole regular file (a FIFO, a device or a directory is refused without blocking),
+/// decompressing it when it starts with the gzip magic bytes. The file and the result are each
+/// capped at [`MAX_FILE_BYTES`].
 pub fn read_file(path: &Path) -> Result<Vec<u8>, IdxError> {
+    read(path, None)
+}
+
+/// [`read_file`]; with `kind`, a gzip stream whose first inflated bytes are not that kind's
+/// magic number is refused before the rest is inflated.
+fn read(path: &Path, kind: Option<FileKind>) -> Result<Vec<u8>, IdxError> {
     let name = path.display().to_string();
-    let io_err = |source| IdxError::Io {
-        name: name.clone(),
-        source,
-    };
-    let mut raw = Vec::new();
-    File::open(path)
-        .map_err(io_err)?
-        .take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut raw)
-        .map_err(io_err)?;
-    if raw.len() as u64 > MAX_FILE_BYTES {
-        return Err(IdxError::TooLarge {
-            name,
-            limit: MAX_FILE_BYTES,
-        });
-    }
-    Ok(gunzip_if_gzip(&raw, &name)?.into_owned())
+    let raw = file::read_capped(path, MAX_FILE_BYTES, "an IDX file")?;
+    Ok(gunzip_capped(&raw, &name, MAX_FILE_BYTES, kind)?.into_owned())
 }
 
 /// Returns `bytes` decompressed if they start with the gzip magic bytes,
@@ -248,21 +239,36 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>, IdxError> {
 /// does); the output is capped at [`MAX_FILE_BYTES`] so a small hostile
 /// input cannot exhaust memory.
 pub fn gunzip_if_gzip<'a>(bytes: &'a [u8], name: &str) -> Result<Cow<'a, [u8]>, IdxError> {
-    gunzip_capped(bytes, name, MAX_FILE_BYTES)
+    gunzip_capped(bytes, name, MAX_FILE_BYTES, None)
 }
 
-fn gunzip_capped<'a>(bytes: &'a [u8], name: &str, cap: u64) -> Result<Cow<'a, [u8]>, IdxError> {
+/// [`gunzip_if_gzip`] capped at `cap` bytes; with `kind`, the magic number is checked on the
+/// first 4 inflated bytes, before the rest is inflated.
+fn gunzip_capped<'a>(
+    bytes: &'a [u8],
+    name: &str,
+    cap: u64,
+    kind: Option<FileKind>,
+) -> Result<Cow<'a, [u8]>, IdxError> {
     if !bytes.starts_with(&GZIP_MAGIC) {
         return Ok(Cow::Borrowed(bytes));
     }
+    let corrupt = |error| IdxError::Gzip {
+        name: name.to_owned(),
+        error,
+    };
+    let mut decoder = MultiGzDecoder::new(bytes).take(cap + 1);
     let mut out = Vec::new();
-    MultiGzDecoder::new(bytes)
-        .take(cap + 1)
-        .read_to_end(&mut out)
-        .map_err(|source| IdxError::Gzip {
-            name: name.to_owned(),
-            source,
-        })?;
+    if let Some(kind) = kind {
+        (&mut decoder)
+            .take(4)
+            .read_to_end(&mut out)
+            .map_err(corrupt)?;
+        if out.len() == 4 {
+            check_magic(&out, name, kind)?;
+        }
+    }
+    decoder.read_to_end(&mut out).map_err(corrupt)?;
     if out.len() as u64 > cap {
         return Err(IdxError::TooLarge {
             name: name.to_owned(),
@@ -322,24 +328,30 @@ fn header<'a>(bytes: &'a [u8], name: &str, kind: FileKind) -> Result<&'a [u8], I
     if bytes.len() < 4 {
         return Err(truncated());
     }
-    let found = word(bytes, 0);
-    if found != kind.magic() {
-        // Swapped image/label paths are a likely mistake: say so.
-        let hint = match (kind, found) {
-            (FileKind::Images, LABELS_MAGIC) => "; this looks like a label file",
-            (FileKind::Labels, IMAGES_MAGIC) => "; this looks like an image file",
-            _ if bytes.starts_with(&GZIP_MAGIC) => "; this is gzip data",
-            _ => "",
-        };
-        return Err(IdxError::BadMagic {
-            name: name.to_owned(),
-            found,
-            expected: kind.magic(),
-            what: kind.what(),
-            hint,
-        });
-    }
+    check_magic(bytes, name, kind)?;
     bytes.get(..kind.header_len()).ok_or_else(truncated)
+}
+
+/// Checks the magic number in the first 4 of `bytes` (callers have checked there are 4).
+fn check_magic(bytes: &[u8], name: &str, kind: FileKind) -> Result<(), IdxError> {
+    let found = word(bytes, 0);
+    if found == kind.magic() {
+        return Ok(());
+    }
+    // Swapped image/label paths are a likely mistake: say so.
+    let hint = match (kind, found) {
+        (FileKind::Images, LABELS_MAGIC) => "; this looks like a label file",
+        (FileKind::Labels, IMAGES_MAGIC) => "; this looks like an image file",
+        _ if bytes.starts_with(&GZIP_MAGIC) => "; this is gzip data",
+        _ => "",
+    };
+    Err(IdxError::BadMagic {
+        name: name.to_owned(),
+        found,
+        expected: kind.magic(),
+        what: kind.what(),
+        hint,
+    })
 }
 
 /// The payload after a header of `header_len` bytes, which must be exactly
@@ -389,13 +401,15 @@ mod tests {
         e.write_all(&vec![0u8; 1 << 20]).unwrap();
         let bomb = e.finish().unwrap();
         assert!(bomb.len() < 4096);
-        let err = gunzip_capped(&bomb, "bomb.gz", 1000).unwrap_err();
+        let err = gunzip_capped(&bomb, "bomb.gz", 1000, None).unwrap_err();
         assert_eq!(
             err.to_string(),
             "bomb.gz: file is larger than the 1000-byte limit for an IDX file"
         );
         assert_eq!(
-            gunzip_capped(&bomb, "bomb.gz", 1 << 20).unwrap().len(),
+            gunzip_capped(&bomb, "bomb.gz", 1 << 20, None)
+                .unwrap()
+                .len(),
             1 << 20
         );
     }

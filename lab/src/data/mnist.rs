@@ -13,6 +13,9 @@
 //! or gzipped (`t10k-images-idx3-ubyte.gz`). The unpacked one wins when
 //! both exist: someone unpacked it on purpose, and it loads faster. Either
 //! way the content decides how it is read (gzip magic bytes), not the name.
+//! Something else under a data file's name (a FIFO, a directory, a device, a
+//! symlink loop), or a data directory that is not a directory, is an error
+//! naming it: it is never read, downloaded over, nor reported as missing.
 //!
 //! Only the two files of the requested [`Split`] are looked for, and only
 //! missing MNIST files are downloaded (unless offline), from the mirrors in
@@ -34,6 +37,7 @@ use thiserror::Error;
 
 use super::download::{self, Attempts, RemoteFile};
 use super::idx::{self, IdxError, IdxImages, NUM_CLASSES};
+use rbp_core::file::{self, FileError};
 
 /// Side of an MNIST image, in pixels.
 pub const IMAGE_SIDE: usize = 28;
@@ -169,13 +173,23 @@ pub enum DataError {
          pass --data-dir DIR or set {DATA_DIR_ENV}"
     )]
     NoDataDir,
-    /// The data directory could not be created for a download.
-    #[error("cannot create the data directory {}: {source}", dir.display())]
-    CreateDir {
+    /// The data directory could not be created for a download (the message holds the
+    /// operating system's; it is not repeated as a separate cause).
+    #[error("cannot create the data directory {}: {error}", dir.display())]
+    CreateDir { dir: PathBuf, error: std::io::Error },
+    /// The data directory is there but is not a directory.
+    #[error("{origin}{} is {what}, not a directory: {}", dir.display(), origin.fix())]
+    NotADirectory {
         dir: PathBuf,
-        #[source]
-        source: std::io::Error,
+        /// What it is instead.
+        what: &'static str,
+        /// Where the directory was taken from.
+        origin: DirOrigin,
     },
+    /// Something other than a regular file (a FIFO, a directory, a device, a symlink loop)
+    /// has a data file's name; it is never read nor replaced.
+    #[error("{0}; remove it or put the data file there")]
+    NotAFile(FileError),
     /// Files are missing and the network may not be used.
     #[error(
         "offline mode: {missing} not found in {}; put the files there \
@@ -346,9 +360,47 @@ pub fn load_with(
     Ok(load_paths(&images, &labels)?)
 }
 
+/// Where the data directory was taken from (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirOrigin {
+    /// Given explicitly ([`DataSpec::dir`]: `--data-dir`, a sweep's `data.mnist_dir`).
+    Given,
+    /// The [`DATA_DIR_ENV`] environment variable.
+    Env,
+    /// The default directory of the data set.
+    Default,
+}
+
+impl DirOrigin {
+    /// How to point at another directory from here.
+    fn fix(self) -> &'static str {
+        match self {
+            DirOrigin::Given => "give the directory that holds the data files",
+            DirOrigin::Env => "set RBP_DATA_DIR to the directory that holds the MNIST files",
+            DirOrigin::Default => "move this away, or pass --data-dir DIR or set RBP_DATA_DIR",
+        }
+    }
+}
+
+/// The words before the directory in a message: `the data directory `, `RBP_DATA_DIR=`.
+impl fmt::Display for DirOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DirOrigin::Given => "the data directory ",
+            DirOrigin::Env => "RBP_DATA_DIR=",
+            DirOrigin::Default => "the default data directory ",
+        })
+    }
+}
+
 /// The directory `spec` reads from (and downloads to), per the rules in the
 /// module documentation. It need not exist yet.
 pub fn data_dir(spec: &DataSpec) -> Result<PathBuf, DataError> {
+    data_dir_and_origin(spec).map(|(dir, _)| dir)
+}
+
+/// [`data_dir`] and where it was taken from.
+fn data_dir_and_origin(spec: &DataSpec) -> Result<(PathBuf, DirOrigin), DataError> {
     resolve_dir(
         spec.kind,
         spec.dir.as_deref(),
@@ -362,27 +414,50 @@ fn resolve_dir(
     explicit: Option<&Path>,
     env: Option<OsString>,
     cache: Option<PathBuf>,
-) -> Result<PathBuf, DataError> {
+) -> Result<(PathBuf, DirOrigin), DataError> {
     if let Some(dir) = explicit {
-        return Ok(dir.to_path_buf());
+        return Ok((dir.to_path_buf(), DirOrigin::Given));
     }
     match kind {
-        DatasetKind::Fashion => Ok(PathBuf::from(FASHION_DIR)),
+        DatasetKind::Fashion => Ok((PathBuf::from(FASHION_DIR), DirOrigin::Default)),
         DatasetKind::Mnist => match env.filter(|v| !v.is_empty()) {
-            Some(dir) => Ok(PathBuf::from(dir)),
+            Some(dir) => Ok((PathBuf::from(dir), DirOrigin::Env)),
             None => cache
-                .map(|c| c.join("rbp").join("mnist"))
+                .map(|c| (c.join("rbp").join("mnist"), DirOrigin::Default))
                 .ok_or(DataError::NoDataDir),
         },
     }
 }
 
+/// Refuses a data directory that exists but is not a directory (a missing one is created for
+/// a download, or reported with the missing files).
+fn check_dir(dir: &Path, origin: DirOrigin) -> Result<(), DataError> {
+    let not_a_dir = |what| DataError::NotADirectory {
+        dir: dir.to_path_buf(),
+        what,
+        origin,
+    };
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(m) => Err(not_a_dir(file::describe(&m.file_type()))),
+        // A symlink loop is named; a missing or unreadable directory is for later.
+        Err(_) => match file::probe(dir) {
+            Err(FileError::NotRegular { what, .. }) => Err(not_a_dir(what)),
+            _ => Ok(()),
+        },
+    }
+}
+
 /// An existing file for `stem` in `dir`: the unpacked one if present, else
-/// the `.gz`.
-pub fn find_local(dir: &Path, stem: &str) -> Option<PathBuf> {
-    [dir.join(stem), dir.join(format!("{stem}.gz"))]
-        .into_iter()
-        .find(|p| p.is_file())
+/// the `.gz`. Something else under either name (a FIFO, a directory, a
+/// device, a symlink loop) is an error naming it, never "not found".
+pub fn find_local(dir: &Path, stem: &str) -> Result<Option<PathBuf>, DataError> {
+    for path in [dir.join(stem), dir.join(format!("{stem}.gz"))] {
+        if file::probe(&path).map_err(DataError::NotAFile)?.is_some() {
+            return Ok(Some(path));
+        }
+    }
+    Ok(None)
 }
 
 /// Paths of the image and label files of `split`, downloading the missing
@@ -400,10 +475,11 @@ pub fn locate_with(
     split: Split,
     files: &[RemoteFile<'_>],
 ) -> Result<(PathBuf, PathBuf), DataError> {
-    let dir = data_dir(spec)?;
+    let (dir, origin) = data_dir_and_origin(spec)?;
+    check_dir(&dir, origin)?;
     let (images_stem, labels_stem) = split.file_stems();
-    let images = find_local(&dir, images_stem);
-    let labels = find_local(&dir, labels_stem);
+    let images = find_local(&dir, images_stem)?;
+    let labels = find_local(&dir, labels_stem)?;
     if let (Some(images), Some(labels)) = (&images, &labels) {
         return Ok((images.clone(), labels.clone()));
     }
@@ -419,9 +495,9 @@ pub fn locate_with(
     if spec.offline {
         return Err(DataError::Offline { dir, missing });
     }
-    std::fs::create_dir_all(&dir).map_err(|source| DataError::CreateDir {
+    std::fs::create_dir_all(&dir).map_err(|error| DataError::CreateDir {
         dir: dir.clone(),
-        source,
+        error,
     })?;
     let mirrors = spec.effective_mirrors();
     let needed = FileList(vec![
@@ -469,9 +545,9 @@ mod tests {
             Some("/env".into()),
             Some("/cache".into()),
         );
-        assert_eq!(d.unwrap(), PathBuf::from("/x"));
+        assert_eq!(d.unwrap(), (PathBuf::from("/x"), DirOrigin::Given));
         let d = resolve_dir(DatasetKind::Fashion, Some(Path::new("/x")), None, None);
-        assert_eq!(d.unwrap(), PathBuf::from("/x"));
+        assert_eq!(d.unwrap(), (PathBuf::from("/x"), DirOrigin::Given));
     }
 
     #[test]
@@ -482,9 +558,12 @@ mod tests {
             Some("/env".into()),
             Some("/c".into()),
         );
-        assert_eq!(d.unwrap(), PathBuf::from("/env"));
+        assert_eq!(d.unwrap(), (PathBuf::from("/env"), DirOrigin::Env));
         let d = resolve_dir(DatasetKind::Mnist, None, Some("".into()), Some("/c".into()));
-        assert_eq!(d.unwrap(), PathBuf::from("/c/rbp/mnist"));
+        assert_eq!(
+            d.unwrap(),
+            (PathBuf::from("/c/rbp/mnist"), DirOrigin::Default)
+        );
         let d = resolve_dir(DatasetKind::Mnist, None, None, None);
         assert!(d.unwrap_err().to_string().contains("--data-dir"));
     }
@@ -497,7 +576,7 @@ mod tests {
             Some("/env".into()),
             Some("/c".into()),
         );
-        assert_eq!(d.unwrap(), PathBuf::from(FASHION_DIR));
+        assert_eq!(d.unwrap(), (PathBuf::from(FASHION_DIR), DirOrigin::Default));
     }
 
     #[test]

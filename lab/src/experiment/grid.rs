@@ -259,6 +259,13 @@ pub fn import_checkpoint(path: &std::path::Path) -> Result<(Experiment, usize), 
         path: path.to_path_buf(),
         why,
     };
+    if path.file_name() != Some(OLD_CHECKPOINT.as_ref()) {
+        return Err(invalid(format!(
+            "`rbp resume` reads the {OLD_CHECKPOINT} files earlier rbp versions wrote into --out; \
+             to continue a command, run it again with the same --out DIR"
+        ))
+        .into());
+    }
     let experiment = Experiment::from_checkpoint_text(&saved.settings).map_err(invalid)?;
     let every = serde_json::from_str::<serde_json::Value>(&saved.settings)
         .ok()

@@ -4,9 +4,15 @@
 //! `--merge`), summarized per cell ([`summary`]: mean ± std and 95% CI of the final errors over
 //! seeds) in `sweep.csv` and `SWEEP.md`, with a plot of the final test error (classification
 //! error on images) against one swept axis. [`dry_run()`] lists the runs and estimates their cost.
+//!
+//! A spec is checked whole before anything is built: [`size`] refuses a plan over its limits
+//! (a million runs, 2^64 epochs in all, the memory of the run list) from the lengths of its
+//! lists alone, and the cells are enumerated in linear time. [`read_spec`] reads the file.
 
+mod axes;
 pub mod data;
 pub mod dry_run;
+pub mod size;
 pub mod spec;
 pub mod summary;
 
@@ -21,7 +27,8 @@ use crate::report::files::{OutDir, OutputError};
 use crate::report::plot::PlotError;
 use crate::run::{ExecuteError, Mode, RunSpec, Tally};
 use indicatif::{MultiProgress, ProgressDrawTarget};
-use std::path::PathBuf;
+use rbp_core::file::{self, FileError};
+use std::path::{Path, PathBuf};
 
 /// Why a sweep stopped.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +51,27 @@ pub enum SweepError {
     /// the spec key to change ([`data::explain`]).
     #[error("{0}")]
     Data(String),
+    /// The spec file could not be read: missing, not a regular file, larger than
+    /// [`MAX_SPEC_BYTES`], not UTF-8.
+    #[error("sweep spec {0}")]
+    SpecFile(FileError),
+    /// The spec file reads but is not a valid spec; the error names the key.
+    #[error("sweep spec {}: {error}", path.display())]
+    InvalidSpec { path: PathBuf, error: SpecError },
+}
+
+/// The largest spec file [`read_spec`] reads: 16 MiB, room for a list of a million seeds.
+pub const MAX_SPEC_BYTES: u64 = 16 << 20;
+
+/// Reads and checks the spec file at `path`: a regular file (a FIFO, a device or a directory is
+/// refused without blocking or reading it) of at most [`MAX_SPEC_BYTES`].
+pub fn read_spec(path: &Path) -> Result<Sweep, SweepError> {
+    let text = file::read_text_capped(path, MAX_SPEC_BYTES, "a sweep spec")
+        .map_err(SweepError::SpecFile)?;
+    Sweep::parse(&text).map_err(|error| SweepError::InvalidSpec {
+        path: path.to_path_buf(),
+        error,
+    })
 }
 
 impl SweepError {
@@ -187,6 +215,58 @@ mod tests {
         assert_eq!(
             std::fs::read_to_string(dir.path().join(CSV)).unwrap(),
             csv_text
+        );
+    }
+
+    #[test]
+    fn a_spec_file_is_read_only_when_it_is_a_regular_file_of_sensible_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.toml");
+        std::fs::write(&good, SPEC).unwrap();
+        assert_eq!(read_spec(&good).unwrap().cells.len(), 6);
+        let fifo = dir.path().join("fifo.toml");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("cannot set up the test: `mkfifo` does not run");
+        assert!(made.success(), "cannot set up the test: mkfifo");
+        // On a thread: a FIFO that blocked would otherwise hang the test instead of failing it.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let f = fifo.clone();
+        std::thread::spawn(move || tx.send(read_spec(&f).map(|_| ()).unwrap_err().to_string()));
+        let m = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("reading a FIFO as a spec blocked");
+        assert_eq!(
+            m,
+            format!(
+                "sweep spec {}: is a FIFO (named pipe), not a regular file",
+                fifo.display()
+            )
+        );
+        let m = read_spec(Path::new("/dev/zero")).unwrap_err().to_string();
+        assert_eq!(
+            m,
+            "sweep spec /dev/zero: is a character device, not a regular file"
+        );
+        let m = read_spec(dir.path()).unwrap_err().to_string();
+        assert!(m.ends_with("is a directory, not a regular file"), "{m}");
+        let huge = dir.path().join("huge.toml");
+        std::fs::File::create(&huge)
+            .unwrap()
+            .set_len(MAX_SPEC_BYTES + 1)
+            .unwrap();
+        let m = read_spec(&huge).unwrap_err().to_string();
+        assert!(
+            m.contains("larger than the 16.0 MiB limit for a sweep spec"),
+            "{m}"
+        );
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, "epochs = 0").unwrap();
+        let m = read_spec(&bad).unwrap_err().to_string();
+        assert_eq!(
+            m,
+            format!("sweep spec {}: `epochs`: must be at least 1", bad.display())
         );
     }
 

@@ -11,10 +11,11 @@ pub enum OutputError {
         "{0} already exists; pass --overwrite to replace it, or choose another --out directory"
     )]
     Exists(PathBuf),
-    #[error("cannot write {path}: {source}")]
+    /// The message holds the operating system's; it is not repeated as a separate cause.
+    #[error("cannot write {}: {error}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
@@ -40,9 +41,9 @@ impl OutDir {
     /// Creates the directory and checks, before any long work starts, that none of `names`
     /// would overwrite an earlier result.
     pub fn prepare(&self, names: &[&str]) -> Result<(), OutputError> {
-        std::fs::create_dir_all(&self.dir).map_err(|source| OutputError::Io {
+        std::fs::create_dir_all(&self.dir).map_err(|error| OutputError::Io {
             path: self.dir.clone(),
-            source,
+            error,
         })?;
         crate::atomic::clean_stale(&self.dir);
         if !self.overwrite {
@@ -70,9 +71,9 @@ impl OutDir {
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so a
 /// reader never sees a half-written file and an interrupted run leaves the old file intact.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
-    crate::atomic::write(path, bytes).map_err(|source| OutputError::Io {
+    crate::atomic::write(path, bytes).map_err(|error| OutputError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     })
 }
 

@@ -50,17 +50,20 @@ impl Pools {
         let err = |parameter, why| Err(SizeError { parameter, why });
         let Some(test) = &self.test else {
             let n = self.train.len();
-            let want = m + if let TestSize::Count(t) = test_size {
+            let t = if let TestSize::Count(t) = test_size {
                 t
             } else {
                 1
             };
-            if want > n {
+            if m + t > n {
+                // Blame the subset that cannot fit by itself beside the other's least share.
+                let parameter = if t >= n { "test_size" } else { "train_size" };
                 return err(
-                    "train_size",
+                    parameter,
                     format!(
-                        "{m} training images plus the test subset need {want} images, the test \
-                         file (the only pool with `pool = test`) has {n}"
+                        "{m} training images plus {t} test images need {} images, and the test \
+                         file (the only pool when training images are drawn from it) has {n}",
+                        m + t
                     ),
                 );
             }

@@ -23,6 +23,9 @@ use std::path::{Path, PathBuf};
 /// The sub-directory of an output directory that holds result files.
 pub const RUNS_DIR: &str = "runs";
 
+/// The largest result file read (a run of a million epochs holds ~100 MB of records).
+const MAX_RESULT_BYTES: u64 = 1 << 30;
+
 /// What [`RunStore::load`] found for a run.
 #[derive(Debug)]
 pub enum Loaded {
@@ -114,10 +117,12 @@ impl RunStore {
     pub fn load(&self, spec: &RunSpec) -> Loaded {
         let id = spec.id();
         let path = self.path(&id);
-        let bytes = match std::fs::read(&path) {
+        if !path.exists() && path.symlink_metadata().is_err() {
+            return Loaded::Missing;
+        }
+        let bytes = match rbp_core::file::read_capped(&path, MAX_RESULT_BYTES, "a result file") {
             Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Loaded::Missing,
-            Err(e) => return Loaded::Bad(format!("{}: cannot be read: {e}", path.display())),
+            Err(e) => return Loaded::Bad(e.to_string()),
         };
         let bad = |why: String| Loaded::Bad(format!("{}: {why}", path.display()));
         let file: RunFile = match serde_json::from_slice(&bytes) {

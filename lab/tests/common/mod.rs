@@ -31,3 +31,31 @@ pub fn gz(bytes: &[u8]) -> Vec<u8> {
     e.write_all(bytes).unwrap();
     e.finish().unwrap()
 }
+
+/// A FIFO (named pipe) at `path`; the test fails when one cannot be made.
+#[allow(dead_code)]
+pub fn fifo(path: &std::path::Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("cannot set up the test: `mkfifo` does not run");
+    assert!(status.success(), "cannot set up the test: mkfifo {path:?}");
+}
+
+/// Two symlinks `a -> b -> a`: opening either loops.
+#[allow(dead_code)]
+pub fn symlink_loop(a: &std::path::Path, b: &std::path::Path) {
+    std::os::unix::fs::symlink(b, a).expect("cannot set up the test: symlink");
+    std::os::unix::fs::symlink(a, b).expect("cannot set up the test: symlink");
+}
+
+/// `f()`, or a failure when it has not returned within 10 s: a hang is a failure, not a wait.
+#[allow(dead_code)]
+pub fn within<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(10))
+        .unwrap_or_else(|_| panic!("{what} did not return within 10 s"))
+}

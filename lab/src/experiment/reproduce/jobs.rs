@@ -43,14 +43,6 @@ pub struct RunKey {
     data: KeyData,
 }
 
-/// Whether `kind` reads R-BackProp's `(gamma0, lambda)`.
-fn uses_reinforcement_schedule(kind: OptimizerKind) -> bool {
-    matches!(
-        kind,
-        OptimizerKind::Rbp | OptimizerKind::Momentum | OptimizerKind::ScaledSgd
-    )
-}
-
 impl RunKey {
     /// The key of a run; `rbp` = `(gamma0, lambda)` (ignored unless `optimizer` is R-BackProp).
     pub fn new(
@@ -60,7 +52,7 @@ impl RunKey {
         seed: u64,
         rbp: (f64, f64),
     ) -> RunKey {
-        let (g, l) = if uses_reinforcement_schedule(optimizer) {
+        let (g, l) = if optimizer.reads_rbp_schedule() {
             (rbp.0.to_bits(), rbp.1.to_bits())
         } else {
             (0, 0)
@@ -110,7 +102,7 @@ impl RunKey {
         OptimizerKind::ALL[self.optimizer]
     }
     fn rbp(&self) -> Option<(f64, f64)> {
-        uses_reinforcement_schedule(self.optimizer()).then(|| {
+        self.optimizer().reads_rbp_schedule().then(|| {
             (
                 f64::from_bits(self.gamma0_bits),
                 f64::from_bits(self.lambda_bits),

@@ -18,8 +18,9 @@
 //! lambda = [0.0001]                # R-BackProp only
 //! ```
 
+use super::axes::{Axes, first_repeat};
 use super::data::{Dataset, ImageData, RawData};
-use crate::data::{idx, mnist};
+use super::size;
 use crate::experiment::protocol;
 use crate::experiment::reproduce::Reading;
 use crate::run::{RunSpec, Task};
@@ -88,17 +89,18 @@ fn paper_seeds() -> Seeds {
     Seeds::Count(protocol::TOY_SEEDS)
 }
 
+/// `[grid]` as written.
 #[derive(Deserialize, Debug, Default)]
 #[serde(deny_unknown_fields)]
-struct RawGrid {
-    dataset: Option<Vec<String>>,
-    arch: Option<Vec<String>>,
-    train_size: Option<Vec<usize>>,
-    reading: Option<Vec<String>>,
-    optimizer: Option<Vec<String>>,
-    lr_scale: Option<Vec<f64>>,
-    gamma0: Option<Vec<f64>>,
-    lambda: Option<Vec<f64>>,
+pub(super) struct RawGrid {
+    pub dataset: Option<Vec<String>>,
+    pub arch: Option<Vec<String>>,
+    pub train_size: Option<Vec<usize>>,
+    pub reading: Option<Vec<String>>,
+    pub optimizer: Option<Vec<String>>,
+    pub lr_scale: Option<Vec<f64>>,
+    pub gamma0: Option<Vec<f64>>,
+    pub lambda: Option<Vec<f64>>,
 }
 
 /// The axes of a grid, in the order cells are enumerated (seeds vary fastest, inside a cell).
@@ -122,7 +124,9 @@ pub struct Cell {
     pub reading: Reading,
     pub optimizer: OptimizerKind,
     pub lr_scale: f64,
-    /// R-BackProp's `(gamma0, lambda)`; `None` for the other optimizers, which ignore them.
+    /// R-BackProp's `(gamma0, lambda)`, for the optimizers that read its schedule (rbp, and
+    /// the controls momentum and scaled-sgd, through `p(t) = 1 - gamma^t`); `None` for the
+    /// others, which ignore them.
     pub rbp: Option<(f64, f64)>,
 }
 
@@ -155,7 +159,7 @@ impl Cell {
 
     /// The hyper-parameters of this cell: the paper's, with the reading, the learning-rate
     /// scale (on the optimizer's own rates) and R-BackProp's point applied.
-    fn hyper(&self) -> Hyper {
+    pub(super) fn hyper(&self) -> Hyper {
         let mut hyper = Hyper {
             lr_clock: self.reading.lr_clock,
             ..Hyper::default()
@@ -203,175 +207,37 @@ impl Sweep {
         if raw.epochs == 0 {
             return Err(bad("epochs", "must be at least 1"));
         }
+        let seed_count = match &raw.seeds {
+            Seeds::Count(n) => *n,
+            Seeds::List(list) => list.len() as u64,
+        };
+        if seed_count == 0 {
+            return Err(bad("seeds", "no seeds: give a count >= 1 or a list"));
+        }
+        let (axes, data) = Axes::read(raw.grid, raw.data, raw.batch)?;
+        // Sizes first, from the lengths alone: nothing is built for a plan that cannot be run.
+        let plan = size::Plan {
+            cells: axes.cell_count(),
+            seeds: seed_count,
+            epochs: raw.epochs,
+            curves: raw.curves,
+        };
+        plan.check(&axes.breakdown(), axes.widest_arch())?;
         let seeds = match raw.seeds {
             Seeds::Count(n) => (0..n).collect::<Vec<u64>>(),
             Seeds::List(list) => list,
         };
-        if seeds.is_empty() {
-            return Err(bad("seeds", "no seeds: give a count >= 1 or a list"));
-        }
-        if has_duplicates(&seeds) {
+        if first_repeat(&seeds, |s| Some(*s)).is_some() {
             return Err(bad("seeds", "a seed is listed twice"));
         }
-        let g = raw.grid;
-        let datasets = list("grid.dataset", g.dataset, || vec!["teacher".to_string()])?
-            .iter()
-            .map(|d| Dataset::parse(d))
-            .collect::<Result<Vec<_>, _>>()?;
-        let images = datasets.iter().filter(|d| **d != Dataset::Teacher).count();
-        if images > 0 && images < datasets.len() {
-            return Err(bad(
-                "grid.dataset",
-                "the teacher task and an image data set cannot share a grid: they need different \
-                 networks (100 vs 784 inputs); run them as two sweeps",
-            ));
-        }
-        let data = ImageData::check(raw.data, &datasets)?;
-        let archs = list("grid.arch", g.arch, || {
-            vec![datasets[0].default_arch().to_string()]
-        })?
-        .iter()
-        .map(|a| {
-            a.parse::<Arch>()
-                .map_err(|e| bad("grid.arch", format!("`{a}`: {e}")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-        if images > 0
-            && let Some(a) = archs
-                .iter()
-                .find(|a| a.input_width() != mnist::PIXELS || a.output_width() != idx::NUM_CLASSES)
-        {
-            return Err(bad(
-                "grid.arch",
-                format!(
-                    "`{a}`: {} needs {} inputs and {} outputs (e.g. {})",
-                    datasets[0].name(),
-                    mnist::PIXELS,
-                    idx::NUM_CLASSES,
-                    Dataset::Images(mnist::DatasetKind::Mnist).default_arch()
-                ),
-            ));
-        }
-        let sizes = list("grid.train_size", g.train_size, || {
-            vec![datasets[0].default_train_size()]
-        })?;
-        let smallest = *sizes.iter().min().expect("list() refuses empty lists");
-        if smallest == 0 {
-            return Err(bad(
-                "grid.train_size",
-                "training sets need at least 1 example",
-            ));
-        }
-        if raw.batch == 0 || raw.batch > smallest {
-            return Err(bad(
-                "batch",
-                format!(
-                    "{} must lie in 1..={smallest} (the smallest train_size)",
-                    raw.batch
-                ),
-            ));
-        }
-        let readings = Reading::parse_all(&list("grid.reading", g.reading, || {
-            vec!["accumulated,iteration,lecun".to_string()]
-        })?)
-        .map_err(|e| bad("grid.reading", e.to_string().replace("--reading", "value")))?;
-        let optimizers = list("grid.optimizer", g.optimizer, || {
-            OptimizerKind::PAPER
-                .iter()
-                .map(|k| k.name().to_string())
-                .collect()
-        })?
-        .iter()
-        .map(|o| {
-            o.parse::<OptimizerKind>()
-                .map_err(|e| bad("grid.optimizer", e.to_string()))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-        let defaults = Hyper::default();
-        let scales = list("grid.lr_scale", g.lr_scale, || vec![1.0])?;
-        if let Some(s) = scales.iter().find(|s| !(s.is_finite() && **s > 0.0)) {
-            return Err(bad(
-                "grid.lr_scale",
-                format!("{s} is not a positive factor"),
-            ));
-        }
-        let gammas = list("grid.gamma0", g.gamma0, || vec![defaults.rbp.gamma0])?;
-        let lambdas = list("grid.lambda", g.lambda, || vec![defaults.rbp.lambda])?;
-
-        let mut cells: Vec<Cell> = Vec::new();
-        for (&dataset, arch) in datasets
-            .iter()
-            .flat_map(|d| archs.iter().map(move |a| (d, a)))
-        {
-            for &train_size in &sizes {
-                for &reading in &readings {
-                    for &optimizer in &optimizers {
-                        for &lr_scale in &scales {
-                            for &gamma0 in &gammas {
-                                for &lambda in &lambdas {
-                                    let cell = Cell {
-                                        dataset,
-                                        arch: arch.clone(),
-                                        train_size,
-                                        reading,
-                                        optimizer,
-                                        lr_scale,
-                                        rbp: (optimizer == OptimizerKind::Rbp)
-                                            .then_some((gamma0, lambda)),
-                                    };
-                                    cell.hyper()
-                                        .validate()
-                                        .map_err(|e| bad(&grid_key(e.parameter), e.to_string()))?;
-                                    // Cells that differ only in what their optimizer ignores
-                                    // are one cell.
-                                    if !cells.contains(&cell) {
-                                        cells.push(cell);
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        let lengths = [
-            datasets.len(),
-            archs.len(),
-            sizes.len(),
-            readings.len(),
-            optimizers.len(),
-            scales.len(),
-            gammas.len(),
-            lambdas.len(),
-        ];
+        let cells = axes.cells()?;
         let swept: Vec<&'static str> = AXES
             .iter()
-            .zip(lengths)
+            .zip(axes.lengths())
             .filter(|(_, n)| *n > 1)
             .map(|(a, _)| *a)
             .collect();
-        let numeric = |a: &str| ["train_size", "lr_scale", "gamma0", "lambda"].contains(&a);
-        let plot = match raw.plot {
-            Some(p) => {
-                let axis = AXES.iter().copied().find(|a| *a == p).ok_or_else(|| {
-                    bad(
-                        "plot",
-                        format!("`{p}` is not an axis; axes: {}", AXES.join(", ")),
-                    )
-                })?;
-                if !numeric(axis) || !swept.contains(&axis) {
-                    return Err(bad(
-                        "plot",
-                        format!(
-                            "`{p}` must be a numeric axis with several values (swept: {})",
-                            swept.join(", ")
-                        ),
-                    ));
-                }
-                Some(axis)
-            }
-            None => swept.iter().copied().find(|a| numeric(a)),
-        };
+        let plot = plot_axis(raw.plot, &swept)?;
         Ok(Sweep {
             epochs: raw.epochs,
             batch: raw.batch,
@@ -430,45 +296,38 @@ impl Sweep {
     }
 }
 
-/// Where a hyper-parameter error points in the spec.
-fn grid_key(parameter: &str) -> String {
-    match parameter {
-        "rbp.gamma0" => "grid.gamma0".into(),
-        "rbp.lambda" => "grid.lambda".into(),
-        p if p.contains("lr") => "grid.lr_scale".into(),
-        p => format!("hyper.{p}"),
-    }
-}
-
-/// A grid list, or its default when absent; an empty or repeating list is an error.
-fn list<T: PartialEq>(
-    key: &str,
-    given: Option<Vec<T>>,
-    default: impl FnOnce() -> Vec<T>,
-) -> Result<Vec<T>, SpecError> {
-    let values = given.unwrap_or_else(default);
-    if values.is_empty() {
+/// The plot's axis: the one named by `plot`, which must be numeric and swept, else the first
+/// swept numeric axis.
+fn plot_axis(
+    plot: Option<String>,
+    swept: &[&'static str],
+) -> Result<Option<&'static str>, SpecError> {
+    let numeric = |a: &str| ["train_size", "lr_scale", "gamma0", "lambda"].contains(&a);
+    let Some(p) = plot else {
+        return Ok(swept.iter().copied().find(|a| numeric(a)));
+    };
+    let axis = AXES.iter().copied().find(|a| *a == p).ok_or_else(|| {
+        bad(
+            "plot",
+            format!("`{p}` is not an axis; axes: {}", AXES.join(", ")),
+        )
+    })?;
+    if !numeric(axis) || !swept.contains(&axis) {
         return Err(bad(
-            key,
-            "empty list: give at least one value or leave the key out",
+            "plot",
+            format!(
+                "`{p}` must be a numeric axis with several values (swept: {})",
+                swept.join(", ")
+            ),
         ));
     }
-    if has_duplicates(&values) {
-        return Err(bad(key, "a value is listed twice"));
-    }
-    Ok(values)
-}
-
-fn has_duplicates<T: PartialEq>(values: &[T]) -> bool {
-    values
-        .iter()
-        .enumerate()
-        .any(|(i, v)| values[..i].contains(v))
+    Ok(Some(axis))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::mnist;
 
     fn err(text: &str) -> String {
         Sweep::parse(text).unwrap_err().to_string()
@@ -489,7 +348,7 @@ mod tests {
         assert_eq!(sgd.hyper.lr0, 0.5 * Hyper::default().lr0);
         assert_eq!(sgd.hyper.rbp, Hyper::default().rbp);
         let ids: Vec<String> = s.runs().iter().map(|(_, r)| r.id()).collect();
-        assert!(!has_duplicates(&ids));
+        assert!(first_repeat(&ids, |i| Some(i.clone())).is_none());
     }
 
     #[test]
@@ -515,7 +374,7 @@ mod tests {
         );
         // Every run is distinct; where the files are is not part of a run.
         let ids: Vec<String> = s.runs().iter().map(|(_, r)| r.id()).collect();
-        assert!(!has_duplicates(&ids));
+        assert!(first_repeat(&ids, |i| Some(i.clone())).is_none());
         let elsewhere = Sweep::parse(
             "seeds = 2\nepochs = 1\n[grid]\ndataset = [\"mnist\", \"fashion-mnist\"]\ntrain_size = [200]\n\
              optimizer = [\"sgd\"]\n[data]\npool = \"test\"\ntest_size = 300\nmnist_dir = \"/n\"\n",
@@ -563,5 +422,169 @@ mod tests {
         assert!(err("seeds = []").contains("`seeds`"));
         assert!(err("plot = \"optimizer\"").contains("`plot`"));
         assert!(err("[grid]\noptimizer = []").contains("`grid.optimizer`"));
+    }
+
+    /// `f()`, or a failure when it has not returned within `secs` s: a hang is a failure.
+    fn within<T: Send + 'static>(
+        secs: u64,
+        what: &str,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> T {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(secs))
+            .unwrap_or_else(|_| panic!("{what} did not return within {secs} s"))
+    }
+
+    fn parse_within(secs: u64, text: &str) -> Result<Sweep, SpecError> {
+        let text = text.to_string();
+        within(secs, &format!("parsing {text:?}"), move || {
+            Sweep::parse(&text)
+        })
+    }
+
+    #[test]
+    fn plans_too_large_are_refused_at_once_with_the_numbers_and_the_key() {
+        for seeds in ["1000001", "200000000", "1000000000", "18446744073709551615"] {
+            let m = parse_within(
+                1,
+                &format!("seeds = {seeds}\n[grid]\noptimizer = [\"sgd\"]"),
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(
+                m.starts_with("`seeds`") && m.contains(seeds) && m.contains("1000000"),
+                "{m}"
+            );
+        }
+        // Two seeds too many for the cells of the grid.
+        let m = parse_within(
+            1,
+            "seeds = 500001\n[grid]\noptimizer = [\"sgd\", \"adam\"]\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(m.contains("2 cells") && m.contains("1000002 runs"), "{m}");
+        // 1000 values on each numeric axis: more cells than any sweep may have, or than 64 bits
+        // can count, refused before a cell is built.
+        let values = |from: usize| {
+            (from..from + 1000)
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let scales = |from: usize| {
+            (from..from + 1000)
+                .map(|v| format!("{}", v as f64 / 1e4 + 1e-3))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let grid = format!(
+            "seeds = 1\nbatch = 10\n[grid]\noptimizer = [\"sgd\", \"rbp\", \"adam\", \"momentum\", \"scaled-sgd\"]\n\
+             reading = [\"all\"]\ntrain_size = [{}]\nlr_scale = [{}]\ngamma0 = [{}]\nlambda = [{}]\n",
+            values(100),
+            scales(1),
+            (0..1000)
+                .map(|i| format!("{}", 0.5 + i as f64 / 2001.0))
+                .collect::<Vec<_>>()
+                .join(", "),
+            scales(0),
+        );
+        let m = parse_within(2, &grid).unwrap_err().to_string();
+        assert!(m.starts_with("`grid`") && m.contains("cells"), "{m}");
+    }
+
+    #[test]
+    fn a_million_runs_plan_in_seconds() {
+        let sweep = parse_within(10, "seeds = 1000000\n[grid]\noptimizer = [\"sgd\"]").unwrap();
+        assert_eq!(sweep.seeds.len(), 1_000_000);
+        let runs = within(20, "listing a million runs", move || sweep.runs().len());
+        assert_eq!(runs, 1_000_000);
+        // Explicit seeds are checked for repeats in linear time too.
+        let list = (0..200_000u64)
+            .map(|s| (s * 7).to_string())
+            .collect::<Vec<_>>();
+        let sweep = parse_within(10, &format!("seeds = [{}]", list.join(", "))).unwrap();
+        assert_eq!(sweep.seeds.len(), 200_000);
+        let repeated = format!("seeds = [{}, 7]", list.join(", "));
+        assert!(
+            parse_within(10, &repeated)
+                .unwrap_err()
+                .to_string()
+                .contains("`seeds`")
+        );
+    }
+
+    #[test]
+    fn a_large_grid_plans_in_linear_time_with_every_run_distinct() {
+        // 5 optimizers x every reading x 10 values on each numeric axis: 8 x (4 x 10 x 10 +
+        // 1 x 10 x 10 x 10 x 10) = 83,200 cells (the R-BackProp schedule is read by rbp,
+        // momentum and scaled-sgd: 8 x (2 x 100 + 3 x 10,000) = 241,600 cells).
+        let ten = |f: &dyn Fn(usize) -> String| (0..10).map(f).collect::<Vec<_>>().join(", ");
+        let text = format!(
+            "seeds = 1\nbatch = 10\n[grid]\noptimizer = [\"sgd\", \"rbp\", \"adam\", \"momentum\", \"scaled-sgd\"]\n\
+             reading = [\"all\"]\ntrain_size = [{}]\nlr_scale = [{}]\ngamma0 = [{}]\nlambda = [{}]\n",
+            ten(&|i| (100 + 10 * i).to_string()),
+            ten(&|i| format!("{}", 0.5 + i as f64 / 10.0)),
+            ten(&|i| format!("{}", 0.99 + i as f64 / 1000.0)),
+            ten(&|i| format!("{}", i as f64 / 1e4)),
+        );
+        let sweep = parse_within(10, &text).unwrap();
+        assert_eq!(sweep.cells.len(), 8 * (2 * 100 + 3 * 10_000));
+        let ids = within(60, "the ids of every run", move || {
+            sweep
+                .runs()
+                .iter()
+                .map(|(_, r)| r.id())
+                .collect::<std::collections::HashSet<_>>()
+                .len()
+        });
+        assert_eq!(ids, 8 * (2 * 100 + 3 * 10_000));
+    }
+
+    #[test]
+    fn rbp_schedule_values_are_checked_whatever_the_optimizers() {
+        for (grid, key) in [
+            ("optimizer = [\"sgd\"]\nlambda = [-1]", "`grid.lambda`"),
+            ("optimizer = [\"adam\"]\ngamma0 = [1.5]", "`grid.gamma0`"),
+            ("optimizer = [\"sgd\"]\nlambda = [0, nan]", "`grid.lambda`"),
+        ] {
+            let m = err(&format!("[grid]\n{grid}"));
+            assert!(m.starts_with(key), "{grid}: {m}");
+        }
+    }
+
+    #[test]
+    fn momentum_and_scaled_sgd_get_the_swept_rbp_schedule() {
+        // Both read R-BackProp's p(t) = 1 - gamma^t: a swept gamma0 is theirs too.
+        let s = Sweep::parse(
+            "seeds = 1\n[grid]\noptimizer = [\"sgd\", \"momentum\", \"scaled-sgd\"]\ngamma0 = [0.99, 0.999]\n",
+        )
+        .unwrap();
+        assert_eq!(s.cells.len(), 1 + 2 + 2);
+        let gammas: Vec<f64> = s.runs().iter().map(|(_, r)| r.hyper.rbp.gamma0).collect();
+        assert_eq!(gammas[1..], [0.99, 0.999, 0.99, 0.999]);
+        assert_eq!(s.cells[1].value("gamma0"), "0.99");
+        assert_eq!(s.cells[0].value("gamma0"), "–");
+    }
+
+    #[test]
+    fn values_that_read_the_same_are_one_value_listed_twice() {
+        assert!(err("[grid]\nlr_scale = [1, 1.0]").contains("`grid.lr_scale`"));
+        assert!(err("[grid]\narch = [\"6-5-3\", \"6-5-03\"]").contains("`grid.arch`"));
+        assert!(err("[grid]\noptimizer = [\"sgd\", \"sgd\"]").contains("`grid.optimizer`"));
+    }
+
+    #[test]
+    fn total_epochs_and_the_memory_of_the_curves_must_fit() {
+        let m = err("seeds = 10\nepochs = 4611686018427387904\n[grid]\noptimizer = [\"sgd\"]");
+        assert!(m.starts_with("`epochs`"), "{m}");
+        // Every epoch's record of 100,000 runs of a billion epochs: petabytes.
+        let m = err(
+            "seeds = 100000\nepochs = 1000000000\ncurves = true\n[grid]\noptimizer = [\"sgd\"]",
+        );
+        assert!(m.starts_with("`curves`") && m.contains("memory"), "{m}");
     }
 }

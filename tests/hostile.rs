@@ -1,0 +1,305 @@
+//! Hostile input to the command line: special files where files are read, plans too large to
+//! run, settings that make no sense. Each must end quickly with a clear error naming the flag,
+//! spec key or file; never a panic, an abort, a hang or a silently wrong number. Every command
+//! runs under a time limit and is killed when it overruns, which fails the test.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// What a finished command printed.
+struct Ran {
+    success: bool,
+    stdout: String,
+    stderr: String,
+}
+
+/// Reads a child's pipe to the end on its own thread (so a chatty child never blocks on it).
+fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<String> {
+    let mut pipe = pipe.expect("piped");
+    std::thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ = pipe.read_to_end(&mut text);
+        String::from_utf8_lossy(&text).into_owned()
+    })
+}
+
+/// Waits for `child` at most `limit`; kills it and fails the test when it overruns.
+fn finish(mut child: Child, limit: Duration, what: &str) -> Ran {
+    let (out, err) = (drain(child.stdout.take()), drain(child.stderr.take()));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waiting for rbp") {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what}: still running after {limit:?} (killed)");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let ran = Ran {
+        success: status.success(),
+        stdout: out.join().expect("stdout reader"),
+        stderr: err.join().expect("stderr reader"),
+    };
+    assert!(
+        !ran.stderr.contains("panicked"),
+        "{what} panicked: {}",
+        ran.stderr
+    );
+    ran
+}
+
+fn rbp(args: &[&str], env: &[(&str, &Path)]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_rbp"));
+    c.args(args)
+        .env("RBP_KEEP_BLAS_CORE", "1")
+        .env_remove("RBP_DATA_DIR")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c
+}
+
+/// Runs `args` (at most `secs` seconds), expecting failure with every one of `needles` in the
+/// message.
+fn fails_with(args: &[&str], env: &[(&str, &Path)], secs: u64, needles: &[&str]) -> String {
+    let what = format!("rbp {}", args.join(" "));
+    let child = rbp(args, env).spawn().expect("the rbp binary runs");
+    let ran = finish(child, Duration::from_secs(secs), &what);
+    assert!(!ran.success, "{what} succeeded");
+    for n in needles {
+        assert!(
+            ran.stderr.contains(n),
+            "{what}: message {:?} does not mention {n:?}",
+            ran.stderr
+        );
+    }
+    ran.stderr
+}
+
+fn fifo(path: PathBuf) -> PathBuf {
+    let status = Command::new("mkfifo")
+        .arg(&path)
+        .status()
+        .expect("cannot set up the test: `mkfifo` does not run");
+    assert!(status.success(), "cannot set up the test: mkfifo {path:?}");
+    path
+}
+
+fn text(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 temporary path")
+}
+
+fn spec(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, body).unwrap();
+    path
+}
+
+#[test]
+fn special_files_given_as_a_spec_or_a_checkpoint_are_named_without_blocking() {
+    assert!(
+        Path::new("/dev/zero").exists(),
+        "cannot set up the test: /dev/zero is missing"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let pipe = fifo(dir.path().join("pipe"));
+    for args in [
+        vec!["sweep", "/dev/zero", "--dry-run"],
+        vec!["resume", "/dev/zero"],
+    ] {
+        fails_with(&args, &[], 10, &["/dev/zero", "character device"]);
+    }
+    for args in [
+        vec!["sweep", text(&pipe), "--dry-run"],
+        vec!["resume", text(&pipe)],
+    ] {
+        fails_with(&args, &[], 10, &[text(&pipe), "FIFO"]);
+    }
+    fails_with(
+        &["sweep", text(dir.path()), "--dry-run"],
+        &[],
+        10,
+        &["directory"],
+    );
+}
+
+#[test]
+fn a_sweep_too_large_to_run_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    for seeds in ["1000000000", "200000000", "1000001"] {
+        let path = spec(
+            dir.path(),
+            "huge.toml",
+            &format!("seeds = {seeds}\n[grid]\noptimizer = [\"sgd\"]\n"),
+        );
+        for dry in [true, false] {
+            let mut args = vec!["sweep", text(&path)];
+            if dry {
+                args.push("--dry-run");
+            }
+            args.extend(["--out", text(dir.path())]);
+            fails_with(&args, &[], 5, &["`seeds`", seeds, "1000000"]);
+        }
+    }
+    // Nothing was written for the refused plans.
+    assert!(!dir.path().join("runs").exists());
+}
+
+#[test]
+fn sweep_values_that_cannot_run_are_refused_whatever_the_optimizers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = spec(
+        dir.path(),
+        "lambda.toml",
+        "[grid]\noptimizer = [\"sgd\", \"adam\"]\nlambda = [-1]\n",
+    );
+    fails_with(
+        &["sweep", text(&path), "--dry-run"],
+        &[],
+        10,
+        &["`grid.lambda`"],
+    );
+}
+
+#[test]
+fn the_dry_run_of_a_large_plan_lists_its_first_runs_and_counts_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = spec(
+        dir.path(),
+        "large.toml",
+        "seeds = 100000\nepochs = 1\nbatch = 10\n[grid]\narch = [\"6-5-3\"]\n\
+         train_size = [40]\noptimizer = [\"sgd\"]\n",
+    );
+    let child = rbp(&["sweep", text(&path), "--dry-run"], &[])
+        .spawn()
+        .expect("the rbp binary runs");
+    let ran = finish(child, Duration::from_secs(60), "a dry run of 100,000 runs");
+    assert!(ran.success, "{}", ran.stderr);
+    assert!(ran.stdout.lines().count() < 200, "{}", &ran.stdout[..2000]);
+    assert!(ran.stdout.contains("99900 more runs"), "{}", ran.stdout);
+}
+
+#[test]
+fn mnist_data_that_is_not_a_file_or_not_a_directory_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    // A FIFO named like the test images, downloads on (to a mirror where nothing listens): it
+    // is named, never downloaded beside nor read.
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let pipe = fifo(data.join("t10k-images-idx3-ubyte.gz"));
+    let mnist = |extra: &[&str]| {
+        let mut args = vec![
+            "mnist",
+            "--pool",
+            "test",
+            "--epochs",
+            "1",
+            "--seeds",
+            "1",
+            "-q",
+            "--mirror",
+            "http://127.0.0.1:9/",
+        ];
+        args.extend_from_slice(extra);
+        args.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let args = mnist(&["--data-dir", text(&data)]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    fails_with(&args, &[], 10, &[text(&pipe), "FIFO"]);
+    // RBP_DATA_DIR naming a regular file: said so, not "not found in <file>".
+    let file = spec(dir.path(), "mnist", "not a directory");
+    for offline in [true, false] {
+        let args = mnist(if offline { &["--offline"] } else { &[] });
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let m = fails_with(
+            &args,
+            &[("RBP_DATA_DIR", &file)],
+            10,
+            &["RBP_DATA_DIR=", "is a regular file, not a directory"],
+        );
+        assert!(!m.contains("not found"), "{m}");
+    }
+}
+
+#[test]
+fn an_os_error_is_printed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = spec(dir.path(), "file", "");
+    let out = file.join("sub");
+    let m = fails_with(
+        &[
+            "toy",
+            "--epochs",
+            "1",
+            "--seeds",
+            "1",
+            "--train-size",
+            "100",
+            "-q",
+            "--out",
+            text(&out),
+        ],
+        &[],
+        30,
+        &["Not a directory"],
+    );
+    assert_eq!(m.matches("Not a directory").count(), 1, "{m}");
+}
+
+/// An unpacked MNIST test split of `n` blank images labelled 0, in `dir`.
+fn tiny_test_split(dir: &Path, n: u32) {
+    let mut images = Vec::new();
+    for w in [2051u32, n, 28, 28] {
+        images.extend_from_slice(&w.to_be_bytes());
+    }
+    images.resize(images.len() + n as usize * 784, 0);
+    std::fs::write(dir.join("t10k-images-idx3-ubyte"), images).unwrap();
+    let mut labels = Vec::new();
+    for w in [2049u32, n] {
+        labels.extend_from_slice(&w.to_be_bytes());
+    }
+    labels.resize(labels.len() + n as usize, 0);
+    std::fs::write(dir.join("t10k-labels-idx1-ubyte"), labels).unwrap();
+}
+
+#[test]
+fn a_test_size_too_large_for_the_pool_is_blamed_on_test_size() {
+    let dir = tempfile::tempdir().unwrap();
+    tiny_test_split(dir.path(), 50);
+    let m = fails_with(
+        &[
+            "mnist",
+            "--pool",
+            "test",
+            "--train-size",
+            "10",
+            "--batch",
+            "10",
+            "--test-size",
+            "60",
+            "--epochs",
+            "1",
+            "--seeds",
+            "1",
+            "-q",
+            "--offline",
+            "--data-dir",
+            text(dir.path()),
+        ],
+        &[],
+        30,
+        &["--test-size", "60"],
+    );
+    assert!(
+        !m.contains("--train-size") && !m.contains("pool = test"),
+        "{m}"
+    );
+}
