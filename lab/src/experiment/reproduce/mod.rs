@@ -401,22 +401,63 @@ pub fn run_stored(
     mnist: Option<&MnistSource>,
 ) -> Result<Stored, ReproduceError> {
     config.validate()?;
-    let sharded = matches!(mode, Mode::Train(Some(_)));
     if mode == Mode::Merge && mnist.is_none() {
-        // The shards found MNIST and this merge does not: its plan would leave Fig. 5 out and
-        // report it as skipped, though its runs are here.
-        let images = crate::run::store::image_runs(&out.dir);
-        if images > 0 {
-            return Err(ReproduceError::Incomplete(format!(
-                "{} holds {images} MNIST result file(s), but MNIST was not found here, so Fig. 5 \
-                 would be reported as skipped: give the merge the same --data-dir as the shards",
-                out.dir.display()
-            )));
-        }
+        refuse_merge_without_mnist(out)?;
     }
     let start = Instant::now();
     let plan = plan(config, mnist.map(MnistSource::pool));
-    let bars = Bars::new(&plan, config, show_progress);
+    let planned = train_plan(config, &plan, out, mode, show_progress, mnist)?;
+    let executed = &planned.executed;
+    let mut stored = Stored {
+        outcome: None,
+        tally: executed.tally.clone(),
+        problems: executed.problems.clone(),
+    };
+    if matches!(mode, Mode::Train(Some(_))) {
+        return Ok(stored);
+    }
+    check_complete(executed, mode, plan.len())?;
+    // Past the check on REPORT.md, files an interrupted reproduction wrote are replaced.
+    let out = &OutDir::new(&out.dir, true);
+    for i in 0..config.readings.len() {
+        config.reading_dir(out, i).prepare(&[])?;
+    }
+    let results: Results = planned
+        .runs
+        .iter()
+        .map(|(key, run)| (*key, run.result.clone()))
+        .collect();
+    let mut outcome = summarise(config, out, &results, mnist)?;
+    outcome.seconds = start.elapsed().as_secs_f64();
+    write_report(config, out, &mut outcome, executed)?;
+    stored.outcome = Some(outcome);
+    Ok(stored)
+}
+
+/// A merge that cannot find the MNIST its shards trained on: its plan would leave Fig. 5 out and
+/// report it as skipped, though its runs are here.
+fn refuse_merge_without_mnist(out: &OutDir) -> Result<(), ReproduceError> {
+    let images = crate::run::store::image_runs(&out.dir);
+    if images == 0 {
+        return Ok(());
+    }
+    Err(ReproduceError::Incomplete(format!(
+        "{} holds {images} MNIST result file(s), but MNIST was not found here, so Fig. 5 would \
+         be reported as skipped: give the merge the same --data-dir as the shards",
+        out.dir.display()
+    )))
+}
+
+/// Reads and trains the runs of `plan` with the progress bars.
+fn train_plan(
+    config: &ReproduceConfig,
+    plan: &Plan,
+    out: &OutDir,
+    mode: Mode,
+    show_progress: bool,
+    mnist: Option<&MnistSource>,
+) -> Result<jobs::PlanRuns, ReproduceError> {
+    let bars = Bars::new(plan, config, show_progress);
     let on_done = |job: &jobs::Job| {
         for (f, bar) in &bars.figures {
             if job.figures.contains(f) {
@@ -428,7 +469,7 @@ pub fn run_stored(
     let data = mnist.map_or(&no_images, MnistSource::run_data);
     let planned = jobs::execute(
         config,
-        &plan,
+        plan,
         out,
         mode,
         data,
@@ -437,26 +478,15 @@ pub fn run_stored(
         &on_done,
     )?;
     bars.finish();
-    // Past the check on REPORT.md, files an interrupted reproduction wrote are replaced.
-    let out = &OutDir::new(&out.dir, true);
-    if !sharded {
-        for i in 0..config.readings.len() {
-            config.reading_dir(out, i).prepare(&[])?;
-        }
-    }
-    let executed = planned.executed;
-    let mut stored = Stored {
-        outcome: None,
-        tally: executed.tally.clone(),
-        problems: executed.problems.clone(),
-    };
-    if sharded {
-        return Ok(stored);
-    }
+    Ok(planned)
+}
+
+/// Refuses to draw figures from an incomplete merge or from runs that could not train at all.
+fn check_complete(executed: &Executed, mode: Mode, planned: usize) -> Result<(), ReproduceError> {
     if mode == Mode::Merge && !executed.problems.is_empty() {
         return Err(ReproduceError::Incomplete(incomplete_message(
             &executed.problems,
-            plan.len(),
+            planned,
         )));
     }
     let unusable: Vec<String> = executed
@@ -464,74 +494,98 @@ pub fn run_stored(
         .filter(|r| r.result.records.is_empty())
         .map(|r| format!("{}: {}", r.spec.label(), failure_text(r)))
         .collect();
-    if !unusable.is_empty() {
-        return Err(ReproduceError::Incomplete(format!(
-            "{} run(s) could not train, so the figures cannot be drawn:\n  {}",
-            unusable.len(),
-            unusable.join("\n  ")
-        )));
+    if unusable.is_empty() {
+        return Ok(());
     }
-    let results: Results = planned
-        .runs
-        .iter()
-        .map(|(key, run)| (*key, run.result.clone()))
-        .collect();
+    Err(ReproduceError::Incomplete(format!(
+        "{} run(s) could not train, so the figures cannot be drawn:\n  {}",
+        unusable.len(),
+        unusable.join("\n  ")
+    )))
+}
 
+/// Every figure of every reading and the controls, from the runs' results.
+fn summarise(
+    config: &ReproduceConfig,
+    out: &OutDir,
+    results: &Results,
+    mnist: Option<&MnistSource>,
+) -> Result<Outcome, ReproduceError> {
     let mut files = Vec::new();
     let fig1 = figures::fig1(config, out, &mut files)?;
     let mut readings = Vec::new();
-    for (i, &reading) in config.readings.iter().enumerate() {
-        let dir = config.reading_dir(out, i);
-        let get = |m: usize, kind: OptimizerKind, seed: u64, point: (f64, f64)| -> &RunResult {
-            &results[&RunKey::new(i, m, kind, seed, point)]
-        };
-        let mnist_results = mnist.map(|source| MnistResults {
-            runs: mnist_runs(config)
-                .map(|(seed, kind)| {
-                    let key = RunKey::mnist(i, source.pool(), kind, seed, config.default_point());
-                    results[&key].clone()
-                })
-                .collect(),
-            description: source.description(config.epochs, config.mnist_seeds),
-        });
-        let figures = vec![
-            figures::fig2(config, &dir, &get, &mut files)?,
-            figures::fig3(config, &dir, &get, &mut files)?,
-            figures::fig4(config, &dir, &get, &mut files)?,
-            figures::fig5(mnist_results.as_ref(), &dir, &mut files)?,
-        ];
-        let mut findings: Vec<Finding> = figures
-            .iter()
-            .flat_map(|f| f.findings.iter().cloned())
-            .collect();
-        findings.push(memory_finding());
-        let judged = judge_reading(findings);
-        readings.push(ReadingOutcome {
-            reading,
-            figures,
-            judged,
-        });
+    for i in 0..config.readings.len() {
+        readings.push(reading_outcome(config, i, out, results, mnist, &mut files)?);
     }
-    let explain = explain::compute(config, &results);
+    let explain = explain::compute(config, results);
     files.push(out.write(explain::CSV, explain::csv(&explain).as_bytes())?);
-    let mut outcome = Outcome {
+    Ok(Outcome {
         fig1,
         readings,
         explain,
         runs: results.len(),
         seconds: 0.0,
         files,
+    })
+}
+
+/// Figs. 2-5 of reading `i` and its claims, judged.
+fn reading_outcome(
+    config: &ReproduceConfig,
+    i: usize,
+    out: &OutDir,
+    results: &Results,
+    mnist: Option<&MnistSource>,
+    files: &mut Vec<std::path::PathBuf>,
+) -> Result<ReadingOutcome, ReproduceError> {
+    let dir = config.reading_dir(out, i);
+    let get = |m: usize, kind: OptimizerKind, seed: u64, point: (f64, f64)| -> &RunResult {
+        &results[&RunKey::new(i, m, kind, seed, point)]
     };
-    outcome.seconds = start.elapsed().as_secs_f64();
-    let csv = report_md::claims_csv(&outcome);
-    let path = out.write(report_md::CLAIMS_CSV, csv.as_bytes())?;
-    outcome.files.push(path);
-    let mut report = report_md::render(config, &outcome);
-    report.push_str(&failed_runs_section(&executed));
-    let path = out.write(report_md::REPORT, report.as_bytes())?;
-    outcome.files.push(path);
-    stored.outcome = Some(outcome);
-    Ok(stored)
+    let mnist_results = mnist.map(|source| MnistResults {
+        runs: mnist_runs(config)
+            .map(|(seed, kind)| {
+                let key = RunKey::mnist(i, source.pool(), kind, seed, config.default_point());
+                results[&key].clone()
+            })
+            .collect(),
+        description: source.description(config.epochs, config.mnist_seeds),
+    });
+    let figures = vec![
+        figures::fig2(config, &dir, &get, files)?,
+        figures::fig3(config, &dir, &get, files)?,
+        figures::fig4(config, &dir, &get, files)?,
+        figures::fig5(mnist_results.as_ref(), &dir, files)?,
+    ];
+    let mut findings: Vec<Finding> = figures
+        .iter()
+        .flat_map(|f| f.findings.iter().cloned())
+        .collect();
+    findings.push(memory_finding());
+    Ok(ReadingOutcome {
+        reading: config.readings[i],
+        figures,
+        judged: judge_reading(findings),
+    })
+}
+
+/// `claims.csv` and `REPORT.md` (written last: its presence marks the reproduction complete).
+fn write_report(
+    config: &ReproduceConfig,
+    out: &OutDir,
+    outcome: &mut Outcome,
+    executed: &Executed,
+) -> Result<(), ReproduceError> {
+    let csv = report_md::claims_csv(outcome);
+    outcome
+        .files
+        .push(out.write(report_md::CLAIMS_CSV, csv.as_bytes())?);
+    let mut report = report_md::render(config, outcome);
+    report.push_str(&failed_runs_section(executed));
+    outcome
+        .files
+        .push(out.write(report_md::REPORT, report.as_bytes())?);
+    Ok(())
 }
 
 /// `reason (epoch N)` of a failed run.
