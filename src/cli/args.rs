@@ -167,7 +167,7 @@ pub struct RunStoreArgs {
     /// checking that every planned run is there; give the same flags as the shards.
     #[arg(long, value_name = "DIR")]
     pub merge: Option<PathBuf>,
-    /// Also save each unfinished run's state every N epochs (DIR/runs/<id>.state), so a killed
+    /// Also save each unfinished run's state every N epochs (`DIR/runs/<id>.state`), so a killed
     /// command given again continues its runs from there instead of from their first epoch.
     #[arg(long, value_name = "N")]
     pub checkpoint_every: Option<usize>,
