@@ -303,3 +303,156 @@ fn a_test_size_too_large_for_the_pool_is_blamed_on_test_size() {
         "{m}"
     );
 }
+
+/// `rbp ARGS` must fail at once (before any training) with every one of `needles` in its message.
+fn refused(args: &[&str], needles: &[&str]) {
+    fails_with(args, &[], 30, needles);
+}
+
+#[test]
+fn sizes_and_numbers_that_cannot_work_are_refused_before_any_training() {
+    // A seed count near 2^64 once overflowed a capacity; a billion tried to allocate 8 GB.
+    let small = ["toy", "--arch", "10-4-2", "--epochs", "1", "-q"];
+    for seeds in ["18446744073709551615", "1000000000"] {
+        let args: Vec<&str> = small.iter().copied().chain(["--seeds", seeds]).collect();
+        refused(&args, &["--seeds", "runs, more than the 1000000"]);
+    }
+    // Finite in f64 but infinite in f32: the run would silently compute NaN.
+    let args: Vec<&str> = small.iter().copied().chain(["--lr0", "1e39"]).collect();
+    refused(&args, &["--lr0", "f32"]);
+    let args: Vec<&str> = small
+        .iter()
+        .copied()
+        .chain(["--adam-eps", "1e-50"])
+        .collect();
+    refused(&args, &["--adam-eps", "f32"]);
+}
+
+#[test]
+fn landscape_measurements_that_would_overflow_are_refused_by_their_own_flag() {
+    let base = [
+        "landscape",
+        "toy",
+        "--arch",
+        "10-4-2",
+        "--epochs",
+        "1",
+        "--seeds",
+        "1",
+        "-q",
+    ];
+    let with = |extra: &[&'static str]| -> Vec<&str> {
+        base.iter().copied().chain(extra.iter().copied()).collect()
+    };
+    refused(&with(&["--epsilon", "1e300"]), &["--epsilon", "(0, 1]"]);
+    refused(
+        &with(&["--slice-radius", "1e300"]),
+        &["--slice-radius", "1000"],
+    );
+    let m = fails_with(
+        &with(&["--slice-radius", "-1"]),
+        &[],
+        30,
+        &["--slice-radius"],
+    );
+    assert!(!m.contains("--slice-points"), "{m}");
+    refused(
+        &with(&["--top-k", "100", "--lanczos-steps", "120"]),
+        &["--top-k", "48 weights"],
+    );
+}
+
+#[test]
+fn output_directories_that_cannot_be_used_are_named_before_any_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"").unwrap();
+    let toy = |out: &Path| -> Vec<String> {
+        [
+            "toy", "--arch", "10-4-2", "--epochs", "1", "--seeds", "1", "-q", "--out",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([out.display().to_string()])
+        .collect()
+    };
+    let args = toy(&file);
+    let m = fails_with(
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &[],
+        30,
+        &["a-file"],
+    );
+    assert!(
+        m.contains("needs a directory") && !m.contains("File exists"),
+        "{m}"
+    );
+    // Not writable at all: refused by the store's probe, before the runs.
+    let args = toy(Path::new("/proc/rbp-test-out"));
+    refused(
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &["/proc/rbp-test-out"],
+    );
+    // A merge of a directory that does not exist is refused and does not create it.
+    let missing = dir.path().join("never-sharded");
+    let spec = spec(
+        dir.path(),
+        "s.toml",
+        "seeds = 1\nepochs = 1\nbatch = 10\n[grid]\narch = [\"6-5-3\"]\ntrain_size = [40]\n",
+    );
+    refused(
+        &["sweep", text(&spec), "-q", "--merge", text(&missing)],
+        &["no such directory", "--merge"],
+    );
+    assert!(
+        !missing.exists(),
+        "the failed merge created {}",
+        missing.display()
+    );
+    refused(
+        &["reproduce", "--quick", "--explain-seeds", "99", "-q"],
+        &["--explain-seeds", "99"],
+    );
+}
+
+#[test]
+fn a_diverged_toy_run_is_reported_as_diverged_not_averaged() {
+    // Adam stepping by ~3e38 overflows the weights to infinities within the first epoch.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let args = [
+        "toy",
+        "--arch",
+        "10-6-3",
+        "--train-size",
+        "40",
+        "--batch",
+        "10",
+        "--epochs",
+        "3",
+        "--seeds",
+        "2",
+        "--optimizer",
+        "sgd,adam",
+        "--adam-lr0",
+        "3e38",
+        "-q",
+        "--out",
+        text(&out),
+    ];
+    let child = rbp(&args, &[]).spawn().expect("the rbp binary runs");
+    let ran = finish(child, Duration::from_secs(60), "a diverging toy run");
+    assert!(ran.success, "{}", ran.stderr);
+    assert!(
+        ran.stdout.contains("Adam: 2 of 2 run(s) diverged"),
+        "{}",
+        ran.stdout
+    );
+    assert!(!ran.stdout.contains("NaN"), "{}", ran.stdout);
+    let summary = std::fs::read_to_string(out.join("summary.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&summary).unwrap();
+    let adam = &json["optimizers"][1];
+    assert_eq!(adam["optimizer"], "adam");
+    assert_eq!(adam["diverged"].as_array().map(Vec::len), Some(2), "{adam}");
+    assert_eq!(adam["final_test_error"]["n"], 0, "{adam}");
+}

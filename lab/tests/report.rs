@@ -522,3 +522,68 @@ fn holm_is_applied_across_the_claims_of_a_reading() {
     // The exact claim has no p and stays out of the family.
     assert!(judged[2].p_holm.is_nan());
 }
+
+/// A run of `kind` and `seed` whose final errors are `e`, or non-finite from `diverge_at` on.
+fn run_of(
+    kind: rbp_core::optim::OptimizerKind,
+    seed: u64,
+    e: f64,
+    diverge_at: Option<usize>,
+) -> rbp_lab::experiment::RunResult {
+    let records = (0..=3)
+        .map(|epoch| {
+            let bad = diverge_at.is_some_and(|d| epoch >= d);
+            let v = if bad { f64::NAN } else { e };
+            rbp_core::train::EpochRecord {
+                epoch,
+                train_error: v,
+                test_error: v,
+                test_class_error: None,
+            }
+        })
+        .collect();
+    rbp_lab::experiment::RunResult {
+        optimizer: kind,
+        seed,
+        records,
+    }
+}
+
+#[test]
+fn a_diverged_run_is_named_and_never_averaged() {
+    use rbp_core::optim::OptimizerKind::{Rbp, Sgd};
+    use rbp_lab::report::{summary, table};
+    let runs = vec![
+        run_of(Sgd, 0, 0.2, None),
+        run_of(Rbp, 0, 0.1, Some(2)),
+        run_of(Sgd, 1, 0.4, None),
+        run_of(Rbp, 1, 0.3, None),
+    ];
+    let summaries = summary::summarize(&runs);
+    let rbp = &summaries[1];
+    // The diverged seed is left out of the mean, and named with its first bad epoch.
+    assert_eq!(rbp.final_test_error.n, 1);
+    assert_eq!(rbp.final_test_error.mean, 0.3);
+    assert_eq!(rbp.diverged.len(), 1);
+    assert_eq!((rbp.diverged[0].seed, rbp.diverged[0].epoch), (0, 2));
+    let json = serde_json::to_string(&summaries).unwrap();
+    assert!(
+        json.contains(r#""diverged":[{"seed":0,"epoch":2}]"#),
+        "{json}"
+    );
+    // Without a diverged run the summary is written as before: no `diverged` key.
+    let sgd = serde_json::to_string(&summaries[0]).unwrap();
+    assert!(!sgd.contains("diverged"), "{sgd}");
+    let text = table::final_table(&summaries, &[]);
+    assert!(
+        text.contains("R-BackProp: 1 of 2 run(s) diverged"),
+        "{text}"
+    );
+    assert!(text.contains("seed 0 at epoch 2"), "{text}");
+    assert!(text.contains("not compared (a run diverged)"), "{text}");
+    assert!(!text.contains("NaN"), "{text}");
+    // Every run diverged: the row says so instead of a number.
+    let all = summary::summarize(&[run_of(Sgd, 0, 0.2, Some(1))]);
+    let text = table::final_table(&all, &[]);
+    assert!(text.contains("diverged") && !text.contains("NaN"), "{text}");
+}

@@ -383,9 +383,20 @@ impl CommonArgs {
         if self.threads == 0 {
             anyhow::bail!("--threads must be at least 1");
         }
+        let count = self.seed.map_or(self.seeds.unwrap_or(default_seeds), |_| 1);
+        // Checked before the list is built: a count near 2^64 must not reach the allocator.
+        let runs = u128::from(count) * self.optimizer.len().max(1) as u128;
+        if runs > u128::from(rbp_lab::run::MAX_RUNS) {
+            anyhow::bail!(
+                "--seeds: {count} seeds x {} optimizer(s) = {runs} runs, more than the {} one \
+                 command may train (one result file each)",
+                self.optimizer.len(),
+                rbp_lab::run::MAX_RUNS
+            );
+        }
         let seeds: Vec<u64> = match self.seed {
             Some(s) => vec![s],
-            None => (0..self.seeds.unwrap_or(default_seeds)).collect(),
+            None => (0..count).collect(),
         };
         let workers = workers(self.jobs)?.min((seeds.len() * self.optimizer.len()).max(1));
         let mut optimizers = Vec::new();

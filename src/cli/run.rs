@@ -191,7 +191,11 @@ pub fn run_reproduce(args: ReproduceArgs) -> Result<()> {
             println!("Fig. 5: MNIST not found (see --data-dir); the report will say it was skipped")
         }
     }
-    let stored = reproduce::run_stored(&config, &out, mode, show, mnist.as_ref())?;
+    let stored =
+        reproduce::run_stored(&config, &out, mode, show, mnist.as_ref()).map_err(|e| match e {
+            reproduce::ReproduceError::Settings(s) => settings_error(&s),
+            other => other.into(),
+        })?;
     print_run_store(&stored.tally, &stored.problems, &out_dir);
     let Some(outcome) = stored.outcome else {
         println!(

@@ -76,7 +76,13 @@ pub fn epsilon_sharpness(
             y[i] = (y[i] + step * b * dir).clamp(-b, b);
             point[i] = x[i] + y[i];
         }
-        max_loss = max_loss.max(obj.loss_and_gradient(&point, &mut grad));
+        // A non-finite loss is a failed measurement, kept as such (f64::max would drop a NaN).
+        let loss = obj.loss_and_gradient(&point, &mut grad);
+        max_loss = if loss.is_nan() || max_loss.is_nan() {
+            f64::NAN
+        } else {
+            max_loss.max(loss)
+        };
     }
     Sharpness {
         value: 100.0 * (max_loss - base_loss) / (1.0 + base_loss),

@@ -284,13 +284,16 @@ impl Hyper {
 
     /// Rejects nonsense before any work is done.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let positive = |x: f64| x.is_finite() && x > 0.0;
+        // Rates and eps reach the f32 arithmetic: they must stay finite and nonzero there too.
+        let positive =
+            |x: f64| x.is_finite() && x > 0.0 && (x as f32).is_finite() && x as f32 > 0.0;
         let factor = |x: f64| x.is_finite() && x > 0.0 && x <= 1.0;
-        let non_negative = |x: f64| x.is_finite() && x >= 0.0;
+        let non_negative = |x: f64| x.is_finite() && x >= 0.0 && (x as f32).is_finite();
         let beta = |x: f64| x.is_finite() && (0.0..1.0).contains(&x);
-        const RATE: &str = "must be a positive, finite learning rate";
+        const RATE: &str =
+            "must be a positive learning rate, finite and nonzero in f32 (at most 3.4e38)";
         const FACTOR: &str = "must lie in (0, 1]";
-        const FLOOR: &str = "must be zero or positive";
+        const FLOOR: &str = "must be zero or positive, and at most 3.4e38 (f32)";
         const BETA: &str = "must lie in [0, 1)";
         let (r, a) = (&self.rbp, &self.adam);
         check(positive(self.lr0), "lr0", self.lr0, RATE)?;
@@ -306,7 +309,7 @@ impl Hyper {
             positive(a.eps),
             "adam.eps",
             a.eps,
-            "must be positive and finite",
+            "must be positive and finite, and nonzero in f32 (at least 1.4e-45)",
         )?;
         if let Some(mu) = self.momentum {
             check(beta(mu), "momentum", mu, BETA)?;

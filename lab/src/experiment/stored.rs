@@ -101,6 +101,9 @@ pub fn execute(
         workers,
         save_every,
     } = running;
+    if mode == Mode::Merge && !out.dir.is_dir() {
+        return Err(OutputError::NoMergeDirectory(out.dir.clone()).into());
+    }
     if !matches!(mode, Mode::Train(Some(_))) {
         let refs: Vec<&str> = final_files.iter().map(String::as_str).collect();
         out.prepare(&refs)?;

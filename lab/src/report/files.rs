@@ -11,6 +11,12 @@ pub enum OutputError {
         "{0} already exists; pass --overwrite to replace it, or choose another --out directory"
     )]
     Exists(PathBuf),
+    /// `--out` names something that is not a directory.
+    #[error("{}: --out needs a directory, and this is a file", .0.display())]
+    NotADirectory(PathBuf),
+    /// A merge names a directory that does not exist (no shard wrote there).
+    #[error("{}: no such directory: give --merge the shards' --out directory", .0.display())]
+    NoMergeDirectory(PathBuf),
     /// The message holds the operating system's; it is not repeated as a separate cause.
     #[error("cannot write {}: {error}", path.display())]
     Io {
@@ -41,6 +47,9 @@ impl OutDir {
     /// Creates the directory and checks, before any long work starts, that none of `names`
     /// would overwrite an earlier result.
     pub fn prepare(&self, names: &[&str]) -> Result<(), OutputError> {
+        if self.dir.exists() && !self.dir.is_dir() {
+            return Err(OutputError::NotADirectory(self.dir.clone()));
+        }
         std::fs::create_dir_all(&self.dir).map_err(|error| OutputError::Io {
             path: self.dir.clone(),
             error,

@@ -12,7 +12,9 @@ use std::fmt::Write as _;
 /// R-BackProp against each other optimizer (negative = lower error, the one sign convention of
 /// every report) and its paired win count.
 pub fn final_table(summaries: &[OptimizerSummary], paper: &[PaperValue]) -> String {
-    let n = summaries.first().map_or(0, |s| s.final_test_error.n);
+    let n = summaries
+        .first()
+        .map_or(0, |s| s.final_test_error.n + s.diverged.len());
     let has_class =
         summaries.iter().all(|s| s.final_test_class_error.is_some()) && !summaries.is_empty();
     let width = summaries
@@ -35,6 +37,15 @@ pub fn final_table(summaries: &[OptimizerSummary], paper: &[PaperValue]) -> Stri
     }
     let _ = writeln!(out, "   (mean ± std over {n} seeds)");
     for s in summaries {
+        if s.final_test_error.n == 0 {
+            let _ = writeln!(
+                out,
+                "{:<width$} {:>22}",
+                s.optimizer.paper_name(),
+                "diverged"
+            );
+            continue;
+        }
         let _ = write!(
             out,
             "{:<width$} {:>22} {:>22}",
@@ -54,6 +65,7 @@ pub fn final_table(summaries: &[OptimizerSummary], paper: &[PaperValue]) -> Stri
         }
         out.push('\n');
     }
+    out.push_str(&diverged_lines(summaries));
     if let Some(rbp) = summaries.iter().find(|s| s.optimizer == OptimizerKind::Rbp) {
         let what = if has_class {
             "test classification error"
@@ -64,6 +76,14 @@ pub fn final_table(summaries: &[OptimizerSummary], paper: &[PaperValue]) -> Stri
             .iter()
             .filter(|s| s.optimizer != OptimizerKind::Rbp)
         {
+            if !rbp.diverged.is_empty() || !other.diverged.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "R-BackProp vs {}: not compared (a run diverged)",
+                    other.optimizer.paper_name()
+                );
+                continue;
+            }
             let change = relative_change(rbp.headline().mean, other.headline().mean);
             // Seeds where R-BackProp's headline error is lower (same seeds, same order).
             let (a, b) = (&rbp.per_seed_final, &other.per_seed_final);
@@ -78,6 +98,27 @@ pub fn final_table(summaries: &[OptimizerSummary], paper: &[PaperValue]) -> Stri
                 w = width - 2,
             );
         }
+    }
+    out
+}
+
+/// One line per optimizer with diverged runs: how many, which seeds at which epoch.
+fn diverged_lines(summaries: &[OptimizerSummary]) -> String {
+    let mut out = String::new();
+    for s in summaries.iter().filter(|s| !s.diverged.is_empty()) {
+        let runs: Vec<String> = s
+            .diverged
+            .iter()
+            .map(|d| format!("seed {} at epoch {}", d.seed, d.epoch))
+            .collect();
+        let _ = writeln!(
+            out,
+            "{}: {} of {} run(s) diverged (a non-finite error: {}); the means leave them out",
+            s.optimizer.paper_name(),
+            s.diverged.len(),
+            s.diverged.len() + s.final_test_error.n,
+            runs.join(", ")
+        );
     }
     out
 }

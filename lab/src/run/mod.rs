@@ -14,6 +14,13 @@ pub mod store;
 pub mod task;
 
 pub use data::{RunData, RunDataError};
+
+/// The most runs one study may plan. Each run has one result file, and all of them share one
+/// directory (`DIR/runs`): a million entries is about where listing, globbing and copying such
+/// a directory stops being practical (and FAT file systems stop at 65,534); the run list and
+/// the results are held in memory too (about 1 KiB per run without curves). Larger studies are
+/// several commands, each with its own `--out`.
+pub const MAX_RUNS: u64 = 1_000_000;
 pub use result::{Status, StoredRun};
 pub use runner::{
     ExecuteError, Executed, Hooks, Keep, Kept, Mode, Observer, Shard, Silent, Tally, execute,

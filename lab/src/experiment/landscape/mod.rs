@@ -79,6 +79,16 @@ impl LandscapeConfig {
     pub fn validate(&self, train_size: usize) -> Result<(), SettingsError> {
         self.settings.validate(train_size)?;
         self.probe.validate()?;
+        let weights = self.settings.arch.weight_count();
+        if self.probe.top_k as u128 > weights {
+            return Err(SettingsError::new(
+                "probe.top_k",
+                format!(
+                    "{} is more than the {weights} weights of a {} network (one eigenvalue each)",
+                    self.probe.top_k, self.settings.arch
+                ),
+            ));
+        }
         if self.moments.is_empty() {
             return Err(SettingsError::new(
                 "moments",

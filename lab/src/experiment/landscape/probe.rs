@@ -55,6 +55,9 @@ impl Default for ProbeConfig {
     }
 }
 
+/// The widest 1-D slice probed, in filter-normalized units.
+const MAX_SLICE_RADIUS: f64 = 1000.0;
+
 impl ProbeConfig {
     /// Checks that every count is usable; names the offending field.
     pub fn validate(&self) -> Result<(), super::SettingsError> {
@@ -77,16 +80,30 @@ impl ProbeConfig {
                 format!("must be at least top_k ({})", self.top_k),
             ));
         }
-        if !(self.epsilon > 0.0 && self.epsilon.is_finite()) {
+        // A box wider than the weights themselves, or a slice past a thousand filter norms,
+        // measures overflow, not the landscape.
+        if !(self.epsilon > 0.0 && self.epsilon <= 1.0) {
             return Err(super::SettingsError::new(
                 "probe.epsilon",
-                "must be positive",
+                format!(
+                    "{:?} must lie in (0, 1] (a relative box radius)",
+                    self.epsilon
+                ),
             ));
         }
-        if self.slice_points < 2 || !(self.slice_radius > 0.0 && self.slice_radius.is_finite()) {
+        if self.slice_points < 2 {
             return Err(super::SettingsError::new(
                 "probe.slice_points",
-                "a slice needs at least 2 points and a positive radius",
+                "a slice needs at least 2 points",
+            ));
+        }
+        if !(self.slice_radius > 0.0 && self.slice_radius <= MAX_SLICE_RADIUS) {
+            return Err(super::SettingsError::new(
+                "probe.slice_radius",
+                format!(
+                    "{:?} must lie in (0, {MAX_SLICE_RADIUS}] (filter-normalized units)",
+                    self.slice_radius
+                ),
             ));
         }
         Ok(())

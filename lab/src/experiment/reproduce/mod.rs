@@ -123,6 +123,7 @@ impl ReproduceConfig {
             fig4_seeds: 3,
             mnist_seeds: 2,
             fig4_sizes: vec![250, 500, 1000],
+            explain_seeds: explain::DEFAULT_SEEDS.min(3),
             ..ReproduceConfig::paper(readings, workers)
         }
     }
@@ -138,6 +139,8 @@ impl ReproduceConfig {
             seeds: n,
             fig4_seeds: n,
             mnist_seeds: n,
+            // The controls pair with Fig. 2's seeds: never more of them.
+            explain_seeds: self.explain_seeds.min(n),
             ..self
         }
     }
@@ -153,6 +156,15 @@ impl ReproduceConfig {
         }
         if self.epochs == 0 {
             return bad("epochs", "must be at least 1");
+        }
+        if self.explain_seeds > self.seeds {
+            return Err(SettingsError::new(
+                "explain_seeds",
+                format!(
+                    "{} is more than the {} seeds of Fig. 2, which the controls are paired with",
+                    self.explain_seeds, self.seeds
+                ),
+            ));
         }
         if self.fig3_points.is_empty() {
             return bad("fig3_points", "Fig. 3 needs at least one (gamma0, lambda)");

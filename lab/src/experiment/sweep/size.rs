@@ -8,12 +8,7 @@ use crate::run::{RunSpec, StoredRun};
 use rbp_core::memory::{self, Bytes};
 use rbp_core::train::EpochRecord;
 
-/// The most runs a sweep may have. Each run has one result file, and all of them share one
-/// directory (`DIR/runs`): a million entries is about where listing, globbing and copying such
-/// a directory stops being practical (and FAT file systems stop at 65,534); the run list and
-/// the results are held in memory too (about 1 KiB per run without curves). Larger studies are
-/// several sweeps, each with its own `--out`.
-pub const MAX_RUNS: u64 = 1_000_000;
+pub use crate::run::MAX_RUNS;
 
 /// Memory kept per run besides its records: the run list (twice: the list and the specs handed
 /// to the runner) and the loaded result with its backend name.
