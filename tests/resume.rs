@@ -193,19 +193,7 @@ fn old_checkpoint(dir: &Path) -> std::path::PathBuf {
     let spec = &specs[4];
     let layout = rbp_core::net::Layout::new(spec.arch.clone()).unwrap();
     let split = RunData::default().split(spec).unwrap();
-    let params = rbp_core::init::initial_params(&layout, spec.init, spec.seed).unwrap();
-    let coin = rbp_core::seed::stream_seed(spec.seed, rbp_core::seed::Stream::Coin);
-    let opt =
-        rbp_core::optim::Optimizer::new(spec.optimizer, &spec.hyper, layout.param_count(), coin)
-            .unwrap();
-    let schedule = rbp_core::train::Schedule {
-        batch: spec.batch,
-        epochs: spec.epochs,
-        record: spec.recording,
-    };
-    let order = rbp_core::seed::rng(spec.seed, rbp_core::seed::Stream::Order);
-    let mut run =
-        rbp_core::train::Run::start(&layout, params, &split, opt, schedule, order).unwrap();
+    let mut run = runner::start(spec, &layout, &split).unwrap();
     for _ in 0..3 {
         run.train_epoch();
     }

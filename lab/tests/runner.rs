@@ -3,12 +3,10 @@
 //! store) has exactly the numbers of an uninterrupted one.
 
 use rbp_core::data::teacher;
-use rbp_core::init::{self, Init};
+use rbp_core::init::Init;
 use rbp_core::net::Layout;
-use rbp_core::optim::{Hyper, Optimizer, OptimizerKind};
+use rbp_core::optim::{Hyper, OptimizerKind};
 use rbp_core::oracle::Precision;
-use rbp_core::seed::{self, Stream};
-use rbp_core::train::{Run, Schedule};
 use rbp_lab::experiment::{Settings, grid};
 use rbp_lab::run::{self, Hooks, Mode, Observer, RunData, RunSpec, RunStore, Silent, Task};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -119,16 +117,7 @@ fn workers_bound_the_runs_in_flight_and_never_change_a_number() {
 fn save_partial(store: &RunStore, spec: &RunSpec, epochs: usize) {
     let layout = Layout::new(spec.arch.clone()).unwrap();
     let split = RunData::default().split(spec).unwrap();
-    let params = init::initial_params(&layout, spec.init, spec.seed).unwrap();
-    let coin = seed::stream_seed(spec.seed, Stream::Coin);
-    let opt = Optimizer::new(spec.optimizer, &spec.hyper, layout.param_count(), coin).unwrap();
-    let schedule = Schedule {
-        batch: spec.batch,
-        epochs: spec.epochs,
-        record: spec.recording,
-    };
-    let order = seed::rng(spec.seed, Stream::Order);
-    let mut run = Run::start(&layout, params, &split, opt, schedule, order).unwrap();
+    let mut run = run::runner::start(spec, &layout, &split).unwrap();
     for _ in 0..epochs {
         run.train_epoch();
     }

@@ -472,13 +472,30 @@ fn start_or_resume<'a>(
         return Ok(run);
     }
     holder.held.clear();
+    let run = start(spec, layout, split)?;
+    holder.take(&run)?;
+    Ok(run)
+}
+
+/// The run of `spec` at epoch 0: its seed's initial weights, coin and batch order (the same for
+/// every optimizer of a seed, so comparisons are paired).
+pub fn start<'a>(
+    spec: &RunSpec,
+    layout: &Layout,
+    split: &'a TrainTest,
+) -> Result<Run<'a>, TrainError> {
     let params = init::initial_params(layout, spec.init, spec.seed)?;
     let coin_seed = seed::stream_seed(spec.seed, Stream::Coin);
     let opt = Optimizer::new(spec.optimizer, &spec.hyper, layout.param_count(), coin_seed)?;
     let order = seed::rng(spec.seed, Stream::Order);
-    let run = Run::start(layout, params, split, opt, schedule(spec), order)?;
-    holder.take(&run)?;
-    Ok(run)
+    Ok(Run::start(
+        layout,
+        params,
+        split,
+        opt,
+        schedule(spec),
+        order,
+    )?)
 }
 
 fn schedule(spec: &RunSpec) -> Schedule {

@@ -84,6 +84,24 @@ impl RunSpec {
     }
 }
 
+/// A small run for the tests of the run pipeline: 4-3-2 on 20 teacher examples, R-BackProp,
+/// seed 7, 2 epochs.
+#[cfg(test)]
+pub(crate) fn example() -> RunSpec {
+    RunSpec {
+        task: Task::Teacher { train_size: 20 },
+        arch: Arch::new(vec![4, 3, 2]).unwrap(),
+        batch: 5,
+        epochs: 2,
+        init: Init::Lecun,
+        hyper: Hyper::default(),
+        optimizer: OptimizerKind::Rbp,
+        seed: 7,
+        recording: Recording::EveryEpoch,
+        precision: Precision::F32,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,18 +109,7 @@ mod tests {
     use crate::run::task::{Pool, TestSize};
 
     fn spec() -> RunSpec {
-        RunSpec {
-            task: Task::Teacher { train_size: 20 },
-            arch: Arch::new(vec![4, 3, 2]).unwrap(),
-            batch: 5,
-            epochs: 2,
-            init: Init::Lecun,
-            hyper: Hyper::default(),
-            optimizer: OptimizerKind::Rbp,
-            seed: 7,
-            recording: Recording::EveryEpoch,
-            precision: Precision::F32,
-        }
+        example()
     }
 
     #[test]

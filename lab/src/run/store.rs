@@ -266,25 +266,10 @@ pub fn image_runs(out: &Path) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::task::Task;
-    use rbp_core::init::Init;
-    use rbp_core::net::Arch;
-    use rbp_core::optim::{Hyper, OptimizerKind};
-    use rbp_core::train::Recording;
+    use rbp_core::optim::OptimizerKind;
 
     fn spec() -> RunSpec {
-        RunSpec {
-            task: Task::Teacher { train_size: 20 },
-            arch: Arch::new(vec![4, 3, 2]).unwrap(),
-            batch: 5,
-            epochs: 2,
-            init: Init::Lecun,
-            hyper: Hyper::default(),
-            optimizer: OptimizerKind::Rbp,
-            seed: 7,
-            recording: Recording::EveryEpoch,
-            precision: rbp_core::oracle::Precision::F32,
-        }
+        crate::run::spec::example()
     }
 
     fn stored(records: Vec<EpochRecord>, status: Status) -> StoredRun {
