@@ -1,7 +1,7 @@
 //! Fig. 5: MNIST, from its runs (trained through the run store as `rbp mnist` trains them), or a
 //! note that the data was not found.
 
-use super::{ERROR, FigureOutput, mean_rows, plot, two_summaries, write};
+use super::{ERROR, FigureOutput, mean_rows, save_plot, save_text, two_summaries};
 use crate::experiment::RunResult;
 use crate::experiment::reproduce::{MnistResults, ReproduceError};
 use crate::paper::{self, Evidence, Scale, judge::Finding};
@@ -43,7 +43,7 @@ pub fn fig5(
             .map(|e| e.test_class_error.unwrap_or(f64::NAN))
             .collect()
     };
-    write(
+    save_text(
         out,
         "fig5_curves.csv",
         &files::curves_csv(&mnist.runs, true),
@@ -75,8 +75,8 @@ pub fn fig5(
             ys.iter().map(|y| *y.last().unwrap_or(&f64::NAN)).collect(),
         ));
     }
-    write(out, "fig5_mean.csv", &csv.finish(), files)?;
-    plot(
+    save_text(out, "fig5_mean.csv", &csv.finish(), files)?;
+    save_plot(
         out,
         "fig5",
         &PlotSpec {

@@ -1,8 +1,8 @@
 //! Figs. 2-4: the teacher-student runs.
 
 use super::{
-    ERROR, FigureOutput, Lookup, TOY_ERROR_AXIS, finals, mean_rows, plot, series, series_of,
-    train_finals, two_summaries, write,
+    ERROR, FigureOutput, Lookup, TOY_ERROR_AXIS, finals, mean_rows, save_plot, save_text, series,
+    series_of, train_finals, two_summaries,
 };
 use crate::experiment::RunResult;
 use crate::experiment::protocol;
@@ -35,7 +35,7 @@ pub fn fig2(
         .iter()
         .flat_map(|v| v.iter().map(|r| (*r).clone()))
         .collect();
-    write(
+    save_text(
         out,
         "fig2_curves.csv",
         &files::curves_csv(&all, false),
@@ -63,7 +63,7 @@ pub fn fig2(
         by_kind.push(s);
         train_by_kind.push(t);
     }
-    write(out, "fig2_mean.csv", &csv.finish(), files)?;
+    save_text(out, "fig2_mean.csv", &csv.finish(), files)?;
     let spec = |panel: &str, other: &str, which: &str| PlotSpec {
         title: format!(
             "Fig. 2{panel}: R-BackProp vs {other}, {which} error (M = {}, {} seeds)",
@@ -88,7 +88,7 @@ pub fn fig2(
         ("fig2b_train", "b", "Adam", 2, "training", &train_by_kind),
     ] {
         let pair = [data[k].clone(), data[1].clone()];
-        plot(out, stem, &spec(panel, other, which), &pair, files)?;
+        save_plot(out, stem, &spec(panel, other, which), &pair, files)?;
     }
     let (fr, fs, fa) = (finals(&rbp), finals(&sgd), finals(&adam));
     let (tr, ts, ta) = (train_finals(&rbp), train_finals(&sgd), train_finals(&adam));
@@ -256,8 +256,8 @@ pub fn fig3(
         mean_rows(&mut mean, &[&p.0, &p.1], &s, None, rs.len());
         all_series.push(s);
     }
-    write(out, "fig3_curves.csv", &per_seed.finish(), files)?;
-    write(out, "fig3_mean.csv", &mean.finish(), files)?;
+    save_text(out, "fig3_curves.csv", &per_seed.finish(), files)?;
+    save_text(out, "fig3_mean.csv", &mean.finish(), files)?;
     let spec = PlotSpec {
         title: format!(
             "Fig. 3: R-BackProp for several (γ0, λ) (M = {})",
@@ -268,14 +268,14 @@ pub fn fig3(
         log_y: true,
         ..PlotSpec::default()
     };
-    plot(out, "fig3", &spec, &all_series, files)?;
+    save_plot(out, "fig3", &spec, &all_series, files)?;
     let late_from = (config.epochs as f64 * 0.7).floor();
     let late = PlotSpec {
         title: format!("Fig. 3 (enlarged): epochs {late_from}–{}", config.epochs),
         x_range: Some((late_from, config.epochs as f64)),
         ..spec
     };
-    plot(out, "fig3_late", &late, &all_series, files)?;
+    save_plot(out, "fig3_late", &late, &all_series, files)?;
 
     let fin: Vec<Vec<f64>> = runs.iter().map(|r| finals(r)).collect();
     let sums: Vec<Summary> = fin.iter().map(|f| stats::summarize(f)).collect();
@@ -504,9 +504,9 @@ pub fn fig4(
             std: Some(sums.iter().map(|s| s.std).collect()),
         });
     }
-    write(out, "fig4_final.csv", &per_seed.finish(), files)?;
-    write(out, "fig4_mean.csv", &mean.finish(), files)?;
-    plot(
+    save_text(out, "fig4_final.csv", &per_seed.finish(), files)?;
+    save_text(out, "fig4_mean.csv", &mean.finish(), files)?;
+    save_plot(
         out,
         "fig4",
         &PlotSpec {
