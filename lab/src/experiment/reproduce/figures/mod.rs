@@ -2,13 +2,15 @@
 //! curves, points and claim findings; no I/O) and a `write` (that struct -> CSV files, plots and the
 //! [`FigureOutput`] the report shows). Helpers shared by the figures live here.
 
-mod fig1;
+pub mod fig1;
+pub mod fig2;
 mod fig5;
 mod toy;
 
-pub use fig1::fig1;
+pub use fig1::{Fig1, fig1};
+pub use fig2::{Fig2, fig2};
 pub use fig5::{MNIST_MISSING, fig5};
-pub use toy::{fig2, fig3, fig4};
+pub use toy::{fig3, fig4};
 
 use super::ReproduceError;
 use crate::experiment::RunResult;
@@ -85,6 +87,18 @@ pub fn fig5_files() -> Vec<String> {
 
 /// How a figure finds a run: `(M, optimizer, seed, (gamma0, lambda))`.
 pub type Lookup<'a> = dyn Fn(usize, OptimizerKind, u64, (f64, f64)) -> &'a RunResult + 'a;
+
+/// Runs `0..seeds` of `kind` at training-set size `m` and `(gamma0, lambda) = point`, in seed
+/// order.
+pub(super) fn seed_runs<'a>(
+    get: &Lookup<'a>,
+    seeds: u64,
+    m: usize,
+    kind: OptimizerKind,
+    point: (f64, f64),
+) -> Vec<&'a RunResult> {
+    (0..seeds).map(|s| get(m, kind, s, point)).collect()
+}
 
 /// Draws `series` to `stem.png` and `stem.svg` in `out` and records both paths in `files`.
 pub(super) fn save_plot(

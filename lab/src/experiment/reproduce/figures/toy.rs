@@ -1,213 +1,21 @@
-//! Figs. 2-4: the teacher-student runs.
+//! Figs. 3 and 4: the teacher-student runs of the (gamma0, lambda) sweep and of the M sweep.
 
 use super::{
     ERROR, FigureOutput, Lookup, TOY_ERROR_AXIS, finals, mean_rows, save_plot, save_text, series,
-    series_of, train_finals, two_summaries,
+    two_summaries,
 };
 use crate::experiment::RunResult;
 use crate::experiment::protocol;
 use crate::experiment::reproduce::{DEFAULT_FIG4_SIZES, ReproduceConfig, ReproduceError};
 use crate::paper::{self, Evidence, Scale, judge::Finding};
 use crate::report::csv::Table;
-use crate::report::files::{self, OutDir};
+use crate::report::files::OutDir;
 use crate::report::format::{self, CHANGE, Num};
 use crate::report::plot::{PlotSpec, Series};
 use crate::stats::{self, Summary};
 use rbp_core::optim::OptimizerKind;
 use std::fmt::Write as _;
 use std::path::PathBuf;
-
-/// Fig. 2: test error of R-BackProp against BackProp (a) and Adam (b) at the paper's `M`.
-pub fn fig2(
-    config: &ReproduceConfig,
-    out: &OutDir,
-    get: &Lookup<'_>,
-    files: &mut Vec<PathBuf>,
-) -> Result<FigureOutput, ReproduceError> {
-    let point = config.default_point();
-    let runs_of = |kind| -> Vec<&RunResult> {
-        (0..config.seeds)
-            .map(|s| get(config.train_size, kind, s, point))
-            .collect()
-    };
-    let [sgd, rbp, adam] = OptimizerKind::PAPER.map(runs_of);
-    let all: Vec<RunResult> = [&sgd, &rbp, &adam]
-        .iter()
-        .flat_map(|v| v.iter().map(|r| (*r).clone()))
-        .collect();
-    save_text(
-        out,
-        "fig2_curves.csv",
-        &files::curves_csv(&all, false),
-        files,
-    )?;
-    let mut csv = Table::new(&[
-        "optimizer",
-        "epoch",
-        "mean_test_error",
-        "std_test_error",
-        "n",
-        "mean_train_error",
-        "std_train_error",
-    ]);
-    let mut by_kind = Vec::new();
-    let mut train_by_kind = Vec::new();
-    for (kind, runs) in [
-        (OptimizerKind::Sgd, &sgd),
-        (OptimizerKind::Rbp, &rbp),
-        (OptimizerKind::Adam, &adam),
-    ] {
-        let s = series(kind.paper_name(), runs);
-        let t = series_of(kind.paper_name(), runs, |e| e.train_error);
-        mean_rows(&mut csv, &[&kind], &s, Some(&t), runs.len());
-        by_kind.push(s);
-        train_by_kind.push(t);
-    }
-    save_text(out, "fig2_mean.csv", &csv.finish(), files)?;
-    let spec = |panel: &str, other: &str, which: &str| PlotSpec {
-        title: format!(
-            "Fig. 2{panel}: R-BackProp vs {other}, {which} error (M = {}, {} seeds)",
-            config.train_size, config.seeds
-        ),
-        x_label: "epoch".into(),
-        y_label: format!("{which} error {TOY_ERROR_AXIS}"),
-        log_y: true,
-        ..PlotSpec::default()
-    };
-    for (stem, panel, other, k, which, data) in [
-        ("fig2a", "a", "BackProp", 0, "test", &by_kind),
-        ("fig2b", "b", "Adam", 2, "test", &by_kind),
-        (
-            "fig2a_train",
-            "a",
-            "BackProp",
-            0,
-            "training",
-            &train_by_kind,
-        ),
-        ("fig2b_train", "b", "Adam", 2, "training", &train_by_kind),
-    ] {
-        let pair = [data[k].clone(), data[1].clone()];
-        save_plot(out, stem, &spec(panel, other, which), &pair, files)?;
-    }
-    let (fr, fs, fa) = (finals(&rbp), finals(&sgd), finals(&adam));
-    let (tr, ts, ta) = (train_finals(&rbp), train_finals(&sgd), train_finals(&adam));
-    let paired = |a: &[f64], b: &[f64]| Evidence::Paired {
-        a: a.to_vec(),
-        b: b.to_vec(),
-        scale: Scale::Relative,
-    };
-    let peaks = rbp
-        .iter()
-        .filter(|r| {
-            let test: Vec<f64> = r.records.iter().map(|e| e.test_error).collect();
-            let train: Vec<f64> = r.records.iter().map(|e| e.train_error).collect();
-            has_peak(&test, paper::PEAK_RISE) && has_peak(&train, paper::PEAK_RISE)
-        })
-        .count();
-    let late_from = scaled_epoch(paper::FIG2_ADAM_SLOWS_AT, config.epochs);
-    let late = |runs: &[&RunResult]| -> Vec<f64> {
-        runs.iter()
-            .map(|r| (r.last().test_error / r.records[late_from].test_error).ln())
-            .collect()
-    };
-    let (late_rbp, late_adam) = (late(&rbp), late(&adam));
-    let findings = vec![
-        Finding::new(
-            "fig2a-test",
-            paired(&fr, &fs),
-            two_summaries("R-BackProp", &fr, "BackProp", &fs),
-        ),
-        Finding::new(
-            "fig2a-train",
-            paired(&tr, &ts),
-            two_summaries("R-BackProp", &tr, "BackProp", &ts),
-        ),
-        Finding::new(
-            "fig2a-peak",
-            Evidence::Signs {
-                yes: peaks,
-                no: rbp.len() - peaks,
-            },
-            format!(
-                "R-BackProp: a peak in both curves in {peaks} of {} seeds",
-                rbp.len()
-            ),
-        ),
-        Finding::new(
-            "fig2b-test",
-            paired(&fr, &fa),
-            two_summaries("R-BackProp", &fr, "Adam", &fa),
-        ),
-        Finding::new(
-            "fig2b-train",
-            paired(&tr, &ta),
-            two_summaries("R-BackProp", &tr, "Adam", &ta),
-        ),
-        Finding::new(
-            "fig2b-late",
-            Evidence::Paired {
-                a: late_rbp.clone(),
-                b: late_adam.clone(),
-                scale: Scale::Absolute,
-            },
-            format!(
-                "ln(final / epoch {late_from}): {}",
-                two_summaries("R-BackProp", &late_rbp, "Adam", &late_adam)
-            ),
-        ),
-    ];
-    Ok(FigureOutput {
-        id: "Fig. 2".into(),
-        title: format!(
-            "Test and training error, {} (M = {}, batch {}, {} epochs)",
-            config.arch, config.train_size, config.batch, config.epochs
-        ),
-        plots: vec![
-            (
-                "(a) R-BackProp against BackProp, test error; mean ± 1 std over seeds".into(),
-                "fig2a".into(),
-            ),
-            (
-                "(b) R-BackProp against Adam, test error; mean ± 1 std over seeds".into(),
-                "fig2b".into(),
-            ),
-            (
-                "(a) R-BackProp against BackProp, training error; mean ± 1 std over seeds".into(),
-                "fig2a_train".into(),
-            ),
-            (
-                "(b) R-BackProp against Adam, training error; mean ± 1 std over seeds".into(),
-                "fig2b_train".into(),
-            ),
-        ],
-        findings,
-        notes: vec![],
-    })
-}
-
-/// The epoch of a run of `epochs` that corresponds to the paper's epoch `paper_epoch` of 100.
-fn scaled_epoch(paper_epoch: f64, epochs: usize) -> usize {
-    ((paper_epoch / paper::PAPER_EPOCHS * epochs as f64).round() as usize).min(epochs)
-}
-
-/// Whether `curve` has a temporary peak: a point at least `rise` above the minimum before it,
-/// followed later by a point at least `rise` below it (see [`paper::PEAK_RISE`]).
-pub fn has_peak(curve: &[f64], rise: f64) -> bool {
-    let n = curve.len();
-    let mut suffix_min = vec![f64::INFINITY; n + 1];
-    for i in (0..n).rev() {
-        suffix_min[i] = suffix_min[i + 1].min(curve[i]);
-    }
-    let mut prefix_min = f64::INFINITY;
-    for (j, &y) in curve.iter().enumerate() {
-        if y >= (1.0 + rise) * prefix_min && suffix_min[j + 1] <= (1.0 - rise) * y {
-            return true;
-        }
-        prefix_min = prefix_min.min(y);
-    }
-    false
-}
 
 fn point_label(p: (f64, f64)) -> String {
     format!("γ0 = {}, λ = {}", p.0, p.1)
@@ -657,23 +465,4 @@ fn fig4_findings(sizes: &[usize], finals: &[[Vec<f64>; 3]]) -> Vec<Finding> {
             format!("change against BackProp: {}", gains.join(", ")),
         ),
     ]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::has_peak;
-
-    #[test]
-    fn a_peak_needs_a_rise_and_a_fall_of_the_threshold() {
-        // Falls to 1.0, rises 20% to 1.2, falls back 20% to 0.96: a peak at 10%, not at 25%.
-        let bump = [2.0, 1.0, 1.2, 0.96];
-        assert!(has_peak(&bump, 0.10));
-        assert!(!has_peak(&bump, 0.25));
-        // Rising at the end without falling back, or falling monotonically: no peak.
-        assert!(!has_peak(&[2.0, 1.0, 1.5], 0.10));
-        assert!(!has_peak(&[3.0, 2.0, 1.0, 0.5], 0.10));
-        // Exactly on the fall threshold counts: 1.25 -> 1.0 is -20%.
-        assert!(has_peak(&[1.0, 1.25, 1.0], 0.2));
-        assert!(!has_peak(&[], 0.1));
-    }
 }
