@@ -6,13 +6,13 @@ pub mod fig1;
 pub mod fig2;
 pub mod fig3;
 pub mod fig4;
-mod fig5;
+pub mod fig5;
 
 pub use fig1::{Fig1, fig1};
 pub use fig2::{Fig2, fig2};
 pub use fig3::{Fig3, fig3};
 pub use fig4::{Fig4, fig4};
-pub use fig5::{MNIST_MISSING, fig5};
+pub use fig5::{Fig5, MNIST_MISSING, fig5};
 
 use super::ReproduceError;
 use crate::experiment::RunResult;
