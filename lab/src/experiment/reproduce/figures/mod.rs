@@ -1,12 +1,18 @@
-//! Each figure of the paper: its CSV data, its plots and the claims it checks; shared helpers.
+//! Each figure of the paper in two steps: a pure `measure` (the figure's runs -> a plain struct of
+//! curves, points and claim findings; no I/O) and a `write` (that struct -> CSV files, plots and the
+//! [`FigureOutput`] the report shows). Helpers shared by the figures live here.
 
-mod fig1;
-mod fig5;
-mod toy;
+pub mod fig1;
+pub mod fig2;
+pub mod fig3;
+pub mod fig4;
+pub mod fig5;
 
-pub use fig1::fig1;
-pub use fig5::{MNIST_MISSING, fig5};
-pub use toy::{fig2, fig3, fig4};
+pub use fig1::{Fig1, fig1};
+pub use fig2::{Fig2, fig2};
+pub use fig3::{Fig3, fig3};
+pub use fig4::{Fig4, fig4};
+pub use fig5::{Fig5, MNIST_MISSING, fig5};
 
 use super::ReproduceError;
 use crate::experiment::RunResult;
@@ -64,9 +70,11 @@ const TOY: [&str; 20] = [
 ];
 const FIG5: [&str; 4] = ["fig5_curves.csv", "fig5_mean.csv", "fig5.png", "fig5.svg"];
 
+/// `names` as owned strings.
 pub(super) fn owned(names: &[&str]) -> Vec<String> {
     names.iter().map(|s| s.to_string()).collect()
 }
+/// The files of Fig. 1, written once at the top of the output directory.
 pub fn fig1_files() -> Vec<String> {
     owned(&FIG1)
 }
@@ -74,6 +82,7 @@ pub fn fig1_files() -> Vec<String> {
 pub fn toy_files() -> Vec<String> {
     owned(&TOY)
 }
+/// The files of Fig. 5, written once per reading when MNIST is found.
 pub fn fig5_files() -> Vec<String> {
     owned(&FIG5)
 }
@@ -81,7 +90,20 @@ pub fn fig5_files() -> Vec<String> {
 /// How a figure finds a run: `(M, optimizer, seed, (gamma0, lambda))`.
 pub type Lookup<'a> = dyn Fn(usize, OptimizerKind, u64, (f64, f64)) -> &'a RunResult + 'a;
 
-pub(super) fn plot(
+/// Runs `0..seeds` of `kind` at training-set size `m` and `(gamma0, lambda) = point`, in seed
+/// order.
+pub(super) fn seed_runs<'a>(
+    get: &Lookup<'a>,
+    seeds: u64,
+    m: usize,
+    kind: OptimizerKind,
+    point: (f64, f64),
+) -> Vec<&'a RunResult> {
+    (0..seeds).map(|s| get(m, kind, s, point)).collect()
+}
+
+/// Draws `series` to `stem.png` and `stem.svg` in `out` and records both paths in `files`.
+pub(super) fn save_plot(
     out: &OutDir,
     stem: &str,
     spec: &PlotSpec,
@@ -94,7 +116,8 @@ pub(super) fn plot(
     Ok(())
 }
 
-pub(super) fn write(
+/// Writes `text` to `name` in `out` and records its path in `files`.
+pub(super) fn save_text(
     out: &OutDir,
     name: &str,
     text: &str,
@@ -107,6 +130,7 @@ pub(super) fn write(
 /// How the figures' notes and claim cells write errors: `1.234e-2`.
 pub(super) const ERROR: Num = Num::Sci(3);
 
+/// The per-epoch mean ± std test-error curve of `runs` (see [`series_of`]).
 pub(super) fn series(label: &str, runs: &[&RunResult]) -> Series {
     series_of(label, runs, |e| e.test_error)
 }
@@ -156,6 +180,7 @@ pub(super) fn mean_rows(
     }
 }
 
+/// Final test errors of `runs`.
 pub(super) fn finals(runs: &[&RunResult]) -> Vec<f64> {
     runs.iter().map(|r| r.last().test_error).collect()
 }
