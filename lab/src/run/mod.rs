@@ -6,6 +6,8 @@
 
 pub mod data;
 pub mod images;
+pub mod keep;
+pub mod mode;
 pub mod pool;
 pub mod result;
 pub mod runner;
@@ -21,10 +23,10 @@ pub use data::{RunData, RunDataError};
 /// the results are held in memory too (about 1 KiB per run without curves). Larger studies are
 /// several commands, each with its own `--out`.
 pub const MAX_RUNS: u64 = 1_000_000;
+pub use keep::{Keep, Kept};
+pub use mode::{Mode, Shard};
 pub use result::{Status, StoredRun};
-pub use runner::{
-    ExecuteError, Executed, Hooks, Keep, Kept, Mode, Observer, Shard, Silent, Tally, execute,
-};
+pub use runner::{ExecuteError, Executed, Hooks, Observer, Silent, Tally, execute};
 pub use spec::RunSpec;
 pub use store::{RunStore, StoreError};
 pub use task::{Pool, Task, TestSize};

@@ -16,6 +16,8 @@
 //! recorded as failed, with the reason and the epoch, and the others go on.
 
 use super::data::{RunData, RunDataError};
+use super::keep::{Holder, Keep, Kept};
+use super::mode::Mode;
 use super::pool::{PoolError, run_in_order};
 use super::result::{Status, StoredRun, divergence};
 use super::spec::RunSpec;
@@ -29,56 +31,8 @@ use rbp_core::optim::Optimizer;
 use rbp_core::oracle::{self, OracleError, Precision};
 use rbp_core::seed::{self, Stream};
 use rbp_core::train::{EpochRecord, Run, RunError, RunResult, Schedule};
-use std::fmt;
-use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
-
-/// `--shard I/N`: this process trains the runs whose index in the run list is `I` modulo `N`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Shard {
-    /// `I`, in `0..count`.
-    pub index: usize,
-    /// `N`, at least 1.
-    pub count: usize,
-}
-
-impl Shard {
-    /// Whether run `i` of the list is this shard's.
-    pub fn owns(&self, i: usize) -> bool {
-        i % self.count == self.index
-    }
-}
-
-impl FromStr for Shard {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Shard, String> {
-        let bad =
-            || format!("`{s}` is not I/N with 0 <= I < N (e.g. 0/4 for the first of 4 shards)");
-        let (i, n) = s.split_once('/').ok_or_else(bad)?;
-        let index: usize = i.trim().parse().map_err(|_| bad())?;
-        let count: usize = n.trim().parse().map_err(|_| bad())?;
-        if count == 0 || index >= count {
-            return Err(bad());
-        }
-        Ok(Shard { index, count })
-    }
-}
-
-impl fmt::Display for Shard {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.index, self.count)
-    }
-}
-
-/// What to do with runs whose result files are missing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    /// Train them (`None`: all; `Some(shard)`: only the shard's).
-    Train(Option<Shard>),
-    /// Train nothing: build from the result files alone (`--merge`).
-    Merge,
-}
 
 /// Told about the progress of a list of runs. Every method may be called from any worker.
 pub trait Observer: Sync {
@@ -99,23 +53,6 @@ impl Observer for Progress {
 /// An observer that ignores everything.
 pub struct Silent;
 impl Observer for Silent {}
-
-/// Which weights of a run a study keeps (the landscape probes them).
-pub trait Keep: Sync {
-    /// The epochs whose weights to hold, given the records so far (the last is the epoch just
-    /// measured). Weights are taken when their epoch is measured; an epoch that leaves the set is
-    /// dropped.
-    fn held(&self, records: &[EpochRecord]) -> Vec<usize>;
-}
-
-/// A run's weights at one epoch.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Kept {
-    /// The epoch.
-    pub epoch: usize,
-    /// The weights after it.
-    pub params: Vec<f32>,
-}
 
 /// What differs between studies in how their runs train.
 #[derive(Clone, Copy)]
@@ -532,95 +469,6 @@ fn train_oracle(
         },
     )?;
     Ok(records)
-}
-
-/// The weights a run keeps ([`Keep`]): held in memory and, with a store, in files beside the
-/// run, so a continued run has them too.
-struct Holder<'a> {
-    spec: &'a RunSpec,
-    store: Option<&'a RunStore>,
-    keep: Option<&'a dyn Keep>,
-    held: Vec<Kept>,
-    /// Kept files written since the last saved state, whose epochs may have left the set.
-    written: Vec<usize>,
-}
-
-impl<'a> Holder<'a> {
-    fn new(spec: &'a RunSpec, store: Option<&'a RunStore>, keep: Option<&'a dyn Keep>) -> Self {
-        Holder {
-            spec,
-            store,
-            keep,
-            held: Vec::new(),
-            written: Vec::new(),
-        }
-    }
-
-    /// Takes the weights of the epoch `run` just measured if they are wanted, and drops those no
-    /// longer wanted. A kept file is written before the state that needs it.
-    fn take(&mut self, run: &Run<'_>) -> Result<(), StoreError> {
-        let Some(keep) = self.keep else {
-            return Ok(());
-        };
-        let wanted = keep.held(run.records());
-        let epoch = run.epochs_done();
-        if wanted.contains(&epoch) && !self.held.iter().any(|k| k.epoch == epoch) {
-            if let Some(store) = self.store {
-                store.save_kept(self.spec, run.snapshot())?;
-                self.written.push(epoch);
-            }
-            self.held.push(Kept {
-                epoch,
-                params: run.params().to_vec(),
-            });
-        }
-        self.held.retain(|k| wanted.contains(&k.epoch));
-        Ok(())
-    }
-
-    /// Reads back the weights a saved state with `records` holds; false when one is missing.
-    fn reload(&mut self, records: &[EpochRecord]) -> bool {
-        let (Some(keep), Some(store)) = (self.keep, self.store) else {
-            return true;
-        };
-        self.held.clear();
-        for epoch in keep.held(records) {
-            match store.load_kept(self.spec, epoch) {
-                Ok(Some(params)) => self.held.push(Kept { epoch, params }),
-                _ => return false,
-            }
-        }
-        true
-    }
-
-    /// Removes the kept files of epochs no longer held (only once a state that does not need them
-    /// is saved).
-    fn prune(&mut self) -> Result<(), StoreError> {
-        let Some(store) = self.store else {
-            return Ok(());
-        };
-        for epoch in std::mem::take(&mut self.written) {
-            if !self.held.iter().any(|k| k.epoch == epoch) {
-                store.remove(&store.kept_path(self.spec, epoch))?;
-            }
-        }
-        Ok(())
-    }
-
-    /// At the end of the run: removes every kept file of an epoch not held (including those a
-    /// continued run wrote before it was interrupted).
-    fn finish(&mut self, records: &[EpochRecord]) -> Result<(), StoreError> {
-        let (Some(store), Some(_)) = (self.store, self.keep) else {
-            return Ok(());
-        };
-        for r in records {
-            if !self.held.iter().any(|k| k.epoch == r.epoch) {
-                store.remove(&store.kept_path(self.spec, r.epoch))?;
-            }
-        }
-        self.written.clear();
-        Ok(())
-    }
 }
 
 /// What a run of `spec` costs here: `(fixed, per_epoch)` seconds, from timing a 1-epoch and a
