@@ -140,7 +140,138 @@ fn backend_advice(rows: &[BackendRow]) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::{EvalRow, Machine, Report};
     use super::*;
+
+    /// A phase of `arch` at batch `batch`: elementwise when `elements` is given, else a product at
+    /// `gflops`.
+    fn phase(
+        (arch, batch): (&str, usize),
+        optimizer: &'static str,
+        phase: &'static str,
+        ns: f64,
+        share: f64,
+        work: (Option<usize>, Option<f64>),
+    ) -> PhaseRow {
+        PhaseRow {
+            arch: arch.into(),
+            batch,
+            optimizer,
+            phase,
+            layer: None,
+            ns,
+            share,
+            elements: work.0,
+            ns_per_element: work.0.map(|n| ns / n as f64),
+            gflops: work.1,
+        }
+    }
+
+    fn backend((arch, batch): (&str, usize), backend: &'static str, ns: f64, x: f64) -> BackendRow {
+        BackendRow {
+            arch: arch.into(),
+            batch,
+            backend,
+            ns,
+            vs_default: x,
+        }
+    }
+
+    fn evaluation((arch, batch): (&str, usize), ns: f64, share_of_run: f64) -> EvalRow {
+        EvalRow {
+            arch: arch.into(),
+            batch,
+            ns,
+            ns_per_example: ns / EVAL_EXAMPLES as f64,
+            share_of_run,
+        }
+    }
+
+    /// A fixed report: two cases (two optimizers in the first, phases missing in both), the
+    /// backends with advice, and the evaluation rows.
+    fn fixed_report() -> Report {
+        let a = ("4-3-2", 2);
+        let b = ("4-2", 8);
+        let el = |n| (Some(n), None);
+        let gf = |g| (None, Some(g));
+        Report {
+            machine: Machine {
+                cpu: "test cpu".into(),
+                kernels: "scalar",
+                isa: "scalar (no AVX2)",
+                gemm: "matrixmultiply".into(),
+                blas_threads: 1,
+            },
+            rows: vec![],
+            phases: vec![
+                phase(a, "sgd", "gather", 120.0, 0.1, el(12)),
+                phase(a, "sgd", "forward product", 300.0, 0.25, gf(16.0)),
+                phase(a, "sgd", "forward product", 180.0, 0.15, gf(6.67)),
+                phase(a, "sgd", "activation", 60.0, 0.05, el(10)),
+                phase(a, "sgd", "output error", 40.0, 0.0333, el(4)),
+                phase(a, "sgd", "weight-gradient product", 250.0, 0.2083, gf(19.0)),
+                phase(a, "sgd", "backprop product", 150.0, 0.125, gf(8.0)),
+                phase(a, "sgd", "activation derivative", 30.0, 0.025, el(6)),
+                phase(a, "sgd", "update", 70.0, 0.0583, el(23)),
+                phase(a, "rbp", "gather", 125.0, 0.09, el(12)),
+                phase(a, "rbp", "forward product", 2_500.0, 0.8, gf(2.0)),
+                phase(a, "rbp", "update", 1_250_000.0, 0.11, el(23)),
+                phase(b, "adam", "forward product", 999.0, 0.5, gf(6.4)),
+                phase(b, "adam", "update", 1_001.0, 0.5, el(10)),
+            ],
+            gemm_backends: vec![
+                backend(a, "openblas", 800.0, 1.0),
+                backend(a, "matrixmultiply", 700.0, 0.875),
+                backend(b, "openblas", 1_500_000.0, 1.0),
+                backend(b, "matrixmultiply", 1_350_000.0, 0.9),
+            ],
+            evaluation: vec![
+                evaluation(a, 45_000.0, 0.0712),
+                evaluation(b, 2_000_000.0, 0.5),
+            ],
+        }
+    }
+
+    /// Pins the whole text, so a rewrite of `render` shows any change to it. A phase a case lacks
+    /// prints as `-0 ns  -0.0%  NaN GF/s` (the sum of no `f64`s is `-0.0`); pinned as it is,
+    /// not endorsed.
+    #[test]
+    fn the_breakdown_tables_render_exactly() {
+        let expected = "\n\
+            Where a step's time goes: 4-3-2, batch 2 (median per phase, layers summed)\n\
+            phase                                              sgd                           rbp\n\
+            gather                      120 ns  10.0%  10.00 ns/el    125 ns   9.0%  10.42 ns/el\n\
+            forward product             480 ns  40.0%      13 GF/s    2.5 µs  80.0%       2 GF/s\n\
+            activation                   60 ns   5.0%   6.00 ns/el     -0 ns  -0.0%     NaN GF/s\n\
+            output error                 40 ns   3.3%  10.00 ns/el     -0 ns  -0.0%     NaN GF/s\n\
+            weight-gradient product     250 ns  20.8%      19 GF/s     -0 ns  -0.0%     NaN GF/s\n\
+            backprop product            150 ns  12.5%       8 GF/s     -0 ns  -0.0%     NaN GF/s\n\
+            activation derivative        30 ns   2.5%   5.00 ns/el     -0 ns  -0.0%     NaN GF/s\n\
+            update                       70 ns   5.8%   3.04 ns/el   1.25 ms  11.0% 54347.83 ns/el\n\
+            \n\
+            Where a step's time goes: 4-2, batch 8 (median per phase, layers summed)\n\
+            phase                                             adam\n\
+            gather                       -0 ns  -0.0%     NaN GF/s\n\
+            forward product             999 ns  50.0%       6 GF/s\n\
+            activation                   -0 ns  -0.0%     NaN GF/s\n\
+            output error                 -0 ns  -0.0%     NaN GF/s\n\
+            weight-gradient product      -0 ns  -0.0%     NaN GF/s\n\
+            backprop product             -0 ns  -0.0%     NaN GF/s\n\
+            activation derivative        -0 ns  -0.0%     NaN GF/s\n\
+            update                      1.0 µs  50.0% 100.10 ns/el\n\
+            \n\
+            GEMM backends, the step's products alone (interleaved; x = time over the one in use, listed first; choose with RBP_GEMM=matrixmultiply|openblas)\n\
+            4-3-2                 2 openblas            800 ns   1.00x\n\
+            4-3-2                 2 matrixmultiply      700 ns   0.88x\n\
+            4-2                   8 openblas           1.50 ms   1.00x\n\
+            4-2                   8 matrixmultiply     1.35 ms   0.90x\n\
+            matrixmultiply took at most 0.90x the time in every case here: RBP_GEMM=matrixmultiply would train faster\n\
+            \n\
+            Measuring errors: one pass over 1000 examples; share of an every-epoch run (training and test set measured after each epoch of 1000/batch steps)\n\
+            4-3-2                 2    45.0 µs       45 ns/example    7.1% of the run\n\
+            4-2                   8    2.00 ms     2000 ns/example   50.0% of the run\n";
+        assert_eq!(render(&fixed_report()), expected);
+    }
 
     fn row(backend: &'static str, vs_default: f64) -> BackendRow {
         BackendRow {
