@@ -1,7 +1,7 @@
 //! The human-readable side of the phase breakdown: per case, each phase kind summed over layers
 //! per optimizer; the GEMM backends side by side; and what measuring errors costs.
 
-use super::phases::{BackendRow, EVAL_EXAMPLES, PhaseRow};
+use super::phases::{BackendRow, EVAL_EXAMPLES, EvalRow, PhaseRow};
 use crate::report::format::duration_ns;
 use std::fmt::Write as _;
 
@@ -21,101 +21,132 @@ const KINDS: [&str; 8] = [
 /// element for elementwise work, GFLOP/s for products); then the backends and evaluation.
 pub fn render(report: &super::Report) -> String {
     let mut out = String::new();
-    let mut cases: Vec<(&str, usize)> = report
-        .phases
-        .iter()
-        .map(|r| (r.arch.as_str(), r.batch))
-        .collect();
-    cases.dedup();
-    for (arch, batch) in cases {
-        let rows: Vec<&PhaseRow> = report
-            .phases
-            .iter()
-            .filter(|r| r.arch == arch && r.batch == batch)
-            .collect();
-        let mut optimizers: Vec<&str> = rows.iter().map(|r| r.optimizer).collect();
-        optimizers.dedup();
-        let _ = write!(
-            out,
-            "\nWhere a step's time goes: {arch}, batch {batch} (median per phase, layers summed)\n{:<24}",
-            "phase"
-        );
-        for o in &optimizers {
-            let _ = write!(out, " {o:>29}");
-        }
-        out.push('\n');
-        for kind in KINDS {
-            let _ = write!(out, "{kind:<24}");
-            for o in &optimizers {
-                let of_kind: Vec<&&PhaseRow> = rows
-                    .iter()
-                    .filter(|r| r.optimizer == *o && r.phase == kind)
-                    .collect();
-                let ns: f64 = of_kind.iter().map(|r| r.ns).sum();
-                let share: f64 = of_kind.iter().map(|r| r.share).sum();
-                let elements: usize = of_kind.iter().filter_map(|r| r.elements).sum();
-                let rate = if elements > 0 {
-                    format!("{:.2} ns/el", ns / elements as f64)
-                } else {
-                    let flops: f64 = of_kind
-                        .iter()
-                        .filter_map(|r| r.gflops.map(|g| g * r.ns))
-                        .sum();
-                    format!("{:.0} GF/s", flops / ns)
-                };
-                let _ = write!(
-                    out,
-                    " {:>9} {:>5.1}% {:>12}",
-                    duration_ns(ns),
-                    100.0 * share,
-                    rate
-                );
-            }
-            out.push('\n');
-        }
+    for (arch, batch) in cases(&report.phases) {
+        out.push_str(&case_table(&report.phases, arch, batch));
     }
     if !report.gemm_backends.is_empty() {
-        let mut names: Vec<&str> = report.gemm_backends.iter().map(|r| r.backend).collect();
-        names.sort_unstable();
-        names.dedup();
-        let _ = writeln!(
-            out,
-            "\nGEMM backends, the step's products alone (interleaved; x = time over the one in use, \
-             listed first; choose with RBP_GEMM={})",
-            names.join("|")
-        );
-        for r in &report.gemm_backends {
-            let _ = writeln!(
-                out,
-                "{:<17} {:>5} {:<15} {:>10} {:>6.2}x",
-                r.arch,
-                r.batch,
-                r.backend,
-                duration_ns(r.ns),
-                r.vs_default
-            );
-        }
-        if let Some(advice) = backend_advice(&report.gemm_backends) {
-            let _ = writeln!(out, "{advice}");
-        }
+        out.push_str(&backends_table(&report.gemm_backends));
     }
     if !report.evaluation.is_empty() {
+        out.push_str(&evaluation_table(&report.evaluation));
+    }
+    out
+}
+
+/// The cases in the order they were measured. The rows of one case are contiguous, so dropping
+/// repeats of the previous case is enough and keeps the run's order.
+fn cases(phases: &[PhaseRow]) -> Vec<(&str, usize)> {
+    let mut cases: Vec<(&str, usize)> = phases.iter().map(|r| (r.arch.as_str(), r.batch)).collect();
+    cases.dedup();
+    cases
+}
+
+/// One case: a row per phase kind, a column per optimizer. Kinds, not layers, so that cases of
+/// different depths read alike and the layers of one kind add up to what the step spends on it.
+fn case_table(phases: &[PhaseRow], arch: &str, batch: usize) -> String {
+    let mut out = String::new();
+    let rows: Vec<&PhaseRow> = phases
+        .iter()
+        .filter(|r| r.arch == arch && r.batch == batch)
+        .collect();
+    let mut optimizers: Vec<&str> = rows.iter().map(|r| r.optimizer).collect();
+    optimizers.dedup();
+    let _ = write!(
+        out,
+        "\nWhere a step's time goes: {arch}, batch {batch} (median per phase, layers summed)\n{:<24}",
+        "phase"
+    );
+    for o in &optimizers {
+        let _ = write!(out, " {o:>29}");
+    }
+    out.push('\n');
+    for kind in KINDS {
+        let _ = write!(out, "{kind:<24}");
+        for o in &optimizers {
+            out.push_str(&kind_cell(&rows, o, kind));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// One optimizer's time on one phase kind: time, share of the step and a rate. Elementwise work
+/// is bound by memory, so its rate is ns per element; products by arithmetic, so theirs is
+/// GFLOP/s (each layer's weighted by its time, which sums to the kind's FLOPs over its time).
+fn kind_cell(rows: &[&PhaseRow], optimizer: &str, kind: &str) -> String {
+    let of_kind: Vec<&&PhaseRow> = rows
+        .iter()
+        .filter(|r| r.optimizer == optimizer && r.phase == kind)
+        .collect();
+    let ns: f64 = of_kind.iter().map(|r| r.ns).sum();
+    let share: f64 = of_kind.iter().map(|r| r.share).sum();
+    let elements: usize = of_kind.iter().filter_map(|r| r.elements).sum();
+    let rate = if elements > 0 {
+        format!("{:.2} ns/el", ns / elements as f64)
+    } else {
+        let flops: f64 = of_kind
+            .iter()
+            .filter_map(|r| r.gflops.map(|g| g * r.ns))
+            .sum();
+        format!("{:.0} GF/s", flops / ns)
+    };
+    format!(
+        " {:>9} {:>5.1}% {:>12}",
+        duration_ns(ns),
+        100.0 * share,
+        rate
+    )
+}
+
+/// The products alone per backend, with the `RBP_GEMM` values to choose from: the backend is a
+/// run-time choice, so the table says how to make it and, when one clearly wins, advises it.
+fn backends_table(rows: &[BackendRow]) -> String {
+    let mut out = String::new();
+    let mut names: Vec<&str> = rows.iter().map(|r| r.backend).collect();
+    names.sort_unstable();
+    names.dedup();
+    let _ = writeln!(
+        out,
+        "\nGEMM backends, the step's products alone (interleaved; x = time over the one in use, \
+         listed first; choose with RBP_GEMM={})",
+        names.join("|")
+    );
+    for r in rows {
         let _ = writeln!(
             out,
-            "\nMeasuring errors: one pass over {EVAL_EXAMPLES} examples; share of an every-epoch \
-             run (training and test set measured after each epoch of {EVAL_EXAMPLES}/batch steps)"
+            "{:<17} {:>5} {:<15} {:>10} {:>6.2}x",
+            r.arch,
+            r.batch,
+            r.backend,
+            duration_ns(r.ns),
+            r.vs_default
         );
-        for r in &report.evaluation {
-            let _ = writeln!(
-                out,
-                "{:<17} {:>5} {:>10} {:>8.0} ns/example {:>6.1}% of the run",
-                r.arch,
-                r.batch,
-                duration_ns(r.ns),
-                r.ns_per_example,
-                100.0 * r.share_of_run
-            );
-        }
+    }
+    if let Some(advice) = backend_advice(rows) {
+        let _ = writeln!(out, "{advice}");
+    }
+    out
+}
+
+/// What measuring errors costs, as a share of a whole every-epoch run: a pass's time alone does
+/// not say whether evaluating after every epoch is worth cutting.
+fn evaluation_table(rows: &[EvalRow]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\nMeasuring errors: one pass over {EVAL_EXAMPLES} examples; share of an every-epoch \
+         run (training and test set measured after each epoch of {EVAL_EXAMPLES}/batch steps)"
+    );
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "{:<17} {:>5} {:>10} {:>8.0} ns/example {:>6.1}% of the run",
+            r.arch,
+            r.batch,
+            duration_ns(r.ns),
+            r.ns_per_example,
+            100.0 * r.share_of_run
+        );
     }
     out
 }
@@ -140,7 +171,7 @@ fn backend_advice(rows: &[BackendRow]) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{EvalRow, Machine, Report};
+    use super::super::{Machine, Report};
     use super::*;
 
     /// A phase of `arch` at batch `batch`: elementwise when `elements` is given, else a product at
