@@ -82,79 +82,91 @@ fn nan_pair() -> (f64, f64) {
 pub fn assess(evidence: &Evidence, test: &Test) -> Assessment {
     match evidence {
         Evidence::Paired { a, b, scale } => assess_paired(a, b, *scale, test),
-        Evidence::Signs { yes, no } => {
-            let n = yes + no;
-            let detectable = match stats::sign_test_min_wins(n, ALPHA) {
-                Some(k) => format!("≥ {k} of {n} seeds"),
-                None => format!("none: {n} seeds cannot reach p < {ALPHA} (needs ≥ 6)"),
-            };
-            Assessment {
-                effect: *yes as f64 - *no as f64,
-                estimate: *yes as f64 / n.max(1) as f64,
-                estimate_kind: "share_of_seeds",
-                ci95: nan_pair(),
-                test_ci95: nan_pair(),
-                p: stats::sign_test_p(*yes, *no),
-                parts: vec![],
-                n,
-                estimate_text: format!("{yes} of {n} seeds"),
-                detectable,
-            }
-        }
-        Evidence::All(parts) => {
-            let assessed: Vec<(String, Assessment)> = parts
-                .iter()
-                .map(|(label, e)| (label.clone(), assess(e, test)))
-                .collect();
-            // The part to show: the strongest one against the claimed direction if any (the
-            // smallest p among them), else the weakest (the largest p; a missing part first).
-            let wanted = match test {
-                Test::Direction(Direction::Lower) => -1.0,
-                _ => 1.0,
-            };
-            let against = assessed
-                .iter()
-                .filter(|(_, a)| a.effect.signum() == -wanted)
-                .min_by(|x, y| nan_high(x.1.p).total_cmp(&nan_high(y.1.p)));
-            let weakest = assessed
-                .iter()
-                .max_by(|x, y| nan_high(x.1.p).total_cmp(&nan_high(y.1.p)));
-            let Some((label, shown)) = against.or(weakest) else {
-                return missing("no parts measured");
-            };
-            let p_max = weakest.map_or(f64::NAN, |w| w.1.p);
-            let worst = &Assessment {
-                p: p_max,
-                ..shown.clone()
-            };
-            Assessment {
-                estimate_text: format!("{label}: {}", worst.estimate_text),
-                detectable: format!("{label}: {}", worst.detectable),
-                parts: assessed
-                    .iter()
-                    .map(|(l, a)| (l.clone(), a.effect.signum(), a.p))
-                    .collect(),
-                // The claim's p is the weakest part's (intersection-union); its effect and CI
-                // are those of the part shown.
-                ..worst.clone()
-            }
-        }
-        Evidence::Exact { ours, other } => {
-            let change = stats::relative_change(*ours, *other);
-            Assessment {
-                effect: ours - other,
-                estimate: change,
-                estimate_kind: "exact_change",
-                ci95: (change, change),
-                test_ci95: (ours - other, ours - other),
-                p: f64::NAN,
-                parts: vec![],
-                n: 0,
-                estimate_text: format!("{ours} vs {other} ({})", CHANGE.show(change)),
-                detectable: "exact (no seeds)".into(),
-            }
-        }
+        Evidence::Signs { yes, no } => assess_signs(*yes, *no),
+        Evidence::All(parts) => assess_all(parts, test),
+        Evidence::Exact { ours, other } => assess_exact(*ours, *other),
         Evidence::Missing(why) => missing(why),
+    }
+}
+
+/// A per-seed pattern, by the sign test. Its detectable effect is a count of seeds, since with
+/// few seeds no count may be enough, and the report should say so rather than print a number.
+fn assess_signs(yes: usize, no: usize) -> Assessment {
+    let n = yes + no;
+    let detectable = match stats::sign_test_min_wins(n, ALPHA) {
+        Some(k) => format!("≥ {k} of {n} seeds"),
+        None => format!("none: {n} seeds cannot reach p < {ALPHA} (needs ≥ 6)"),
+    };
+    Assessment {
+        effect: yes as f64 - no as f64,
+        estimate: yes as f64 / n.max(1) as f64,
+        estimate_kind: "share_of_seeds",
+        ci95: nan_pair(),
+        test_ci95: nan_pair(),
+        p: stats::sign_test_p(yes, no),
+        parts: vec![],
+        n,
+        estimate_text: format!("{yes} of {n} seeds"),
+        detectable,
+    }
+}
+
+/// A claim every part of which must hold (intersection-union): one part speaks for the claim,
+/// but every part's sign and p are kept, so [`verdict`] can still see a part that contradicts it.
+fn assess_all(parts: &[(String, Evidence)], test: &Test) -> Assessment {
+    let assessed: Vec<(String, Assessment)> = parts
+        .iter()
+        .map(|(label, e)| (label.clone(), assess(e, test)))
+        .collect();
+    // The part to show: the strongest one against the claimed direction if any (the
+    // smallest p among them), else the weakest (the largest p; a missing part first).
+    let wanted = match test {
+        Test::Direction(Direction::Lower) => -1.0,
+        _ => 1.0,
+    };
+    let against = assessed
+        .iter()
+        .filter(|(_, a)| a.effect.signum() == -wanted)
+        .min_by(|x, y| nan_high(x.1.p).total_cmp(&nan_high(y.1.p)));
+    let weakest = assessed
+        .iter()
+        .max_by(|x, y| nan_high(x.1.p).total_cmp(&nan_high(y.1.p)));
+    let Some((label, shown)) = against.or(weakest) else {
+        return missing("no parts measured");
+    };
+    let p_max = weakest.map_or(f64::NAN, |w| w.1.p);
+    let worst = &Assessment {
+        p: p_max,
+        ..shown.clone()
+    };
+    Assessment {
+        estimate_text: format!("{label}: {}", worst.estimate_text),
+        detectable: format!("{label}: {}", worst.detectable),
+        parts: assessed
+            .iter()
+            .map(|(l, a)| (l.clone(), a.effect.signum(), a.p))
+            .collect(),
+        // The claim's p is the weakest part's (intersection-union); its effect and CI
+        // are those of the part shown.
+        ..worst.clone()
+    }
+}
+
+/// A deterministic quantity: no seeds and no test, so no p; the change is exact and its CI is
+/// the change itself, which lets [`verdict`] compare it with a published number all the same.
+fn assess_exact(ours: f64, other: f64) -> Assessment {
+    let change = stats::relative_change(ours, other);
+    Assessment {
+        effect: ours - other,
+        estimate: change,
+        estimate_kind: "exact_change",
+        ci95: (change, change),
+        test_ci95: (ours - other, ours - other),
+        p: f64::NAN,
+        parts: vec![],
+        n: 0,
+        estimate_text: format!("{ours} vs {other} ({})", CHANGE.show(change)),
+        detectable: "exact (no seeds)".into(),
     }
 }
 
@@ -177,6 +189,8 @@ fn missing(why: &str) -> Assessment {
     }
 }
 
+/// Paired per-seed values. The test runs on the per-seed differences (on log ratios for
+/// [`Scale::LogRatio`]); the estimate is reported on the claim's own scale.
 fn assess_paired(a: &[f64], b: &[f64], scale: Scale, test: &Test) -> Assessment {
     let n = a.len().min(b.len());
     let diffs: Vec<f64> = match scale {
@@ -184,84 +198,113 @@ fn assess_paired(a: &[f64], b: &[f64], scale: Scale, test: &Test) -> Assessment 
         _ => a.iter().zip(b).map(|(x, y)| x - y).collect(),
     };
     let d: Summary = stats::summarize(&diffs);
-    let test_ci95 = d.ci95;
-    let (p, detectable_abs) = match test {
-        Test::Equivalence { margin, .. } => (
-            stats::tost_p(&diffs, -margin, *margin),
-            stats::min_equivalence_margin(n, d.std, ALPHA, POWER),
-        ),
-        Test::Direction(_) => (
-            stats::t_test_p(&d, 0.0, stats::Tail::Two),
-            stats::min_detectable_paired(n, d.std, ALPHA, POWER),
-        ),
-    };
-    let estimate_kind = match scale {
-        Scale::Relative => "relative_change",
-        Scale::Absolute => "mean_difference",
-        Scale::LogRatio => "geometric_change",
-    };
-    let (estimate, ci95, estimate_text, detectable) = match scale {
-        Scale::Relative => {
-            let est = stats::relative_change_of_means(a, b);
-            let ci = stats::paired_bootstrap_ci(
-                a,
-                b,
-                0.95,
-                stats::BOOTSTRAP_SEED,
-                stats::BOOTSTRAP_RESAMPLES,
-                stats::relative_change_of_means,
-            );
-            let base = stats::mean(b);
-            (
-                est,
-                ci,
-                format!("{} ({})", CHANGE.show(est), ci95(ci, CHANGE)),
-                format!("±{}", Num::Percent(1).show(detectable_abs / base)),
-            )
-        }
-        Scale::Absolute => (
-            d.mean,
-            d.ci95,
-            format!("{} ({})", DIFF.show(d.mean), ci95(d.ci95, DIFF)),
-            if matches!(test, Test::Equivalence { .. }) {
-                format!("margin ≥ {}", Num::Fixed(3).show(detectable_abs))
-            } else {
-                format!("±{}", Num::Fixed(3).show(detectable_abs))
-            },
-        ),
-        Scale::LogRatio => {
-            let to_rel = |x: f64| x.exp() - 1.0;
-            let ci = (to_rel(d.ci95.0), to_rel(d.ci95.1));
-            (
-                to_rel(d.mean),
-                ci,
-                format!(
-                    "{} ({}), geometric",
-                    CHANGE.show(to_rel(d.mean)),
-                    ci95(ci, CHANGE)
-                ),
-                if matches!(test, Test::Equivalence { .. }) {
-                    format!(
-                        "ratio margin ≥ {}",
-                        Num::Fixed(2).show(detectable_abs.exp())
-                    )
-                } else {
-                    format!("±{}", Num::Percent(1).show(to_rel(detectable_abs)))
-                },
-            )
-        }
+    let (p, detectable_abs) = paired_test(test, &diffs, &d, n);
+    let shown = match scale {
+        Scale::Relative => relative_estimate(a, b, detectable_abs),
+        Scale::Absolute => absolute_estimate(&d, test, detectable_abs),
+        Scale::LogRatio => log_ratio_estimate(&d, test, detectable_abs),
     };
     Assessment {
         effect: d.mean,
-        estimate,
-        estimate_kind,
-        ci95,
-        test_ci95,
+        estimate: shown.estimate,
+        estimate_kind: match scale {
+            Scale::Relative => "relative_change",
+            Scale::Absolute => "mean_difference",
+            Scale::LogRatio => "geometric_change",
+        },
+        ci95: shown.ci95,
+        test_ci95: d.ci95,
         p,
         parts: vec![],
         n,
-        estimate_text,
-        detectable,
+        estimate_text: shown.text,
+        detectable: shown.detectable,
+    }
+}
+
+/// The p of the claim's test on the differences, and the smallest effect it detects at `n`
+/// seeds (on the differences' scale): the report gives both, so a "not significant" can be told
+/// apart from "too few seeds to tell".
+fn paired_test(test: &Test, diffs: &[f64], d: &Summary, n: usize) -> (f64, f64) {
+    match test {
+        Test::Equivalence { margin, .. } => (
+            stats::tost_p(diffs, -margin, *margin),
+            stats::min_equivalence_margin(n, d.std, ALPHA, POWER),
+        ),
+        Test::Direction(_) => (
+            stats::t_test_p(d, 0.0, stats::Tail::Two),
+            stats::min_detectable_paired(n, d.std, ALPHA, POWER),
+        ),
+    }
+}
+
+/// A paired claim's estimate on its own scale: the value, its 95% CI, and both as table text
+/// with the detectable effect.
+struct Estimate {
+    estimate: f64,
+    ci95: (f64, f64),
+    text: String,
+    detectable: String,
+}
+
+/// The relative change of the means, as the paper compares errors. Its CI is a paired bootstrap
+/// (the ratio of two means has no simple t interval); the detectable difference is shown
+/// relative to `b`'s mean, like the estimate.
+fn relative_estimate(a: &[f64], b: &[f64], detectable_abs: f64) -> Estimate {
+    let est = stats::relative_change_of_means(a, b);
+    let ci = stats::paired_bootstrap_ci(
+        a,
+        b,
+        0.95,
+        stats::BOOTSTRAP_SEED,
+        stats::BOOTSTRAP_RESAMPLES,
+        stats::relative_change_of_means,
+    );
+    let base = stats::mean(b);
+    Estimate {
+        estimate: est,
+        ci95: ci,
+        text: format!("{} ({})", CHANGE.show(est), ci95(ci, CHANGE)),
+        detectable: format!("±{}", Num::Percent(1).show(detectable_abs / base)),
+    }
+}
+
+/// The mean difference with its paired t CI, for per-seed values that are already differences
+/// or log ratios; an equivalence test detects a margin, not an effect.
+fn absolute_estimate(d: &Summary, test: &Test, detectable_abs: f64) -> Estimate {
+    Estimate {
+        estimate: d.mean,
+        ci95: d.ci95,
+        text: format!("{} ({})", DIFF.show(d.mean), ci95(d.ci95, DIFF)),
+        detectable: if matches!(test, Test::Equivalence { .. }) {
+            format!("margin ≥ {}", Num::Fixed(3).show(detectable_abs))
+        } else {
+            format!("±{}", Num::Fixed(3).show(detectable_abs))
+        },
+    }
+}
+
+/// The geometric change: the mean log ratio and its CI mapped back to a relative change, which
+/// reads like [`relative_estimate`]'s; an equivalence margin is shown as a ratio.
+fn log_ratio_estimate(d: &Summary, test: &Test, detectable_abs: f64) -> Estimate {
+    let to_rel = |x: f64| x.exp() - 1.0;
+    let ci = (to_rel(d.ci95.0), to_rel(d.ci95.1));
+    Estimate {
+        estimate: to_rel(d.mean),
+        ci95: ci,
+        text: format!(
+            "{} ({}), geometric",
+            CHANGE.show(to_rel(d.mean)),
+            ci95(ci, CHANGE)
+        ),
+        detectable: if matches!(test, Test::Equivalence { .. }) {
+            format!(
+                "ratio margin ≥ {}",
+                Num::Fixed(2).show(detectable_abs.exp())
+            )
+        } else {
+            format!("±{}", Num::Percent(1).show(to_rel(detectable_abs)))
+        },
     }
 }
 

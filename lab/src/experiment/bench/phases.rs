@@ -109,16 +109,45 @@ pub fn measure(config: &BenchConfig, case: &Case) -> CaseBreakdown {
         .map(|&k| StepCell::new(&case.arch, case.batch, k))
         .collect();
     let mut plan = GemmPlan::new(&case.arch, case.batch);
+    let backends = backends_in_use_first();
+    let (samples, gemm_samples) = sample_interleaved(config, &mut cells, &mut plan, &backends);
+    let phases: Vec<PhaseRow> = cells
+        .iter()
+        .zip(&samples)
+        .flat_map(|(cell, samples)| phase_rows(case, cell, samples))
+        .collect();
+    let backends = backend_rows(case, &backends, &gemm_samples);
+    let evaluation = measure_evaluation(config, case, baseline_step_ns(config, &phases));
+    CaseBreakdown {
+        phases,
+        backends,
+        evaluation,
+    }
+}
+
+/// The backend in use first, then every other one this build has: the ratios are to the one
+/// training would use, so that is the one the others are measured against.
+fn backends_in_use_first() -> Vec<gemm::Backend> {
+    let in_use = gemm::chosen();
+    std::iter::once(in_use)
+        .chain(gemm::Backend::available().filter(|&b| b != in_use))
+        .collect()
+}
+
+/// Per cell, each phase's timed samples; per backend, the products' samples. One step of every
+/// cell, then the products on every backend, in turn for each repetition: a burst of noise on
+/// this shared machine then hits them all alike, and the shares and ratios stay comparable.
+fn sample_interleaved(
+    config: &BenchConfig,
+    cells: &mut [StepCell],
+    plan: &mut GemmPlan,
+    backends: &[gemm::Backend],
+) -> (Vec<BTreeMap<Phase, Vec<f64>>>, Vec<Samples>) {
     let mut clock = LapClock {
         last: Instant::now(),
         laps: Vec::with_capacity(64),
     };
     let mut samples: Vec<BTreeMap<Phase, Vec<f64>>> = vec![BTreeMap::new(); cells.len()];
-    // The backend in use first, then every other one this build has.
-    let in_use = gemm::chosen();
-    let backends: Vec<gemm::Backend> = std::iter::once(in_use)
-        .chain(gemm::Backend::available().filter(|&b| b != in_use))
-        .collect();
     let mut gemm_samples: Vec<Samples> = backends.iter().map(|_| Samples::default()).collect();
     for rep in 0..config.warmup + config.reps {
         let timed = rep >= config.warmup;
@@ -142,16 +171,17 @@ pub fn measure(config: &BenchConfig, case: &Case) -> CaseBreakdown {
             }
         }
     }
-    let phases: Vec<PhaseRow> = cells
-        .iter()
-        .zip(&samples)
-        .flat_map(|(cell, samples)| phase_rows(case, cell, samples))
-        .collect();
+    (samples, gemm_samples)
+}
+
+/// Each backend's median, and its ratio to the first's (the one in use): a ratio of medians
+/// taken in the same interleaved loop is steadier than either time on a noisy machine.
+fn backend_rows(case: &Case, backends: &[gemm::Backend], samples: &[Samples]) -> Vec<BackendRow> {
     let arch = case.arch.to_string();
-    let default_ns = gemm_samples[0].median();
-    let backends = backends
+    let default_ns = samples[0].median();
+    backends
         .iter()
-        .zip(&gemm_samples)
+        .zip(samples)
         .map(|(backend, samples)| {
             let ns = samples.median();
             BackendRow {
@@ -162,25 +192,23 @@ pub fn measure(config: &BenchConfig, case: &Case) -> CaseBreakdown {
                 vs_default: ns / default_ns,
             }
         })
-        .collect();
-    // The share is of SGD runs (BackProp), or of the first optimizer measured without it.
+        .collect()
+}
+
+/// The step time the evaluation's share is of: SGD's (BackProp), the paper's baseline, or the
+/// first optimizer measured without it.
+fn baseline_step_ns(config: &BenchConfig, phases: &[PhaseRow]) -> f64 {
     let baseline = config
         .optimizers
         .iter()
         .find(|&&k| k == OptimizerKind::Sgd)
         .unwrap_or(&config.optimizers[0])
         .name();
-    let step_ns: f64 = phases
+    phases
         .iter()
         .filter(|r| r.optimizer == baseline)
         .map(|r| r.ns)
-        .sum();
-    let evaluation = measure_evaluation(config, case, step_ns);
-    CaseBreakdown {
-        phases,
-        backends,
-        evaluation,
-    }
+        .sum()
 }
 
 fn phase_rows(case: &Case, cell: &StepCell, samples: &BTreeMap<Phase, Vec<f64>>) -> Vec<PhaseRow> {

@@ -352,6 +352,8 @@ fn mean_series(
         .collect()
 }
 
+/// A moment's three plots: the spectral density, the loss slices, and `lambda_max` against test
+/// error (the flatness-generalization question in one picture).
 fn plots(
     out: &OutDir,
     config: &LandscapeConfig,
@@ -361,16 +363,37 @@ fn plots(
     sigma: f64,
 ) -> Result<Vec<PathBuf>, SaveError> {
     let kinds = &config.settings.optimizers;
-    let check = |name: &str| -> Result<PathBuf, OutputError> {
-        let path = out.path(name);
-        if !out.overwrite && path.exists() {
-            return Err(OutputError::Exists(path));
-        }
-        Ok(path)
-    };
     let mut written = Vec::new();
-    // Spectral density: mean over seeds, floored so the log axis shows the bulk and the outliers.
-    // No band: a ±std band on a log axis dips to the floor wherever seeds disagree.
+    let files = density_plot(out, kinds, moment, sols, grid, sigma)?;
+    written.extend([files.png, files.svg]);
+    let files = slices_plot(out, kinds, moment, sols)?;
+    written.extend([files.png, files.svg]);
+    let files = lambda_max_scatter(out, kinds, moment, sols)?;
+    written.extend([files.png, files.svg]);
+    Ok(written)
+}
+
+/// The path of plot `stem`, refused when something of that name exists and `out` may not
+/// replace files, as [`OutDir::write`] does. It tests the stem itself, not the `.png` and `.svg`
+/// drawn from it.
+fn plot_path(out: &OutDir, stem: &str) -> Result<PathBuf, OutputError> {
+    let path = out.path(stem);
+    if !out.overwrite && path.exists() {
+        return Err(OutputError::Exists(path));
+    }
+    Ok(path)
+}
+
+/// Spectral density: mean over seeds, floored so the log axis shows the bulk and the outliers.
+/// No band: a ±std band on a log axis dips to the floor wherever seeds disagree.
+fn density_plot(
+    out: &OutDir,
+    kinds: &[OptimizerKind],
+    moment: Moment,
+    sols: &[&Solution],
+    grid: &[f64],
+    sigma: f64,
+) -> Result<plot::PlotFiles, SaveError> {
     let mut density = mean_series(kinds, sols, grid, &|s| {
         density_of(s, grid, sigma)
             .into_iter()
@@ -378,8 +401,8 @@ fn plots(
             .collect()
     });
     density.iter_mut().for_each(|s| s.std = None);
-    let files = plot::plot_series(
-        &check(&format!("density-{moment}"))?,
+    Ok(plot::plot_series(
+        &plot_path(out, &format!("density-{moment}"))?,
         &PlotSpec {
             title: format!("Hessian spectral density (SLQ), {moment} epoch, mean over seeds"),
             x_label: "eigenvalue".into(),
@@ -388,8 +411,18 @@ fn plots(
             ..PlotSpec::default()
         },
         &density,
-    )?;
-    written.extend([files.png, files.svg]);
+    )?)
+}
+
+/// The training loss along one filter-normalized direction (Li et al. 2018), mean ± std over
+/// seeds: how wide the basin looks, which a flatness number alone does not show. The x axis is
+/// the first run's `alpha`: every run is sliced at the same steps.
+fn slices_plot(
+    out: &OutDir,
+    kinds: &[OptimizerKind],
+    moment: Moment,
+    sols: &[&Solution],
+) -> Result<plot::PlotFiles, SaveError> {
     let alpha = sols
         .first()
         .map(|s| s.measures.slice.alpha.clone())
@@ -397,8 +430,8 @@ fn plots(
     let slices = mean_series(kinds, sols, &alpha, &|s| {
         s.measures.slice.train_loss.clone()
     });
-    let files = plot::plot_series(
-        &check(&format!("slices-{moment}"))?,
+    Ok(plot::plot_series(
+        &plot_path(out, &format!("slices-{moment}"))?,
         &PlotSpec {
             title: format!(
                 "Training loss along a filter-normalized direction, {moment} epoch (mean ± std)"
@@ -409,8 +442,17 @@ fn plots(
             ..PlotSpec::default()
         },
         &slices,
-    )?;
-    written.extend([files.png, files.svg]);
+    )?)
+}
+
+/// One point per run, not means: the rank correlation is across runs, and the scatter is what
+/// it summarizes.
+fn lambda_max_scatter(
+    out: &OutDir,
+    kinds: &[OptimizerKind],
+    moment: Moment,
+    sols: &[&Solution],
+) -> Result<plot::PlotFiles, SaveError> {
     let scatter: Vec<Series> = kinds
         .iter()
         .filter_map(|&kind| {
@@ -423,8 +465,8 @@ fn plots(
             })
         })
         .collect();
-    let files = plot::plot_points(
-        &check(&format!("lambda-max-vs-test-error-{moment}"))?,
+    Ok(plot::plot_points(
+        &plot_path(out, &format!("lambda-max-vs-test-error-{moment}"))?,
         &PlotSpec {
             title: format!(
                 "Sharpest curvature against test error, {moment} epoch, one point per run"
@@ -434,7 +476,5 @@ fn plots(
             ..PlotSpec::default()
         },
         &scatter,
-    )?;
-    written.extend([files.png, files.svg]);
-    Ok(written)
+    )?)
 }

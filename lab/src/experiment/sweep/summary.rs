@@ -121,11 +121,22 @@ pub(super) fn csv(sweep: &Sweep, cells: &[CellSummary]) -> String {
 /// `SWEEP.md`: the fixed settings, the table over the swept axes, the failed runs, the plot.
 pub(super) fn report(sweep: &Sweep, cells: &[CellSummary], executed: &Executed) -> String {
     let mut out = String::from("# Sweep\n\n");
-    let _ = writeln!(
-        out,
+    out.push_str(&design(sweep, executed));
+    out.push_str(&fixed_settings(sweep));
+    out.push_str(&final_errors(sweep, cells));
+    out.push_str(&failed_runs(executed));
+    if let Some(axis) = sweep.plot {
+        out.push_str(&plot_section(sweep, axis));
+    }
+    out
+}
+
+/// The design and what the numbers are, so the table can be read without the spec at hand.
+fn design(sweep: &Sweep, executed: &Executed) -> String {
+    format!(
         "{} cells x {} seeds ({}), {} epochs, mini-batch {}; {} runs. Final errors are `E = 1/2 |y* - y|^2` \
          averaged over the test set, summarized over the seeds that finished: mean ± std (n - 1) and \
-         the Student-t 95% CI of the mean.{}\n",
+         the Student-t 95% CI of the mean.{}\n\n",
         sweep.cells.len(),
         sweep.seeds.len(),
         seeds_text(&sweep.seeds),
@@ -138,8 +149,13 @@ pub(super) fn report(sweep: &Sweep, cells: &[CellSummary], executed: &Executed) 
         } else {
             ""
         }
-    );
-    out.push_str("## Fixed settings\n\n| setting | value |\n|---|---|\n");
+    )
+}
+
+/// The axes that were not swept, once each: the table's columns are only the swept ones, so the
+/// rest of the setting is stated here.
+fn fixed_settings(sweep: &Sweep) -> String {
+    let mut out = String::from("## Fixed settings\n\n| setting | value |\n|---|---|\n");
     for axis in AXES.iter().filter(|a| !sweep.swept.contains(a)) {
         // The value from a cell it applies to (gamma0 and lambda only apply to R-BackProp).
         let values = sweep.cells.iter().map(|c| c.value(axis));
@@ -153,7 +169,13 @@ pub(super) fn report(sweep: &Sweep, cells: &[CellSummary], executed: &Executed) 
             sweep.data.pool, sweep.data.test_size
         );
     }
-    out.push_str("\n## Final errors per cell\n\n|");
+    out
+}
+
+/// The table: a row per cell, its swept values, then the errors. The classification columns
+/// appear only on images, where they are the measure the paper reports.
+fn final_errors(sweep: &Sweep, cells: &[CellSummary]) -> String {
+    let mut out = String::from("\n## Final errors per cell\n\n|");
     for axis in &sweep.swept {
         let _ = write!(out, " {axis} |");
     }
@@ -168,62 +190,79 @@ pub(super) fn report(sweep: &Sweep, cells: &[CellSummary], executed: &Executed) 
     out.push_str(&"---|".repeat(sweep.swept.len() + 5 + class_columns));
     out.push('\n');
     for s in cells {
-        let cell = &sweep.cells[s.cell];
-        out.push('|');
-        for axis in &sweep.swept {
-            let _ = write!(out, " {} |", cell.value(axis));
-        }
-        let columns = |s: &Summary, num: Num| {
-            let ci = interval(s.ci95, num, Interval::Brackets);
-            format!("{} | {ci}", mean_std(s.mean, s.std, num))
-        };
-        let _ = write!(
-            out,
-            " {} | {} | {} | {} |",
-            s.test.n,
-            s.failed,
-            columns(&s.test, Num::Sci(4)),
-            mean_std(s.train.mean, s.train.std, Num::Sci(4))
-        );
-        if let Some(c) = &s.test_class {
-            let _ = write!(out, " {} |", columns(c, Num::Fixed(4)));
-        }
-        out.push('\n');
+        out.push_str(&cell_row(sweep, s));
     }
     out.push('\n');
-    let failed: Vec<&StoredRun> = executed.failed().collect();
-    if !failed.is_empty() {
-        let _ = writeln!(
-            out,
-            "## Failed runs\n\n{} run(s) failed and are left out of the table above.\n\n| run | result file | why |\n|---|---|---|",
-            failed.len()
-        );
-        for r in failed {
-            if let Status::Failed { reason, epoch } = &r.status {
-                let _ = writeln!(
-                    out,
-                    "| {} | runs/{}.json | {} (epoch {epoch}) |",
-                    r.spec.label(),
-                    r.spec.id(),
-                    reason.replace('|', "/")
-                );
-            }
-        }
-        out.push('\n');
-    }
-    if let Some(axis) = sweep.plot {
-        let stem = plot_stem(axis);
-        let _ = writeln!(
-            out,
-            "## Plot\n\n![final test error against {axis}]({stem}.png)\n\n*Final test {}error against {axis}, mean ± std over seeds* ([SVG]({stem}.svg))\n",
-            if sweep.images() {
-                "classification "
-            } else {
-                ""
-            }
-        );
-    }
     out
+}
+
+/// One cell's row. The errors `E` span decades across settings, so they are in scientific
+/// notation; classification errors are shares, so fixed.
+fn cell_row(sweep: &Sweep, s: &CellSummary) -> String {
+    let cell = &sweep.cells[s.cell];
+    let mut out = String::from("|");
+    for axis in &sweep.swept {
+        let _ = write!(out, " {} |", cell.value(axis));
+    }
+    let columns = |s: &Summary, num: Num| {
+        let ci = interval(s.ci95, num, Interval::Brackets);
+        format!("{} | {ci}", mean_std(s.mean, s.std, num))
+    };
+    let _ = write!(
+        out,
+        " {} | {} | {} | {} |",
+        s.test.n,
+        s.failed,
+        columns(&s.test, Num::Sci(4)),
+        mean_std(s.train.mean, s.train.std, Num::Sci(4))
+    );
+    if let Some(c) = &s.test_class {
+        let _ = write!(out, " {} |", columns(c, Num::Fixed(4)));
+    }
+    out.push('\n');
+    out
+}
+
+/// The failed runs and why, with their result files: the table leaves them out, so a reader
+/// must be able to see what is missing and look at it (empty when every run finished).
+fn failed_runs(executed: &Executed) -> String {
+    let mut out = String::new();
+    let failed: Vec<&StoredRun> = executed.failed().collect();
+    if failed.is_empty() {
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "## Failed runs\n\n{} run(s) failed and are left out of the table above.\n\n| run | result file | why |\n|---|---|---|",
+        failed.len()
+    );
+    for r in failed {
+        if let Status::Failed { reason, epoch } = &r.status {
+            let _ = writeln!(
+                out,
+                "| {} | runs/{}.json | {} (epoch {epoch}) |",
+                r.spec.label(),
+                r.spec.id(),
+                // A `|` in the message would split the table's cell.
+                reason.replace('|', "/")
+            );
+        }
+    }
+    out.push('\n');
+    out
+}
+
+/// The plot against `axis`, with a link to the SVG for zooming in.
+fn plot_section(sweep: &Sweep, axis: &str) -> String {
+    let stem = plot_stem(axis);
+    format!(
+        "## Plot\n\n![final test error against {axis}]({stem}.png)\n\n*Final test {}error against {axis}, mean ± std over seeds* ([SVG]({stem}.svg))\n\n",
+        if sweep.images() {
+            "classification "
+        } else {
+            ""
+        }
+    )
 }
 
 fn seeds_text(seeds: &[u64]) -> String {

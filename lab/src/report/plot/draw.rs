@@ -8,7 +8,7 @@ use plotters::coord::Shift;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::prelude::*;
 
-use super::layout::{Axis, Layout, LegendCorner};
+use super::layout::{Axis, Layout, LegendCorner, PlacedSeries};
 use super::{PNG_SIZE, PlotSpec};
 
 /// Font family looked up through fontconfig by plotters' `ttf` feature.
@@ -63,13 +63,36 @@ pub(super) fn svg(path: &Path, spec: &PlotSpec, plan: &Layout, style: Style) -> 
     crate::atomic::write(path, text.as_bytes()).map_err(|e| e.to_string())
 }
 
+/// The chart every plot draws on: both axes in plot space, with the planned ticks.
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<Ticked, Ticked>>;
+
+/// What drawing on backend `DB` can fail with.
+type Drawn<T, DB> = Result<T, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// One plot on one backend. The same steps for PNG and SVG, so the two files show the same plot.
 fn draw_on<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     spec: &PlotSpec,
     plan: &Layout,
     style: Style,
-) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+) -> Drawn<(), DB> {
     root.fill(&WHITE)?;
+    let mut chart = frame(root, spec, plan)?;
+    draw_bands(&mut chart, plan)?;
+    // Lines after all bands so no band hides another series' line.
+    for s in &plan.series {
+        draw_lines(&mut chart, s, spec.markers, style)?;
+    }
+    draw_legend(&mut chart, plan)
+}
+
+/// Title, axes and grid. The labels come from the planned axes rather than plotters' own, so a
+/// log axis (planned in log space) is labelled with the values, not their logarithms.
+fn frame<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    spec: &PlotSpec,
+    plan: &Layout,
+) -> Drawn<Chart<'a, DB>, DB> {
     let (x, y) = (&plan.x, &plan.y);
     let x_coord = Ticked::new(x);
     let y_coord = Ticked::new(y);
@@ -94,7 +117,14 @@ fn draw_on<DB: DrawingBackend>(
         .light_line_style(RGBColor(238, 238, 238))
         .axis_style(BLACK.stroke_width(1))
         .draw()?;
+    Ok(chart)
+}
 
+/// Every series' ±std bands, translucent so overlapping bands stay readable.
+fn draw_bands<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    plan: &Layout,
+) -> Drawn<(), DB> {
     for s in &plan.series {
         let color = PALETTE[s.color % PALETTE.len()];
         for band in &s.bands {
@@ -117,37 +147,53 @@ fn draw_on<DB: DrawingBackend>(
             }
         }
     }
-    // Lines after all bands so no band hides another series' line.
-    for s in &plan.series {
-        let color = PALETTE[s.color % PALETTE.len()];
-        let line_style = color.stroke_width(3);
-        let anno = match s.lines.first() {
-            Some(first) if style == Style::Lines => {
-                chart.draw_series(LineSeries::new(first.iter().copied(), line_style))?
-            }
-            _ => chart.draw_series(std::iter::empty::<PathElement<(f64, f64)>>())?,
-        };
-        anno.label(s.label.as_str()).legend(move |(px, py)| {
-            PathElement::new(vec![(px, py), (px + 28, py)], color.stroke_width(4))
-        });
-        if style == Style::Lines {
-            for line in s.lines.iter().skip(1) {
-                chart.draw_series(LineSeries::new(line.iter().copied(), line_style))?;
-            }
+    Ok(())
+}
+
+/// One series' lines (unless a scatter) and markers, with its legend entry. The entry hangs on
+/// the first thing drawn, an empty series when no line is, so a scatter still gets one.
+fn draw_lines<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    s: &PlacedSeries,
+    markers: bool,
+    style: Style,
+) -> Drawn<(), DB> {
+    let color = PALETTE[s.color % PALETTE.len()];
+    let line_style = color.stroke_width(3);
+    let anno = match s.lines.first() {
+        Some(first) if style == Style::Lines => {
+            chart.draw_series(LineSeries::new(first.iter().copied(), line_style))?
         }
-        for line in &s.lines {
-            // Markers when asked; lone points would be invisible otherwise.
-            let radius = if spec.markers || style == Style::Points {
-                6
-            } else if line.len() == 1 {
-                3
-            } else {
-                continue;
-            };
-            chart.draw_series(line.iter().map(|p| Circle::new(*p, radius, color.filled())))?;
+        _ => chart.draw_series(std::iter::empty::<PathElement<(f64, f64)>>())?,
+    };
+    anno.label(s.label.as_str()).legend(move |(px, py)| {
+        PathElement::new(vec![(px, py), (px + 28, py)], color.stroke_width(4))
+    });
+    if style == Style::Lines {
+        for line in s.lines.iter().skip(1) {
+            chart.draw_series(LineSeries::new(line.iter().copied(), line_style))?;
         }
     }
+    for line in &s.lines {
+        // Markers when asked; lone points would be invisible otherwise.
+        let radius = if markers || style == Style::Points {
+            6
+        } else if line.len() == 1 {
+            3
+        } else {
+            continue;
+        };
+        chart.draw_series(line.iter().map(|p| Circle::new(*p, radius, color.filled())))?;
+    }
+    Ok(())
+}
 
+/// The legend, in the corner the layout found to cover the fewest points, on a nearly opaque
+/// background so lines behind it do not cross the labels.
+fn draw_legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    plan: &Layout,
+) -> Drawn<(), DB> {
     chart
         .configure_series_labels()
         .position(match plan.legend {
