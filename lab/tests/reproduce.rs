@@ -27,6 +27,7 @@ fn tiny(readings: Vec<Reading>, workers: usize) -> ReproduceConfig {
         train_size: 200,
         seeds: 2,
         fig4_seeds: 2,
+        explain_seeds: 2,
         fig4_sizes: vec![100, 200],
         ..ReproduceConfig::quick(readings, workers)
     }
