@@ -8,6 +8,7 @@ use rbp_core::optim::{AdamConfig, Hyper, LrClock, OptimizerKind, RbpConfig, Rein
 use rbp_core::oracle::Precision;
 use rbp_lab::data::mnist::{DataSpec, DatasetKind};
 use rbp_lab::experiment::mnist::MnistConfig;
+use rbp_lab::experiment::reproduce::{Reading, ReproduceConfig};
 use rbp_lab::experiment::stored::Running;
 use rbp_lab::experiment::sweep;
 use rbp_lab::experiment::toy::ToyConfig;
@@ -151,6 +152,34 @@ fn spec_file(path: &str) -> Result<PathBuf, String> {
         )),
         Ok(_) => Ok(path),
         Err(e) => Err(e.to_string()),
+    }
+}
+
+impl ReproduceArgs {
+    /// The reproduction these flags describe, how its runs go, and its output directory.
+    pub fn config(&self) -> Result<(ReproduceConfig, rbp_lab::run::Mode, PathBuf)> {
+        let readings = Reading::parse_all(&self.reading)?;
+        let workers = workers(self.jobs)?;
+        let mut config = if self.quick {
+            ReproduceConfig::quick(readings, workers)
+        } else {
+            ReproduceConfig::paper(readings, workers)
+        };
+        if let Some(sizes) = &self.fig4_sizes {
+            config.fig4_sizes = sizes.clone();
+        }
+        if let Some(epochs) = self.epochs {
+            config.epochs = epochs;
+        }
+        if let Some(n) = self.seeds {
+            config = config.with_seeds(n);
+        }
+        if let Some(n) = self.explain_seeds {
+            config.explain_seeds = n;
+        }
+        let (running, out_dir) = self.runs.running(&self.out, workers)?;
+        config.save_every = running.save_every;
+        Ok((config, running.mode, out_dir))
     }
 }
 

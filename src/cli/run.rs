@@ -143,30 +143,9 @@ pub fn run_bench(args: BenchArgs) -> Result<()> {
 }
 
 pub fn run_reproduce(args: ReproduceArgs) -> Result<()> {
+    use rbp_lab::experiment::reproduce;
     use rbp_lab::experiment::reproduce::mnist_source::MnistSource;
-    use rbp_lab::experiment::reproduce::{self, Reading, ReproduceConfig};
-    let readings = Reading::parse_all(&args.reading)?;
-    let workers = workers(args.jobs)?;
-    let mut config = if args.quick {
-        ReproduceConfig::quick(readings, workers)
-    } else {
-        ReproduceConfig::paper(readings, workers)
-    };
-    if let Some(sizes) = args.fig4_sizes {
-        config.fig4_sizes = sizes;
-    }
-    if let Some(epochs) = args.epochs {
-        config.epochs = epochs;
-    }
-    if let Some(n) = args.seeds {
-        config = config.with_seeds(n);
-    }
-    if let Some(n) = args.explain_seeds {
-        config.explain_seeds = n;
-    }
-    let (running, out_dir) = args.runs.running(&args.out, workers)?;
-    config.save_every = running.save_every;
-    let mode = running.mode;
+    let (config, mode, out_dir) = args.config()?;
     let out = OutDir::new(&out_dir, args.overwrite);
     let show = !args.quiet && std::io::stderr().is_terminal();
     println!(
@@ -204,6 +183,18 @@ pub fn run_reproduce(args: ReproduceArgs) -> Result<()> {
         );
         return Ok(());
     };
+    print_verdicts(&outcome);
+    println!(
+        "{} runs in {:.1} s; report: {}",
+        outcome.runs,
+        outcome.seconds,
+        out.path(reproduce::report_md::REPORT).display()
+    );
+    Ok(())
+}
+
+/// One line per claim and reading: its verdict and estimate.
+fn print_verdicts(outcome: &rbp_lab::experiment::reproduce::Outcome) {
     for r in &outcome.readings {
         for j in &r.judged {
             println!(
@@ -216,13 +207,6 @@ pub fn run_reproduce(args: ReproduceArgs) -> Result<()> {
             );
         }
     }
-    println!(
-        "{} runs in {:.1} s; report: {}",
-        outcome.runs,
-        outcome.seconds,
-        out.path(reproduce::report_md::REPORT).display()
-    );
-    Ok(())
 }
 
 /// What the run store did: runs trained, found, failed, left to other shards, files not
