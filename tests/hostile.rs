@@ -456,3 +456,57 @@ fn a_diverged_toy_run_is_reported_as_diverged_not_averaged() {
     assert_eq!(adam["diverged"].as_array().map(Vec::len), Some(2), "{adam}");
     assert_eq!(adam["final_test_error"]["n"], 0, "{adam}");
 }
+
+#[test]
+fn a_diverged_landscape_run_is_named_not_probed() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let args = [
+        "landscape",
+        "toy",
+        "--arch",
+        "10-6-3",
+        "--train-size",
+        "40",
+        "--batch",
+        "10",
+        "--epochs",
+        "3",
+        "--seeds",
+        "2",
+        "--optimizer",
+        "sgd,adam",
+        "--adam-lr0",
+        "3e38",
+        "-q",
+        "--out",
+        text(&out),
+    ];
+    let child = rbp(&args, &[]).spawn().expect("the rbp binary runs");
+    let ran = finish(
+        child,
+        Duration::from_secs(60),
+        "a diverging landscape study",
+    );
+    assert!(ran.success, "{}", ran.stderr);
+    assert!(
+        ran.stdout.contains("adam seed 1 diverged"),
+        "{}",
+        ran.stdout
+    );
+    assert!(!ran.stdout.contains("NaN"), "{}", ran.stdout);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("landscape.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        json["diverged"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        json["diverged"]
+    );
+    let probed = json["solutions"].as_array().unwrap();
+    assert!(
+        probed.iter().all(|s| s["optimizer"] == "sgd"),
+        "a diverged run was probed"
+    );
+}

@@ -50,6 +50,7 @@ fn study_in(workers: usize, store: Option<&RunStore>) -> Vec<Solution> {
         &progress,
     )
     .unwrap()
+    .solutions
 }
 
 #[test]
@@ -211,7 +212,17 @@ fn save_writes_every_named_file() {
     let dir = tempfile::tempdir().unwrap();
     let out = OutDir::new(dir.path(), false);
     let task = serde_json::json!({"task": "toy"});
-    let written = report::save(&out, &config, &task, &sols, 1.0).unwrap();
+    let written = report::save(
+        &out,
+        &config,
+        &report::Study {
+            task: &task,
+            solutions: &sols,
+            diverged: &[],
+            seconds: 1.0,
+        },
+    )
+    .unwrap();
     let names = report::file_names(&config);
     assert_eq!(written.len(), names.len());
     for name in &names {
@@ -224,7 +235,19 @@ fn save_writes_every_named_file() {
             .unwrap();
     assert_eq!(json["solutions"].as_array().unwrap().len(), sols.len());
     // Nothing is overwritten without asking.
-    assert!(report::save(&out, &config, &task, &sols, 1.0).is_err());
+    assert!(
+        report::save(
+            &out,
+            &config,
+            &report::Study {
+                task: &task,
+                solutions: &sols,
+                diverged: &[],
+                seconds: 1.0
+            }
+        )
+        .is_err()
+    );
     let table = report::table(&config, &sols);
     assert!(table.contains("| sgd | 2 |") && table.contains("| adam | 2 |"));
 }

@@ -70,7 +70,10 @@ pub fn run(command: &LandscapeCommand, data: &RunData) -> Result<LandscapeOutcom
     );
     let start = Instant::now();
     let store = stored.as_ref().map(|(_, store)| store);
-    let solutions = super::run(
+    let super::Study {
+        solutions,
+        diverged,
+    } = super::run(
         config,
         &command.task,
         data,
@@ -81,11 +84,19 @@ pub fn run(command: &LandscapeCommand, data: &RunData) -> Result<LandscapeOutcom
     progress.finish();
     let seconds = start.elapsed().as_secs_f64();
     let files = match &stored {
-        Some((out, _)) => report::save(out, config, &command.task_json, &solutions, seconds)?,
+        Some((out, _)) => {
+            let study = report::Study {
+                task: &command.task_json,
+                solutions: &solutions,
+                diverged: &diverged,
+                seconds,
+            };
+            report::save(out, config, &study)?
+        }
         None => Vec::new(),
     };
     Ok(LandscapeOutcome {
-        table: report::table(config, &solutions),
+        table: report::table(config, &solutions) + &report::diverged_lines(&diverged),
         solutions,
         seconds,
         files,

@@ -208,7 +208,7 @@ pub fn run(
     store: Option<&RunStore>,
     save_every: Option<usize>,
     progress: &StudyProgress,
-) -> Result<Vec<Solution>, LandscapeError> {
+) -> Result<Study, LandscapeError> {
     let settings = &config.settings;
     configure_blas(settings.workers, settings.blas_threads);
     let specs = grid::plan(settings, task, Precision::F32);
@@ -226,18 +226,26 @@ pub fn run(
         data,
         hooks,
     )?;
-    let mut jobs = Vec::new();
+    let (mut jobs, mut diverged) = (Vec::new(), Vec::new());
     for (spec, (result, kept)) in specs.iter().zip(executed.runs.iter().zip(&executed.kept)) {
         let result = result.as_ref().expect("every run is trained or read");
-        if let Status::Failed { reason, .. } = &result.status
-            && result.result.records.is_empty()
-        {
-            return Err(LandscapeError::Failed(format!(
-                "run {}: {reason}",
-                spec.label()
-            )));
+        match &result.status {
+            Status::Failed { reason, .. } if result.result.records.is_empty() => {
+                return Err(LandscapeError::Failed(format!(
+                    "run {}: {reason}",
+                    spec.label()
+                )));
+            }
+            // A diverged run has no solution worth probing: it is named, not measured.
+            &Status::Failed { epoch, .. } => diverged.push(DivergedRun {
+                optimizer: spec.optimizer,
+                seed: spec.seed,
+                epoch,
+            }),
+            Status::Finished => {
+                jobs.extend(solutions_of(config, spec, &result.result.records, kept))
+            }
         }
-        jobs.extend(solutions_of(config, spec, &result.result.records, kept));
     }
     let probed = run_in_order(jobs.len(), settings.workers, |i| {
         let job = &jobs[i];
@@ -260,7 +268,26 @@ pub fn run(
             measures,
         })
     })?;
-    probed.into_iter().collect()
+    Ok(Study {
+        solutions: probed.into_iter().collect::<Result<_, _>>()?,
+        diverged,
+    })
+}
+
+/// A run whose errors went non-finite: left out of the study, and said so.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DivergedRun {
+    pub optimizer: OptimizerKind,
+    pub seed: u64,
+    /// The first measured epoch with a non-finite error.
+    pub epoch: usize,
+}
+
+/// What the study found: every probed solution, and the runs that diverged.
+#[derive(Clone, Debug)]
+pub struct Study {
+    pub solutions: Vec<Solution>,
+    pub diverged: Vec<DivergedRun>,
 }
 
 /// A kept solution of a run, to probe.

@@ -1,7 +1,7 @@
 //! The landscape study's summary: a table of mean ± std over seeds per optimizer, rank
 //! correlations between flatness and test error across runs, per-solution CSV/JSON, and plots.
 
-use super::{LandscapeConfig, Moment, Solution};
+use super::{DivergedRun, LandscapeConfig, Moment, Solution};
 use crate::report::csv::Table;
 use crate::report::files::{OutDir, OutputError};
 use crate::report::format::{Num, ci95, mean_std};
@@ -157,6 +157,29 @@ struct StudyFile<'a> {
     seconds: f64,
     correlations: Vec<Correlations>,
     solutions: &'a [Solution],
+    #[serde(skip_serializing_if = "<[DivergedRun]>::is_empty")]
+    diverged: &'a [DivergedRun],
+}
+
+/// What a study leaves to save: its task, solutions, diverged runs and wall time.
+pub struct Study<'a> {
+    pub task: &'a serde_json::Value,
+    pub solutions: &'a [Solution],
+    pub diverged: &'a [DivergedRun],
+    pub seconds: f64,
+}
+
+/// One line per diverged run (nothing when none did): they are left out of every table.
+pub fn diverged_lines(diverged: &[DivergedRun]) -> String {
+    diverged
+        .iter()
+        .map(|d| {
+            format!(
+                "{} seed {} diverged (a non-finite error at epoch {}): not probed\n",
+                d.optimizer, d.seed, d.epoch
+            )
+        })
+        .collect()
 }
 
 /// Points of the density grid.
@@ -199,16 +222,16 @@ fn density_of(s: &Solution, grid: &[f64], sigma: f64) -> Vec<f64> {
 pub fn save(
     out: &OutDir,
     config: &LandscapeConfig,
-    task: &serde_json::Value,
-    solutions: &[Solution],
-    seconds: f64,
+    study: &Study<'_>,
 ) -> Result<Vec<PathBuf>, SaveError> {
+    let solutions = study.solutions;
     let mut written = Vec::new();
     let study = StudyFile {
         config,
-        task,
+        task: study.task,
         gemm_backend: rbp_core::gemm::backend_name(),
-        seconds,
+        seconds: study.seconds,
+        diverged: study.diverged,
         correlations: config
             .moments
             .iter()
