@@ -1,5 +1,7 @@
-//! `rbp-lab`: the experiments built on `rbp-core` (the toy task, MNIST, every figure of the paper,
-//! benchmarks), their reports and plots, and the MNIST files (parsing, locating, downloading).
+//! `rbp-lab`: the studies built on `rbp-core` (the toy task, MNIST, every figure of the paper,
+//! sweeps, the loss landscape, benchmarks), the one run pipeline they share ([`run`]: spec ->
+//! runner -> store), statistics, reports and plots, and the MNIST files (parsing, locating,
+//! downloading). Arrows go studies -> run -> core; `run`, `stats` and `report` import no study.
 
 pub mod alloc_count;
 pub mod atomic;

@@ -1,4 +1,7 @@
-//! Experiments: grids of independent training runs (seeds x optimizers) on one task.
+//! The studies: each plans a list of runs (`crate::run::RunSpec`), hands it to the runner and
+//! summarises the results — `toy`/`mnist` ([`grid`]), [`reproduce`], [`sweep`], [`landscape`] —
+//! plus [`bench`], which times steps instead of training runs. The settings shared by the
+//! grids ([`Settings`]) and the paper's protocol numbers ([`protocol`]) live here.
 
 pub mod bench;
 pub mod grid;

@@ -1,7 +1,7 @@
 //! Result files: written whole or not at all, and never over a previous result unless asked.
 
 use super::csv::Table;
-use crate::experiment::RunResult;
+use rbp_core::train::RunResult;
 use std::path::{Path, PathBuf};
 
 /// A problem writing results, naming the file.

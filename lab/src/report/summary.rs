@@ -1,10 +1,10 @@
 //! Final errors per optimizer, aggregated over seeds.
 
-use crate::experiment::RunResult;
 use crate::run::result::{Status, divergence};
 use crate::stats::{self, Summary};
 use rbp_core::optim::OptimizerKind;
 use rbp_core::train::EpochRecord;
+use rbp_core::train::RunResult;
 use serde::Serialize;
 
 /// A run whose errors went non-finite: left out of the means, and said so.
