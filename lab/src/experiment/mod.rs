@@ -1,6 +1,6 @@
 //! The studies: each plans a list of runs (`crate::run::RunSpec`), hands it to the runner and
 //! summarises the results — `toy`/`mnist` ([`grid`]), [`reproduce`], [`sweep`], [`landscape`] —
-//! plus [`bench`], which times steps instead of training runs. The settings shared by the
+//! plus [`bench`](mod@bench), which times steps instead of training runs. The settings shared by the
 //! grids ([`Settings`]) and the paper's protocol numbers ([`protocol`]) live here.
 
 pub mod bench;
