@@ -415,13 +415,10 @@ fn output_directories_that_cannot_be_used_are_named_before_any_training() {
     );
 }
 
-#[test]
-fn a_diverged_toy_run_is_reported_as_diverged_not_averaged() {
-    // Adam stepping by ~3e38 overflows the weights to infinities within the first epoch.
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("out");
-    let args = [
-        "toy",
+/// Runs `command` (e.g. `["toy"]`) on a tiny task where Adam steps by ~3e38, which overflows its
+/// weights to infinities within the first epoch, into `out`; returns what it printed.
+fn run_diverging(command: &[&str], out: &Path) -> String {
+    let tiny = [
         "--arch",
         "10-6-3",
         "--train-size",
@@ -438,20 +435,31 @@ fn a_diverged_toy_run_is_reported_as_diverged_not_averaged() {
         "3e38",
         "-q",
         "--out",
-        text(&out),
     ];
+    let args: Vec<&str> = command
+        .iter()
+        .chain(&tiny)
+        .copied()
+        .chain([text(out)])
+        .collect();
     let child = rbp(&args, &[]).spawn().expect("the rbp binary runs");
-    let ran = finish(child, Duration::from_secs(60), "a diverging toy run");
+    let ran = finish(child, Duration::from_secs(60), "a diverging run");
     assert!(ran.success, "{}", ran.stderr);
-    assert!(
-        ran.stdout.contains("Adam: 2 of 2 run(s) diverged"),
-        "{}",
-        ran.stdout
-    );
     assert!(!ran.stdout.contains("NaN"), "{}", ran.stdout);
-    let summary = std::fs::read_to_string(out.join("summary.json")).unwrap();
-    let json: serde_json::Value = serde_json::from_str(&summary).unwrap();
-    let adam = &json["optimizers"][1];
+    ran.stdout
+}
+
+fn json_of(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn a_diverged_toy_run_is_reported_as_diverged_not_averaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let stdout = run_diverging(&["toy"], &out);
+    assert!(stdout.contains("Adam: 2 of 2 run(s) diverged"), "{stdout}");
+    let adam = &json_of(&out.join("summary.json"))["optimizers"][1];
     assert_eq!(adam["optimizer"], "adam");
     assert_eq!(adam["diverged"].as_array().map(Vec::len), Some(2), "{adam}");
     assert_eq!(adam["final_test_error"]["n"], 0, "{adam}");
@@ -461,49 +469,11 @@ fn a_diverged_toy_run_is_reported_as_diverged_not_averaged() {
 fn a_diverged_landscape_run_is_named_not_probed() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let args = [
-        "landscape",
-        "toy",
-        "--arch",
-        "10-6-3",
-        "--train-size",
-        "40",
-        "--batch",
-        "10",
-        "--epochs",
-        "3",
-        "--seeds",
-        "2",
-        "--optimizer",
-        "sgd,adam",
-        "--adam-lr0",
-        "3e38",
-        "-q",
-        "--out",
-        text(&out),
-    ];
-    let child = rbp(&args, &[]).spawn().expect("the rbp binary runs");
-    let ran = finish(
-        child,
-        Duration::from_secs(60),
-        "a diverging landscape study",
-    );
-    assert!(ran.success, "{}", ran.stderr);
-    assert!(
-        ran.stdout.contains("adam seed 1 diverged"),
-        "{}",
-        ran.stdout
-    );
-    assert!(!ran.stdout.contains("NaN"), "{}", ran.stdout);
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("landscape.json")).unwrap())
-            .unwrap();
-    assert_eq!(
-        json["diverged"].as_array().map(Vec::len),
-        Some(2),
-        "{}",
-        json["diverged"]
-    );
+    let stdout = run_diverging(&["landscape", "toy"], &out);
+    assert!(stdout.contains("adam seed 1 diverged"), "{stdout}");
+    let json = json_of(&out.join("landscape.json"));
+    let diverged = &json["diverged"];
+    assert_eq!(diverged.as_array().map(Vec::len), Some(2), "{diverged}");
     let probed = json["solutions"].as_array().unwrap();
     assert!(
         probed.iter().all(|s| s["optimizer"] == "sgd"),
