@@ -65,14 +65,18 @@ pub struct BackendRow {
 }
 
 /// How many times in a row [`BackendRow::back_to_back_ns`] runs the products: at least
-/// [`BACK_TO_BACK_MIN_RUNS`], more when the bench repeats more.
+/// [`BACK_TO_BACK_MIN_RUNS`], more when the bench repeats more (fewer, down to the bench's
+/// repetitions, when they take over [`BACK_TO_BACK_BUDGET`]).
 pub fn back_to_back_runs(config: &BenchConfig) -> usize {
     config.reps.max(BACK_TO_BACK_MIN_RUNS)
 }
 
 /// The fewest back-to-back runs timed (the yardstick times 400): enough for a steady median even
-/// with `--quick`.
+/// with `--quick`, unless they take longer than [`BACK_TO_BACK_BUDGET`].
 pub const BACK_TO_BACK_MIN_RUNS: usize = 100;
+
+/// After this long, back-to-back timing stops once it has the bench's repetition count.
+const BACK_TO_BACK_BUDGET: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// What measuring errors costs.
 #[derive(Clone, Debug, Serialize)]
@@ -208,8 +212,13 @@ fn time_back_to_back(config: &BenchConfig, plan: &mut GemmPlan, backend: gemm::B
         run();
     }
     let mut samples = Samples::default();
+    let start = Instant::now();
     for _ in 0..runs {
         samples.0.push(super::time_ns(&mut run));
+        // Large cases (tens of ms per run) stop at the bench's own repetitions after a second.
+        if samples.0.len() >= config.reps && start.elapsed() > BACK_TO_BACK_BUDGET {
+            break;
+        }
     }
     samples.median()
 }
