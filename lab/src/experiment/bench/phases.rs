@@ -55,7 +55,28 @@ pub struct BackendRow {
     pub ns: f64,
     /// Time over the default backend's, measured interleaved with it.
     pub vs_default: f64,
+    /// Median time of the same products run [`back_to_back_runs`] times in a row, nothing in
+    /// between: how the C yardstick `gemm_sequence.c` (and `cargo bench`'s `gemm/` group) times
+    /// them. `ns` is taken after a step of every optimizer cell, whose buffers (several MiB per
+    /// case) push the products' operands out of the caches; here they stay warm. The two differ
+    /// by the cache state alone (measured on Zen 4: 0.67 ms here against 0.72-0.76 ms
+    /// interleaved for 100-400-200-10, the same buffers and calls).
+    pub back_to_back_ns: f64,
 }
+
+/// How many times in a row [`BackendRow::back_to_back_ns`] runs the products: at least
+/// [`BACK_TO_BACK_MIN_RUNS`], more when the bench repeats more (fewer, down to the bench's
+/// repetitions, when they take over [`BACK_TO_BACK_BUDGET`]).
+pub fn back_to_back_runs(config: &BenchConfig) -> usize {
+    config.reps.max(BACK_TO_BACK_MIN_RUNS)
+}
+
+/// The fewest back-to-back runs timed (the yardstick times 400): enough for a steady median even
+/// with `--quick`, unless they take longer than [`BACK_TO_BACK_BUDGET`].
+pub const BACK_TO_BACK_MIN_RUNS: usize = 100;
+
+/// After this long, back-to-back timing stops once it has the bench's repetition count.
+const BACK_TO_BACK_BUDGET: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// What measuring errors costs.
 #[derive(Clone, Debug, Serialize)]
@@ -111,12 +132,16 @@ pub fn measure(config: &BenchConfig, case: &Case) -> CaseBreakdown {
     let mut plan = GemmPlan::new(&case.arch, case.batch);
     let backends = backends_in_use_first();
     let (samples, gemm_samples) = sample_interleaved(config, &mut cells, &mut plan, &backends);
+    let back_to_back: Vec<f64> = backends
+        .iter()
+        .map(|&backend| time_back_to_back(config, &mut plan, backend))
+        .collect();
     let phases: Vec<PhaseRow> = cells
         .iter()
         .zip(&samples)
         .flat_map(|(cell, samples)| phase_rows(case, cell, samples))
         .collect();
-    let backends = backend_rows(case, &backends, &gemm_samples);
+    let backends = backend_rows(case, &backends, &gemm_samples, &back_to_back);
     let evaluation = measure_evaluation(config, case, baseline_step_ns(config, &phases));
     CaseBreakdown {
         phases,
@@ -174,15 +199,45 @@ fn sample_interleaved(
     (samples, gemm_samples)
 }
 
+/// The median time of `backend`'s products run [`back_to_back_runs`] times in a row (after a
+/// tenth as many untimed runs), as the C yardstick times them: see
+/// [`BackendRow::back_to_back_ns`].
+fn time_back_to_back(config: &BenchConfig, plan: &mut GemmPlan, backend: gemm::Backend) -> f64 {
+    let runs = back_to_back_runs(config);
+    let mut run = || {
+        plan.run_through(backend)
+            .expect("Backend::available lists only backends this build has")
+    };
+    for _ in 0..runs / 10 {
+        run();
+    }
+    let mut samples = Samples::default();
+    let start = Instant::now();
+    for _ in 0..runs {
+        samples.0.push(super::time_ns(&mut run));
+        // Large cases (tens of ms per run) stop at the bench's own repetitions after a second.
+        if samples.0.len() >= config.reps && start.elapsed() > BACK_TO_BACK_BUDGET {
+            break;
+        }
+    }
+    samples.median()
+}
+
 /// Each backend's median, and its ratio to the first's (the one in use): a ratio of medians
 /// taken in the same interleaved loop is steadier than either time on a noisy machine.
-fn backend_rows(case: &Case, backends: &[gemm::Backend], samples: &[Samples]) -> Vec<BackendRow> {
+fn backend_rows(
+    case: &Case,
+    backends: &[gemm::Backend],
+    samples: &[Samples],
+    back_to_back: &[f64],
+) -> Vec<BackendRow> {
     let arch = case.arch.to_string();
     let default_ns = samples[0].median();
     backends
         .iter()
         .zip(samples)
-        .map(|(backend, samples)| {
+        .zip(back_to_back)
+        .map(|((backend, samples), &back_to_back_ns)| {
             let ns = samples.median();
             BackendRow {
                 arch: arch.clone(),
@@ -190,6 +245,7 @@ fn backend_rows(case: &Case, backends: &[gemm::Backend], samples: &[Samples]) ->
                 backend: backend.name(),
                 ns,
                 vs_default: ns / default_ns,
+                back_to_back_ns,
             }
         })
         .collect()
