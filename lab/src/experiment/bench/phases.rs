@@ -59,8 +59,7 @@ pub struct BackendRow {
     /// between: how the C yardstick `gemm_sequence.c` (and `cargo bench`'s `gemm/` group) times
     /// them. `ns` is taken after a step of every optimizer cell, whose buffers (several MiB per
     /// case) push the products' operands out of the caches; here they stay warm. The two differ
-    /// by the cache state alone (measured on Zen 4: 0.67 ms here against 0.72-0.76 ms
-    /// interleaved for 100-400-200-10, the same buffers and calls).
+    /// by the cache state alone: the buffers and calls are the same.
     pub back_to_back_ns: f64,
 }
 
