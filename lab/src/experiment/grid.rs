@@ -236,11 +236,9 @@ fn finished_runs(executed: &run::Executed) -> Result<Vec<RunResult>, GridError> 
     let mut runs = Vec::with_capacity(executed.runs.len());
     let mut unusable = Vec::new();
     for r in executed.runs.iter().flatten() {
-        match &r.status {
-            run::Status::Failed { reason, .. } if r.result.records.is_empty() => {
-                unusable.push(format!("run {}: {reason}", r.spec.label()))
-            }
-            _ => runs.push(r.result.clone()),
+        match r.could_not_train() {
+            Some(reason) => unusable.push(format!("run {}: {reason}", r.spec.label())),
+            None => runs.push(r.result.clone()),
         }
     }
     if unusable.is_empty() {

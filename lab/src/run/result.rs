@@ -114,6 +114,15 @@ impl StoredRun {
     pub fn failed(&self) -> bool {
         matches!(self.status, Status::Failed { .. })
     }
+
+    /// Why the run could not train at all (it failed before measuring anything): a study has no
+    /// numbers of it to show, unlike a run that diverged after some epochs.
+    pub fn could_not_train(&self) -> Option<&str> {
+        match &self.status {
+            Status::Failed { reason, .. } if self.result.records.is_empty() => Some(reason),
+            _ => None,
+        }
+    }
 }
 
 /// The JSON document of a result file.

@@ -229,13 +229,11 @@ pub fn run(
     let (mut jobs, mut diverged) = (Vec::new(), Vec::new());
     for (spec, (result, kept)) in specs.iter().zip(executed.runs.iter().zip(&executed.kept)) {
         let result = result.as_ref().expect("every run is trained or read");
+        if let Some(reason) = result.could_not_train() {
+            let label = spec.label();
+            return Err(LandscapeError::Failed(format!("run {label}: {reason}")));
+        }
         match &result.status {
-            Status::Failed { reason, .. } if result.result.records.is_empty() => {
-                return Err(LandscapeError::Failed(format!(
-                    "run {}: {reason}",
-                    spec.label()
-                )));
-            }
             // A diverged run has no solution worth probing: it is named, not measured.
             &Status::Failed { epoch, .. } => diverged.push(DivergedRun {
                 optimizer: spec.optimizer,

@@ -503,7 +503,7 @@ fn check_complete(executed: &Executed, mode: Mode, planned: usize) -> Result<(),
     }
     let unusable: Vec<String> = executed
         .failed()
-        .filter(|r| r.result.records.is_empty())
+        .filter(|r| r.could_not_train().is_some())
         .map(|r| format!("{}: {}", r.spec.label(), failure_text(r)))
         .collect();
     if unusable.is_empty() {
