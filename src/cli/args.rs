@@ -6,7 +6,7 @@ use rbp_core::init::Init;
 use rbp_core::net::Arch;
 use rbp_core::optim::{AdamConfig, Hyper, LrClock, OptimizerKind, RbpConfig, Reinforce};
 use rbp_core::oracle::Precision;
-use rbp_lab::data::mnist::{DataSpec, DatasetKind};
+use rbp_datasets::mnist::{DataSpec, DatasetKind};
 use rbp_lab::experiment::mnist::MnistConfig;
 use rbp_lab::experiment::reproduce::{Reading, ReproduceConfig};
 use rbp_lab::experiment::stored::Running;

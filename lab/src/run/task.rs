@@ -1,7 +1,7 @@
 //! What a run learns: the teacher-student task or an image data set, with the rule that draws
 //! each run's training and test examples from its seed.
 
-use crate::data::mnist::DatasetKind;
+use rbp_datasets::mnist::DatasetKind;
 use serde::{Deserialize, Serialize};
 
 /// Where the training images of an image task come from.

@@ -4,10 +4,10 @@
 
 use super::data::{Dataset, ImageData, RawData};
 use super::spec::{Cell, RawGrid, SpecError, bad};
-use crate::data::{idx, mnist};
 use crate::experiment::reproduce::Reading;
 use rbp_core::net::Arch;
 use rbp_core::optim::{Hyper, OptimizerKind};
+use rbp_datasets::{idx, mnist};
 use std::collections::HashSet;
 use std::hash::Hash;
 

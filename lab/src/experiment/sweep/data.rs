@@ -14,11 +14,11 @@
 //! ```
 
 use super::spec::SpecError;
-use crate::data::mnist::{DataError, DataSpec, DatasetKind};
 use crate::experiment::protocol;
 use crate::run::data::ImagesError;
 use crate::run::{Pool, TestSize};
 use crate::run::{RunData, RunDataError};
+use rbp_datasets::mnist::{DataError, DataSpec, DatasetKind};
 use serde::Deserialize;
 use std::path::PathBuf;
 

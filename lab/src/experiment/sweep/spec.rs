@@ -328,7 +328,7 @@ fn plot_axis(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::mnist;
+    use rbp_datasets::mnist;
 
     fn err(text: &str) -> String {
         Sweep::parse(text).unwrap_err().to_string()
