@@ -34,8 +34,10 @@ const TRACE_PROBES: usize = 30;
 const DENSITY_STEPS: usize = 30;
 /// More quadrature probes than the study's 3, so their standard error is itself reliable.
 const DENSITY_PROBES: usize = 30;
-/// Deviations beyond this many standard errors fail; for a mean of 30 probes (Student t, 29
-/// degrees of freedom) a correct estimator lands outside with probability about 0.0015.
+/// Deviations beyond this many standard errors fail: a mean of 30 probes lands outside with
+/// probability about 0.0005 if it is normal (0.0015 with an estimated error, Student t with 29
+/// degrees of freedom); the probes' terms have heavier tails than normal, so read it as rare, not
+/// as an exact level. The seeds are fixed, so a pass is reproducible.
 const Z: f64 = 3.5;
 
 /// One point of the loss and its exact spectrum.
@@ -238,33 +240,55 @@ fn lanczos_top_eigenvalues_match_the_dense_spectrum() {
     }
 }
 
-/// Hutchinson with the study's 30 probes against the exact trace, and its standard error
-/// against the exact variance of one probe, `2 sum_{i != j} H_ij^2` (Rademacher probes).
+/// Hutchinson with the study's 30 probes against the exact trace, within `Z` of its exact
+/// standard error; and the standard error it reports against that exact one.
 #[test]
 fn hutchinson_trace_agrees_with_the_exact_trace() {
     for point in &fixture().points {
         let h = &point.exact.hessian.matrix;
-        let exact = h.trace();
         let mut curvature = curvature_at(point);
         let estimate = hutchinson_trace(&mut HessianOperator::new(&mut curvature), TRACE_PROBES, 2);
-        assert_within(point.name, "Hutchinson trace", estimate, exact);
-        let n = h.dim();
-        let off_diagonal: f64 = (0..n)
-            .flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j)))
-            .map(|(i, j)| h.entries()[i * n + j].powi(2))
-            .sum();
-        let predicted = (2.0 * off_diagonal / TRACE_PROBES as f64).sqrt();
-        // The sample SD of 30 roughly normal draws is within 30% of the true SD with probability
-        // above 0.99 (its relative SD is 1/sqrt(58) = 0.13); an estimator that misreported its
-        // error by a factor 2 would fail.
-        let ratio = estimate.std_error / predicted;
+        let exact_error = probe_std(h) / (TRACE_PROBES as f64).sqrt();
+        assert_near(
+            point.name,
+            "Hutchinson trace",
+            estimate.mean,
+            h.trace(),
+            exact_error,
+        );
+        // The sample SD of 30 draws is noisy, more so for the heavy tails of a quadratic form
+        // dominated by a few eigenvalues (its relative SD is sqrt((kurtosis - 1) / 120), 0.27 at
+        // kurtosis 10); the band catches an error formula off by a factor of 2.
+        let ratio = estimate.std_error / exact_error;
         assert!(
-            (0.7..=1.3).contains(&ratio),
-            "{}: standard error {} vs predicted {predicted}",
+            (0.5..=2.0).contains(&ratio),
+            "{}: reported standard error {} vs exact {exact_error}",
             point.name,
             estimate.std_error
         );
     }
+}
+
+/// The exact standard deviation of one Rademacher probe's `z^T H z`: `sqrt(2 sum_{i != j}
+/// H_ij^2)` (the diagonal terms are `H_ii z_i^2 = H_ii` exactly).
+fn probe_std(h: &DenseSymmetric) -> f64 {
+    let n = h.dim();
+    let off_diagonal: f64 = h
+        .entries()
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| k / n != k % n)
+        .map(|(_, x)| x * x)
+        .sum();
+    (2.0 * off_diagonal).sqrt()
+}
+
+/// `|estimate - exact| <= Z * std_error`.
+fn assert_near(point: &str, what: &str, estimate: f64, exact: f64, std_error: f64) {
+    assert!(
+        (estimate - exact).abs() <= Z * std_error,
+        "{point}: {what} {estimate} vs exact {exact} (standard error {std_error})"
+    );
 }
 
 /// `|estimate - exact| <= Z` standard errors.
@@ -289,8 +313,8 @@ fn moment(q: &Quadrature, k: i32) -> f64 {
 
 /// Stochastic Lanczos quadrature, probe by probe and on average. Each probe's 30-node Gauss
 /// quadrature must reproduce the moments of the exact spectral measure seen from that probe
-/// (degree up to 59 is exact), and the probes' average must reproduce the exact first and second
-/// moments of the spectrum within their standard errors.
+/// (degree up to 59 is exact), and the probes' average must reproduce the exact trace within its
+/// exact standard error and the second moment within its estimated one.
 #[test]
 fn slq_moments_agree_with_the_exact_spectrum() {
     for point in &fixture().points {
@@ -311,8 +335,11 @@ fn slq_moments_agree_with_the_exact_spectrum() {
                 );
             }
         }
+        // Each probe's term of the trace is Hutchinson's z^T H z: the same exact error.
         let trace = quadrature_trace(&quads, n);
-        assert_within(point.name, "SLQ trace", trace, eigen.values.iter().sum());
+        let exact_error = probe_std(&point.exact.hessian.matrix) / (DENSITY_PROBES as f64).sqrt();
+        let sum = eigen.values.iter().sum();
+        assert_near(point.name, "SLQ trace", trace.mean, sum, exact_error);
         let second: Vec<f64> = quads.iter().map(|q| moment(q, 2)).collect();
         let exact_second = moment(&uniform_measure(&eigen.values), 2);
         assert_within(

@@ -6,7 +6,7 @@
 //! matrices whose spectrum is known. The estimators are pure Rust: their dense eigenproblems are
 //! the small Lanczos tridiagonal matrices (tens of rows), solved by implicit QL, so no LAPACK is
 //! needed and every build runs the same code. Only the exact reference for a small net's whole
-//! spectrum ([`exact`], feature `exact-hessian`) calls LAPACK.
+//! spectrum (module `exact`, behind the feature `exact-hessian`) calls LAPACK.
 
 #[cfg(feature = "exact-hessian")]
 pub mod exact;
