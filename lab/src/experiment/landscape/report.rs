@@ -212,8 +212,8 @@ fn relations_text(r: &Relations) -> String {
         ),
         None => "undefined".into(),
     };
-    out += "Spearman rank correlation with test error, within each optimizer across its seeds \
-            (95% CI by Fisher's z):\n";
+    out += "\nSpearman rank correlation with test error, within each optimizer across its seeds \
+            (95% CI by Fisher's z):\n\n";
     for w in &r.within {
         let _ = writeln!(
             out,
@@ -224,7 +224,7 @@ fn relations_text(r: &Relations) -> String {
             rho(w.trace)
         );
     }
-    out += "Seed by seed (a - b; paired t 95% CI):\n";
+    out += "\nSeed by seed (a - b; paired t 95% CI):\n\n";
     for p in &r.pairs {
         let show =
             |(m, ci): (f64, (f64, f64)), num: Num| format!("{} ({})", num.show(m), ci95(ci, num));
