@@ -63,7 +63,7 @@ impl Verdict {
         }
     }
 
-    /// The rule that gives this verdict, written before any run.
+    /// The rule that gives this verdict (part of the protocol, [`super::protocol`]).
     pub fn rule(self) -> &'static str {
         match self {
             Verdict::Reproduced => {
