@@ -27,7 +27,12 @@ fn jitter(seed: u64, salt: u64) -> f64 {
 
 /// A run of `kind`, seed `seed`, whose errors at each epoch are `train(e)` and `test(e)`, scaled
 /// and stretched in time by a few percent per seed (so per-seed log changes differ too).
-fn run(kind: OptimizerKind, seed: u64, train: impl Fn(f64) -> f64, test: impl Fn(f64) -> f64) -> RunResult {
+fn run(
+    kind: OptimizerKind,
+    seed: u64,
+    train: impl Fn(f64) -> f64,
+    test: impl Fn(f64) -> f64,
+) -> RunResult {
     let j = jitter(seed, kind as u64);
     let stretch = 1.0 + (jitter(seed, kind as u64 + 1) - 1.0) / 2.0;
     RunResult {
@@ -80,10 +85,21 @@ struct Fig2Runs {
 fn paper_fig2() -> Fig2Runs {
     let seeds = 0..SEEDS;
     Fig2Runs {
-        sgd: seeds.clone().map(|s| run(OptimizerKind::Sgd, s, fall(0.4, 30.0), fall(0.5, 30.0))).collect(),
-        rbp: seeds.clone().map(|s| run(OptimizerKind::Rbp, s, rbp_curve(0.08), rbp_curve(0.1))).collect(),
-        adam: seeds.clone().map(|s| run(OptimizerKind::Adam, s, adam_curve(0.02), adam_curve(0.25))).collect(),
-        adam_large_eta: seeds.map(|s| run(OptimizerKind::Adam, s, fall(0.9, 5.0), fall(0.95, 5.0))).collect(),
+        sgd: seeds
+            .clone()
+            .map(|s| run(OptimizerKind::Sgd, s, fall(0.4, 30.0), fall(0.5, 30.0)))
+            .collect(),
+        rbp: seeds
+            .clone()
+            .map(|s| run(OptimizerKind::Rbp, s, rbp_curve(0.08), rbp_curve(0.1)))
+            .collect(),
+        adam: seeds
+            .clone()
+            .map(|s| run(OptimizerKind::Adam, s, adam_curve(0.02), adam_curve(0.25)))
+            .collect(),
+        adam_large_eta: seeds
+            .map(|s| run(OptimizerKind::Adam, s, fall(0.9, 5.0), fall(0.95, 5.0)))
+            .collect(),
     }
 }
 
@@ -106,7 +122,10 @@ fn fig2_findings(runs: &Fig2Runs) -> Vec<Finding> {
         }
     }
     let get = |_m: usize, kind: OptimizerKind, seed: u64, _p: (f64, f64)| -> &RunResult {
-        let k = OptimizerKind::PAPER.iter().position(|&o| o == kind).unwrap();
+        let k = OptimizerKind::PAPER
+            .iter()
+            .position(|&o| o == kind)
+            .unwrap();
         by_key[&(k, seed)]
     };
     assert_eq!(point, config().fig3_points[0]);
@@ -139,7 +158,9 @@ fn fig2_claims_hold_in_the_world_the_paper_describes() {
 fn a_training_error_above_adams_because_r_backprop_blew_up_is_not_the_papers_reason() {
     let mut runs = paper_fig2();
     let blown = |e: f64| if e < 60.0 { 0.3 } else { 5.0 };
-    runs.rbp = (0..SEEDS).map(|s| run(OptimizerKind::Rbp, s, blown, blown)).collect();
+    runs.rbp = (0..SEEDS)
+        .map(|s| run(OptimizerKind::Rbp, s, blown, blown))
+        .collect();
     let findings = fig2_findings(&runs);
     // The old rule (training error higher than Adam's, alone) would call this reproduced.
     assert_ne!(verdict_of(&findings, "fig2b-train"), Verdict::Reproduced);
@@ -154,11 +175,19 @@ fn a_peak_backprop_also_has_or_one_outside_the_intermediate_stage_is_not_the_pap
             run(OptimizerKind::Sgd, s, peaked(), peaked())
         })
         .collect();
-    assert_ne!(verdict_of(&fig2_findings(&shared), "fig2a-peak"), Verdict::Reproduced);
+    assert_ne!(
+        verdict_of(&fig2_findings(&shared), "fig2a-peak"),
+        Verdict::Reproduced
+    );
     let mut early = paper_fig2();
     let at_5 = || bump(fall(0.1, 15.0), 8.0, 3.0, 0.6);
-    early.rbp = (0..SEEDS).map(|s| run(OptimizerKind::Rbp, s, at_5(), at_5())).collect();
-    assert_ne!(verdict_of(&fig2_findings(&early), "fig2a-peak"), Verdict::Reproduced);
+    early.rbp = (0..SEEDS)
+        .map(|s| run(OptimizerKind::Rbp, s, at_5(), at_5()))
+        .collect();
+    assert_ne!(
+        verdict_of(&fig2_findings(&early), "fig2a-peak"),
+        Verdict::Reproduced
+    );
 }
 
 #[test]
@@ -176,16 +205,28 @@ fn fluctuations_backprop_shows_as_often_are_not_r_backprops() {
 #[test]
 fn r_backprop_still_falling_on_test_but_not_on_training_error_does_not_keep_decreasing_both() {
     let mut runs = paper_fig2();
-    let flat_train = |e: f64| if e < 40.0 { fall(0.08, 15.0)(e) } else { fall(0.08, 15.0)(40.0) };
+    let flat_train = |e: f64| {
+        if e < 40.0 {
+            fall(0.08, 15.0)(e)
+        } else {
+            fall(0.08, 15.0)(40.0)
+        }
+    };
     runs.rbp = (0..SEEDS)
         .map(|s| run(OptimizerKind::Rbp, s, flat_train, rbp_curve(0.1)))
         .collect();
-    assert_ne!(verdict_of(&fig2_findings(&runs), "fig2b-late"), Verdict::Reproduced);
+    assert_ne!(
+        verdict_of(&fig2_findings(&runs), "fig2b-late"),
+        Verdict::Reproduced
+    );
 }
 
 /// Fig. 3's findings when the runs at lambda = 1e-3 have `train` and `test` curves, the others a
 /// plain fall.
-fn fig3_findings(train: impl Fn(f64) -> f64 + Copy, test: impl Fn(f64) -> f64 + Copy) -> Vec<Finding> {
+fn fig3_findings(
+    train: impl Fn(f64) -> f64 + Copy,
+    test: impl Fn(f64) -> f64 + Copy,
+) -> Vec<Finding> {
     let config = config();
     let fast = (0.9995, 0.001);
     let mut runs: BTreeMap<(u64, u64, u64), RunResult> = BTreeMap::new();
@@ -217,11 +258,18 @@ fn over_fitting_around_epoch_17_is_reproduced_but_a_minimum_at_0_or_45_or_a_dive
     assert_eq!(verdict_of(&ok, "fig3-early-minimum"), Verdict::Reproduced);
     for at in [0.0, 45.0] {
         let off = fig3_findings(falling, v_shape(at));
-        assert_ne!(verdict_of(&off, "fig3-early-minimum"), Verdict::Reproduced, "{at}");
+        assert_ne!(
+            verdict_of(&off, "fig3-early-minimum"),
+            Verdict::Reproduced,
+            "{at}"
+        );
     }
     // Both errors turning up at epoch 17: the accumulated sum diverging, not over-fitting.
     let diverging = fig3_findings(v_shape(17.0), v_shape(17.0));
-    assert_ne!(verdict_of(&diverging, "fig3-early-minimum"), Verdict::Reproduced);
+    assert_ne!(
+        verdict_of(&diverging, "fig3-early-minimum"),
+        Verdict::Reproduced
+    );
 }
 
 /// Fig. 4's findings when, at each of `sizes`, BackProp's, R-BackProp's and Adam's final test
@@ -239,7 +287,10 @@ fn fig4_findings(per_size: &[(usize, [f64; 3])]) -> Vec<Finding> {
         }
     }
     let get = |m: usize, kind: OptimizerKind, seed: u64, _p: (f64, f64)| -> &RunResult {
-        let k = OptimizerKind::PAPER.iter().position(|&o| o == kind).unwrap();
+        let k = OptimizerKind::PAPER
+            .iter()
+            .position(|&o| o == kind)
+            .unwrap();
         &runs[&(m, k, seed)]
     };
     Fig4::measure(&config, &get).findings
@@ -259,7 +310,10 @@ fn scarce_data_needs_r_backprop_to_improve_with_m_not_to_get_worse() {
         (1000, [0.8, 1.6, 0.4]),
         (2000, [0.6, 2.4, 0.3]),
     ]);
-    assert_eq!(verdict_of(&worsening, "fig4-scarce-data"), Verdict::NotApplicable);
+    assert_eq!(
+        verdict_of(&worsening, "fig4-scarce-data"),
+        Verdict::NotApplicable
+    );
 }
 
 #[test]

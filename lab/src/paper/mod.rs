@@ -228,7 +228,8 @@ pub struct ClaimSpec {
     pub test: Test,
 }
 
-const FIG2_BASIS: &str = "Sec. IV and Fig. 2's caption; the paper does not say how many runs it averages";
+const FIG2_BASIS: &str =
+    "Sec. IV and Fig. 2's caption; the paper does not say how many runs it averages";
 
 /// Every claim, in report order.
 pub const CLAIMS: [ClaimSpec; 20] = [

@@ -400,7 +400,11 @@ mod tests {
             p.hash(),
             "the rules changed: bump PROTOCOL_VERSION and pin the new hash"
         );
-        assert!(PINNED.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 != w[1].1));
+        assert!(
+            PINNED
+                .windows(2)
+                .all(|w| w[0].0 < w[1].0 && w[0].1 != w[1].1)
+        );
     }
 
     #[test]
@@ -408,7 +412,11 @@ mod tests {
         assert_eq!(SeedBlock::Dev.base(), 0);
         assert!(SeedBlock::Confirm.base() >= CONFIRM_STRIDE);
         assert_eq!(SeedBlock::parse(" Confirm "), Ok(SeedBlock::Confirm));
-        assert!(SeedBlock::parse("test").unwrap_err().contains("--seed-block"));
+        assert!(
+            SeedBlock::parse("test")
+                .unwrap_err()
+                .contains("--seed-block")
+        );
         assert_eq!(OVERFIT_WINDOW.scaled(100), (12, 22));
         assert_eq!(OVERFIT_WINDOW.scaled(30), (4, 7));
         let zero = EpochWindow { from: 0.0, to: 0.4 };

@@ -132,9 +132,19 @@ impl ReproduceConfig {
         self.seed_block == SeedBlock::Confirm
             && self.protocol == protocol.protocol
             && self.arch == protocol.arch
-            && (self.batch, self.epochs, self.train_size) == (protocol.batch, protocol.epochs, protocol.train_size)
-            && (self.seeds, self.fig4_seeds, self.mnist_seeds, self.explain_seeds)
-                == (protocol.seeds, protocol.fig4_seeds, protocol.mnist_seeds, protocol.explain_seeds)
+            && (self.batch, self.epochs, self.train_size)
+                == (protocol.batch, protocol.epochs, protocol.train_size)
+            && (
+                self.seeds,
+                self.fig4_seeds,
+                self.mnist_seeds,
+                self.explain_seeds,
+            ) == (
+                protocol.seeds,
+                protocol.fig4_seeds,
+                protocol.mnist_seeds,
+                protocol.explain_seeds,
+            )
             && self.fig4_sizes == protocol.fig4_sizes
             && self.fig3_points == protocol.fig3_points
             && self.readings == protocol.readings

@@ -28,7 +28,8 @@ fn protocol_section(out: &mut String, config: &ReproduceConfig) {
         config.seed(0),
         match config.seed_block {
             SeedBlock::Dev => "seeds 0.., used by every earlier result of this program",
-            SeedBlock::Confirm => "derived from the protocol version, never run before this version was frozen",
+            SeedBlock::Confirm =>
+                "derived from the protocol version, never run before this version was frozen",
         },
         config.status_line()
     );
@@ -64,7 +65,11 @@ fn method_section(out: &mut String, config: &ReproduceConfig) {
     }
     out.push('\n');
     out.push_str("Margins, windows and thresholds of protocol v");
-    let _ = writeln!(out, "{} (ours, not the paper's):\n", rules::PROTOCOL_VERSION);
+    let _ = writeln!(
+        out,
+        "{} (ours, not the paper's):\n",
+        rules::PROTOCOL_VERSION
+    );
     for c in &paper::CLAIMS {
         if let Test::Equivalence { margin, reason } = c.test {
             let _ = writeln!(
@@ -83,16 +88,42 @@ fn thresholds(out: &mut String, epochs: usize) {
     let pct = |x: f64| Num::Percent(0).show(x);
     let w = |w: rules::EpochWindow| {
         let (a, b) = w.scaled(epochs);
-        format!("epochs {}-{} of 100 ({a}-{b} of this run's {epochs})", w.from, w.to)
+        format!(
+            "epochs {}-{} of 100 ({a}-{b} of this run's {epochs})",
+            w.from, w.to
+        )
     };
     let lines = [
-        format!("`fig2a-peak`: a rise of ≥ {r} above the running minimum, then a fall of ≥ {r}, with its top in {}; BackProp's same seed must have none there", w(rules::PEAK_WINDOW), r = pct(rules::PEAK_RISE)),
-        format!("`fig2a-fluctuations`: rise-and-fall episodes of ≥ {}", pct(rules::FLUCTUATION_RISE)),
-        format!("`fig2b-adam-early-fast`: the fall from epoch 0 to epoch {} of 100", rules::EARLY_UNTIL),
-        format!("`fig2b-adam-slows`: the rate before and after the window {}", w(rules::ADAM_SLOWS_WINDOW)),
-        format!("`fig2b-late`: from epoch {} of 100 to the end", rules::LATE_FROM),
-        format!("`fig2b-adam-large-eta`: Adam at η0 = {}", rules::ADAM_LARGE_LR0),
-        format!("`fig3-early-minimum`: the minimum in {}, then over {} epochs of 100 the test error rises while the training error falls", w(rules::OVERFIT_WINDOW), rules::OVERFIT_SPAN),
+        format!(
+            "`fig2a-peak`: a rise of ≥ {r} above the running minimum, then a fall of ≥ {r}, with its top in {}; BackProp's same seed must have none there",
+            w(rules::PEAK_WINDOW),
+            r = pct(rules::PEAK_RISE)
+        ),
+        format!(
+            "`fig2a-fluctuations`: rise-and-fall episodes of ≥ {}",
+            pct(rules::FLUCTUATION_RISE)
+        ),
+        format!(
+            "`fig2b-adam-early-fast`: the fall from epoch 0 to epoch {} of 100",
+            rules::EARLY_UNTIL
+        ),
+        format!(
+            "`fig2b-adam-slows`: the rate before and after the window {}",
+            w(rules::ADAM_SLOWS_WINDOW)
+        ),
+        format!(
+            "`fig2b-late`: from epoch {} of 100 to the end",
+            rules::LATE_FROM
+        ),
+        format!(
+            "`fig2b-adam-large-eta`: Adam at η0 = {}",
+            rules::ADAM_LARGE_LR0
+        ),
+        format!(
+            "`fig3-early-minimum`: the minimum in {}, then over {} epochs of 100 the test error rises while the training error falls",
+            w(rules::OVERFIT_WINDOW),
+            rules::OVERFIT_SPAN
+        ),
     ];
     for l in lines {
         let _ = writeln!(out, "- {l}.");
@@ -280,7 +311,11 @@ fn environment_section(out: &mut String, config: &ReproduceConfig, outcome: &Out
 
 /// `first..last` (inclusive) of the first `n` seeds of `config`'s block.
 fn seed_range(config: &ReproduceConfig, n: u64) -> String {
-    format!("{}..={} ({n})", config.seed(0), config.seed(n.saturating_sub(1)))
+    format!(
+        "{}..={} ({n})",
+        config.seed(0),
+        config.seed(n.saturating_sub(1))
+    )
 }
 
 /// `primary`, `co-primary` or `sensitivity`.
@@ -352,7 +387,11 @@ pub fn render(config: &ReproduceConfig, outcome: &Outcome) -> String {
             format!("{}/", r.reading.name())
         };
         if i > 0 && rules::role(&r.reading) == ReadingRole::Sensitivity {
-            let _ = writeln!(out, "## Reading {} (sensitivity, exploratory)\n", r.reading.name());
+            let _ = writeln!(
+                out,
+                "## Reading {} (sensitivity, exploratory)\n",
+                r.reading.name()
+            );
             claims_table(&mut out, &r.judged);
         } else if outcome.readings.len() > 1 {
             let _ = writeln!(out, "Figures 2–5 below use reading {}.\n", r.reading.name());

@@ -9,11 +9,11 @@ use super::{
 use crate::experiment::RunResult;
 use crate::experiment::reproduce::{ReproduceConfig, ReproduceError};
 use crate::paper::{Evidence, Scale, judge::Finding, protocol};
-use crate::report::format::Num;
-use crate::stats;
 use crate::report::csv::Table;
 use crate::report::files::{self, OutDir};
+use crate::report::format::Num;
 use crate::report::plot::{PlotSpec, Series};
+use crate::stats;
 use rbp_core::net::Arch;
 use rbp_core::optim::OptimizerKind;
 use std::path::PathBuf;
@@ -204,7 +204,11 @@ fn findings(epochs: usize, runs: [&[&RunResult]; 3], large_eta: &[&RunResult]) -
 /// Claim `id`: R-BackProp's final errors `rbp` against `other`'s, paired by seed, as relative
 /// changes.
 fn against(id: &str, rbp: &[f64], name: &str, other: &[f64]) -> Finding {
-    Finding::new(id, relative(rbp, other), two_summaries("R-BackProp", rbp, name, other))
+    Finding::new(
+        id,
+        relative(rbp, other),
+        two_summaries("R-BackProp", rbp, name, other),
+    )
 }
 
 /// `a` against `b`, paired by seed, as a relative change.
@@ -288,7 +292,10 @@ fn train_higher_test_lower(rbp: (&[f64], &[f64]), adam: (&[f64], &[f64])) -> Fin
     Finding::new(
         "fig2b-train",
         Evidence::All(vec![
-            ("R-BackProp's training error vs Adam's".into(), relative(tr, ta)),
+            (
+                "R-BackProp's training error vs Adam's".into(),
+                relative(tr, ta),
+            ),
             ("Adam's test error vs R-BackProp's".into(), relative(fa, fr)),
         ]),
         format!(
@@ -345,7 +352,9 @@ fn adam_slows(epochs: usize, adam: &[&RunResult]) -> Finding {
 /// R-BackProp against Adam, as `ln(final / then)`.
 fn late(epochs: usize, rbp: &[&RunResult], adam: &[&RunResult]) -> Finding {
     let from = protocol::scaled_epoch(protocol::LATE_FROM, epochs);
-    let total = |runs| rates(runs, from, epochs).map(|v| v.iter().map(|r| r * (epochs - from) as f64).collect());
+    let total = |runs| {
+        rates(runs, from, epochs).map(|v| v.iter().map(|r| r * (epochs - from) as f64).collect())
+    };
     let (late_rbp, late_adam): ([Vec<f64>; 2], [Vec<f64>; 2]) = (total(rbp), total(adam));
     let ours = format!(
         "test, ln(final / epoch {from}): {}",
@@ -363,4 +372,3 @@ fn adam_large_eta(large: &[f64], adam: &[f64]) -> Finding {
         two_summaries(&name, large, "Adam η0 = 0.01", adam),
     )
 }
-

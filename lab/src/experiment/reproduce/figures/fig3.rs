@@ -1,12 +1,12 @@
 //! Fig. 3: R-BackProp for several `(gamma0, lambda)`; is the paper's default among the best?
 
+use super::shape::{self, Curve};
 use super::{
     ERROR, FigureOutput, Lookup, TOY_ERROR_AXIS, finals, mean_rows, save_plot, save_text,
     seed_runs, series, two_summaries,
 };
 use crate::experiment::RunResult;
 use crate::experiment::reproduce::{ReproduceConfig, ReproduceError};
-use super::shape::{self, Curve};
 use crate::paper::{self, Evidence, Scale, judge::Finding, protocol};
 use crate::report::csv::Table;
 use crate::report::files::OutDir;

@@ -309,7 +309,10 @@ fn lowest_every_m(sizes: &[usize], finals: &[[Vec<f64>; 3]]) -> Evidence {
 /// raw [`ALPHA`]: a gate, not a claim). Then R-BackProp's log gain over BackProp per seed at the
 /// smallest `M` against the same at every larger `M`.
 fn scarce_data(sizes: &[usize], finals: &[[Vec<f64>; 3]]) -> Evidence {
-    let Some(i0) = (0..sizes.len()).min_by_key(|&i| sizes[i]).filter(|_| sizes.len() >= 2) else {
+    let Some(i0) = (0..sizes.len())
+        .min_by_key(|&i| sizes[i])
+        .filter(|_| sizes.len() >= 2)
+    else {
         return too_few();
     };
     if let Some(why) = scarce_data_gate(sizes, finals, i0) {
@@ -365,7 +368,13 @@ fn scarce_data_gate(sizes: &[usize], finals: &[[Vec<f64>; 3]], i0: usize) -> Opt
         rhos.iter().filter(|&&r| r < 0.0).count(),
         rhos.iter().filter(|&&r| r > 0.0).count(),
     );
-    let trend = assess(&Evidence::Signs { yes: falls, no: rises }, &lower);
+    let trend = assess(
+        &Evidence::Signs {
+            yes: falls,
+            no: rises,
+        },
+        &lower,
+    );
     (falls <= rises || trend.p >= ALPHA).then(|| {
         format!(
             "not applicable: R-BackProp's error does not significantly fall with M (falls in {falls}, rises in {rises} seeds, p = {:.3})",
