@@ -274,7 +274,7 @@ pub const CLAIMS: [ClaimSpec; 20] = [
         id: "fig2a-fluctuations",
         figure: "Fig. 2a",
         quote: "(Sec. IV) \"Remarkably, even before or after this peak, there are a few small but significant fluctuations in both training and test errors. These fluctuations are assumed to be key characteristics of R-BackProp, caused by a probabilistic reinforcement of the gradient information.\"",
-        statement: "R-BackProp's training and test errors each have at least one fluctuation (rise ≥ 2% above the running minimum, then fall ≥ 2%) besides the peak, and more fluctuations than BackProp's same curve, in most seeds",
+        statement: "R-BackProp's training and test errors each have at least two rise-and-fall episodes of ≥ 2% (the peak counts as one, so at least one fluctuation besides it) and more than BackProp's same curve, in most seeds",
         quantity: "per seed: fluctuation counts of R-BackProp's and BackProp's training and test curves",
         comparison: "seeds with the pattern vs without, sign test",
         published: Published::Shape {

@@ -27,7 +27,7 @@ fn protocol_section(out: &mut String, config: &ReproduceConfig) {
         config.seed_block.name(),
         config.seed(0),
         match config.seed_block {
-            SeedBlock::Dev => "seeds 0.., used by every earlier result of this program",
+            SeedBlock::Dev => "used by every earlier result of this program",
             SeedBlock::Confirm =>
                 "derived from the protocol version, never run before this version was frozen",
         },

@@ -83,9 +83,9 @@ impl Curve {
             .any(|e| (from..=to).contains(&e))
     }
 
-    /// Every epoch `j` that is a peak top: at least `rise` above the lowest error before it, and
-    /// followed later by an error at least `rise` below it. Unlike [`Curve::episodes`] every
-    /// qualifying point counts, so a peak's top is found wherever the climb started.
+    /// The epoch of the top of every temporary peak: a point at least `rise` above the lowest
+    /// error before it and followed later by an error at least `rise` below it qualifies; each
+    /// run of consecutive qualifying points is one peak, its top the highest of them.
     pub fn peak_tops(&self, rise: f64) -> Vec<usize> {
         let y = &self.error;
         let n = y.len();
@@ -94,13 +94,24 @@ impl Curve {
             suffix_min[i] = suffix_min[i + 1].min(y[i]);
         }
         let mut prefix_min = f64::INFINITY;
-        let mut tops = Vec::new();
+        let mut tops: Vec<usize> = Vec::new();
+        let mut current: Option<usize> = None;
         for j in 0..n {
-            if y[j] >= (1.0 + rise) * prefix_min && suffix_min[j + 1] <= (1.0 - rise) * y[j] {
-                tops.push(self.epochs[j]);
-            }
+            let qualifies =
+                y[j] >= (1.0 + rise) * prefix_min && suffix_min[j + 1] <= (1.0 - rise) * y[j];
+            current = match (qualifies, current) {
+                (true, Some(top)) if y[j] > y[top] => Some(j),
+                (true, Some(top)) => Some(top),
+                (true, None) => Some(j),
+                (false, Some(top)) => {
+                    tops.push(self.epochs[top]);
+                    None
+                }
+                (false, None) => None,
+            };
             prefix_min = prefix_min.min(y[j]);
         }
+        tops.extend(current.map(|top| self.epochs[top]));
         tops
     }
 }
@@ -141,6 +152,9 @@ mod tests {
         let c = Curve::every_epoch(&bump);
         assert!(c.peak_in(0.1, (2, 3)));
         assert!(!c.peak_in(0.1, (3, 3)));
+        // A broad peak is one peak, dated by its top, not by the first point past the threshold.
+        let broad = Curve::every_epoch(&[1.0, 1.15, 1.3, 1.2, 0.8]);
+        assert_eq!(broad.peak_tops(0.1), vec![2]);
     }
 
     #[test]
