@@ -641,3 +641,39 @@ impl ProbeArgs {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Cli, Command};
+    use clap::Parser;
+    use rbp_lab::paper::protocol::{PRIMARY, SeedBlock};
+
+    fn reproduce(args: &[&str]) -> anyhow::Result<rbp_lab::experiment::reproduce::ReproduceConfig> {
+        let cli = Cli::try_parse_from([&["rbp", "reproduce"], args].concat())?;
+        let Command::Reproduce(r) = cli.command else {
+            unreachable!("parsed as reproduce")
+        };
+        Ok(r.config()?.0)
+    }
+
+    #[test]
+    fn seed_block_defaults_to_confirm_and_quick_never_confirms() {
+        assert_eq!(reproduce(&[]).unwrap().seed_block, SeedBlock::Confirm);
+        assert!(reproduce(&[]).unwrap().is_confirmatory());
+        let dev = reproduce(&["--seed-block", "dev"]).unwrap();
+        assert_eq!(dev.seed_block, SeedBlock::Dev);
+        assert_eq!(reproduce(&["--quick"]).unwrap().seed_block, SeedBlock::Dev);
+        let both = reproduce(&["--quick", "--seed-block", "confirm"]).unwrap_err();
+        assert!(both.to_string().contains("--quick"), "{both}");
+        let bad = reproduce(&["--seed-block", "test"]).unwrap_err();
+        assert!(bad.to_string().contains("dev, confirm"), "{bad}");
+    }
+
+    #[test]
+    fn reading_order_never_changes_the_primary() {
+        let a = reproduce(&["--reading", "raw,epoch", "--reading", "accumulated"]).unwrap();
+        let b = reproduce(&["--reading", "accumulated", "--reading", "epoch,raw"]).unwrap();
+        assert_eq!((a.readings[0], b.readings[0]), (PRIMARY, PRIMARY));
+        assert!(!a.is_confirmatory(), "non-default readings are exploratory");
+    }
+}
