@@ -386,7 +386,10 @@ mod tests {
 
     /// Every frozen version and its hash. Changing a rule changes the hash: add a new pair with
     /// a new [`PROTOCOL_VERSION`], never edit an old one.
-    const PINNED: [(u64, &str); 1] = [(1, "unpinned")];
+    const PINNED: [(u64, &str); 1] = [(
+        1,
+        "14d6d84c2c92c25059e27ba597ae65dcf14d32fc5bae0e96d967ceac05d33b62",
+    )];
 
     #[test]
     fn the_protocol_cannot_change_without_a_new_version() {

@@ -206,7 +206,7 @@ fn fig4_note(sizes: &[usize]) -> String {
     format!(
         "Sizes M = {}. The paper's figure goes to M = {}; at {} seeds x {} optimizers the runs at \
          M = {} alone would add about 7 minutes of CPU on this 2-core machine, so the default \
-         protocol stops at {} to stay near the 2-minute budget. `rbp reproduce --fig4-sizes {}` \
+         protocol stops at {} to keep its run time reasonable. `rbp reproduce --fig4-sizes {}` \
          runs the paper's range.",
         list(sizes, ", "),
         paper[paper.len() - 1],
