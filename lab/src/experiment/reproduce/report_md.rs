@@ -271,7 +271,7 @@ fn settings_section(out: &mut String, config: &ReproduceConfig) {
         ("toy error (Figs. 2-4)", "E = ½ |y* − y|² per example, averaged over the examples of the set (training or test); the same quadratic loss the networks minimise".into()),
         ("MNIST error (Fig. 5)", "classification error: the share of test images whose largest output is not the label".into()),
         ("M (Fig. 4)", config.fig4_sizes.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", ")),
-        ("(γ0, λ) (Fig. 3)", config.fig3_points.iter().map(|(g, l)| format!("({g}, {l})")).collect::<Vec<_>>().join(", ")),
+        ("(γ0, λ) (Fig. 3)", format!("{} (the text names (0.9995, 0.0001) and (0.9995, 0.001); the others are ours)", config.fig3_points.iter().map(|(g, l)| format!("({g}, {l})")).collect::<Vec<_>>().join(", "))),
         ("BackProp / R-BackProp learning rate", format!("max({} · {}^t, {})", h.lr0, h.lr_decay, h.lr_min)),
         ("Adam", format!("lr max({} · {}^t, {}), β1 {}, β2 {}, ε {}", h.adam.lr0, h.lr_decay, h.adam.lr_min, h.adam.beta1, h.adam.beta2, h.adam.eps)),
         ("readings", config.readings.iter().map(|r| r.name()).collect::<Vec<_>>().join(", ")),
