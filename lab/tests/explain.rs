@@ -35,10 +35,11 @@ fn controls_are_paired_with_rbp_under_each_reading() {
     let dir = tempfile::tempdir().unwrap();
     let config = tiny(vec![Reading::default(), raw()], 2);
     let outcome = reproduce::run(&config, &OutDir::new(dir.path(), false), false, None).unwrap();
-    // Per reading: 3 seeds x 3 optimizers (Figs. 2-4 share them); per reading and explain seed:
-    // the twin; per explain seed: one noise control shared by both readings (same lr clock and
-    // init, and it keeps the raw g_prev whatever the reading).
-    assert_eq!(outcome.runs, 2 * 9 + 2 * 2 + 2);
+    // Per reading: 3 seeds of R-BackProp (Figs. 2-4 share them); BackProp's and Adam's 3 seeds
+    // and Adam's 3 at R-BackProp's eta0 shared by both readings (they never read g_prev); per
+    // reading and explain seed: the twin; per explain seed: one noise control shared by both
+    // readings (same lr clock and init, and it keeps the raw g_prev whatever the reading).
+    assert_eq!(outcome.runs, 2 * 3 + 2 * 3 + 3 + 2 * 2 + 2);
     let e = &outcome.explain;
     assert_eq!(e.seeds, 2);
     assert_eq!(e.readings.len(), 2);
@@ -87,7 +88,8 @@ fn zero_explain_seeds_leave_the_section_out() {
     let dir = tempfile::tempdir().unwrap();
     let config = tiny(vec![Reading::default()], 0);
     let outcome = reproduce::run(&config, &OutDir::new(dir.path(), false), false, None).unwrap();
-    assert_eq!(outcome.runs, 9);
+    // 3 seeds x 3 optimizers, and Adam at R-BackProp's eta0 per seed.
+    assert_eq!(outcome.runs, 9 + 3);
     let report = std::fs::read_to_string(dir.path().join("REPORT.md")).unwrap();
     assert!(!report.contains("What explains the gain"));
 }

@@ -89,8 +89,9 @@ fn quick_reproduction_writes_every_file_with_sane_numbers() {
         }
     }
     // The 2 x 3 runs at M = 200 serve Figs. 2, 3 and 4: only Fig. 3's other points and M = 100
-    // are extra, and the two controls of "what explains the gain" (twin, noise) per seed.
-    assert_eq!(outcome.runs, 6 + 4 * 2 + 6 + 2 * 2);
+    // are extra, Adam at R-BackProp's eta0 per seed (`fig2b-adam-large-eta`), and the two
+    // controls of "what explains the gain" (twin, noise) per seed.
+    assert_eq!(outcome.runs, 6 + 4 * 2 + 6 + 2 + 2 * 2);
 
     let max_error = 4.0 / 2.0; // E = 1/2 |y* - y|^2 over 4 sigmoid outputs
     for (file, cols) in [
@@ -223,6 +224,64 @@ fn several_readings_get_a_folder_each_and_a_comparison() {
     }
     let (_, rows) = read_csv(&dir.path().join("claims.csv"));
     assert_eq!(rows.len(), 2 * paper::CLAIMS.len());
+}
+
+#[test]
+fn the_primary_reading_and_the_protocol_are_in_the_report_whatever_the_flag_order() {
+    use rbp_lab::paper::protocol::{PRIMARY, Protocol};
+    let dir = tempfile::tempdir().unwrap();
+    let readings = Reading::parse_all(&["raw", "accumulated"]).unwrap();
+    let mut config = tiny(readings, 2);
+    assert_eq!(config.readings[0], PRIMARY);
+    config.fig3_points.truncate(1);
+    config.fig4_sizes = vec![200];
+    reproduce::run(&config, &OutDir::new(dir.path(), false), false, None).unwrap();
+    let report = std::fs::read_to_string(dir.path().join("REPORT.md")).unwrap();
+    let p = Protocol::current();
+    for needle in [
+        format!("**Protocol v{}**, SHA-256 `{}`", p.version, p.hash()),
+        "**Status: exploratory: dev seed block (0..)".to_string(),
+        format!("## Claims (primary reading {}", PRIMARY.name()),
+        "## Claims (co-primary reading raw-iteration-lecun".to_string(),
+    ] {
+        assert!(report.contains(&needle), "REPORT.md lacks {needle}");
+    }
+    let (header, rows) = read_csv(&dir.path().join("claims.csv"));
+    assert_eq!(header[1], "role");
+    assert_eq!(
+        (rows[0][0].as_str(), rows[0][1].as_str()),
+        (PRIMARY.name().as_str(), "primary")
+    );
+}
+
+#[test]
+fn the_confirmation_block_trains_seeds_no_earlier_run_used() {
+    use rbp_lab::experiment::reproduce::jobs::spec_for;
+    use rbp_lab::paper::protocol::{CONFIRM_STRIDE, PROTOCOL_VERSION, SeedBlock};
+    let mut config = ReproduceConfig::paper(vec![Reading::default()], 1);
+    assert_eq!(config.seed_block, SeedBlock::Confirm);
+    assert!(
+        !config.is_confirmatory(),
+        "one reading is not the protocol's three"
+    );
+    let seeds = |config: &ReproduceConfig| -> Vec<u64> {
+        let plan = reproduce::plan(config, None);
+        plan.ordered()
+            .iter()
+            .map(|j| spec_for(config, j).seed)
+            .collect()
+    };
+    let base = CONFIRM_STRIDE * PROTOCOL_VERSION;
+    assert!(
+        seeds(&config)
+            .iter()
+            .all(|&s| (base..base + 10).contains(&s))
+    );
+    config.seed_block = SeedBlock::Dev;
+    assert!(seeds(&config).iter().all(|&s| s < 10));
+    let default = ReproduceConfig::paper(Reading::parse_all::<&str>(&[]).unwrap(), 2);
+    assert!(default.is_confirmatory());
+    assert!(!ReproduceConfig::quick(Reading::parse_all::<&str>(&[]).unwrap(), 2).is_confirmatory());
 }
 
 #[test]

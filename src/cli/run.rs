@@ -159,6 +159,12 @@ pub fn run_reproduce(args: ReproduceArgs) -> Result<()> {
             .join(", "),
         output::backend_line(config.workers, 1)
     );
+    println!(
+        "protocol v{} ({}); {}",
+        rbp_lab::paper::protocol::PROTOCOL_VERSION,
+        rbp_lab::paper::protocol::Protocol::current().hash(),
+        config.status_line()
+    );
     let mnist_seeds = config.mnist_seeds;
     let mnist = MnistSource::find(args.data_dir.clone());
     match &mnist {
@@ -184,6 +190,7 @@ pub fn run_reproduce(args: ReproduceArgs) -> Result<()> {
         return Ok(());
     };
     print_verdicts(&outcome);
+    println!("{}", config.status_line());
     println!(
         "{} runs in {:.1} s; report: {}",
         outcome.runs,
@@ -193,12 +200,18 @@ pub fn run_reproduce(args: ReproduceArgs) -> Result<()> {
     Ok(())
 }
 
-/// One line per claim and reading: its verdict and estimate.
+/// One line per claim and reading: its role, verdict and estimate.
 fn print_verdicts(outcome: &rbp_lab::experiment::reproduce::Outcome) {
+    use rbp_lab::paper::protocol::{ReadingRole, role};
     for r in &outcome.readings {
+        let tag = match role(&r.reading) {
+            ReadingRole::Primary => "primary",
+            ReadingRole::CoPrimary => "co-primary",
+            ReadingRole::Sensitivity => "sensitivity",
+        };
         for j in &r.judged {
             println!(
-                "[{}] {}: {} — {} ({})",
+                "[{} {tag}] {}: {} — {} ({})",
                 r.reading.name(),
                 j.spec.id,
                 j.verdict,

@@ -44,4 +44,6 @@ pub enum Evidence {
     },
     /// Not measured, and why.
     Missing(String),
+    /// Measured, but the claim's precondition failed (the text says which): not tested.
+    NotApplicable(String),
 }

@@ -71,6 +71,9 @@ impl Finding {
     }
 }
 
+/// The `estimate_kind` of a claim whose precondition failed.
+const NOT_APPLICABLE: &str = "not_applicable";
+
 /// A mean difference in the claim table: `+0.012`.
 const DIFF: Num = Num::SignedFixed(3);
 
@@ -86,6 +89,10 @@ pub fn assess(evidence: &Evidence, test: &Test) -> Assessment {
         Evidence::All(parts) => assess_all(parts, test),
         Evidence::Exact { ours, other } => assess_exact(*ours, *other),
         Evidence::Missing(why) => missing(why),
+        Evidence::NotApplicable(why) => Assessment {
+            estimate_kind: NOT_APPLICABLE,
+            ..missing(why)
+        },
     }
 }
 
@@ -231,7 +238,7 @@ fn paired_test(test: &Test, diffs: &[f64], d: &Summary, n: usize) -> (f64, f64) 
             stats::tost_p(diffs, -margin, *margin),
             stats::min_equivalence_margin(n, d.std, ALPHA, POWER),
         ),
-        Test::Direction(_) => (
+        Test::Direction(_) | Test::ByDesign => (
             stats::t_test_p(d, 0.0, stats::Tail::Two),
             stats::min_detectable_paired(n, d.std, ALPHA, POWER),
         ),
@@ -312,10 +319,17 @@ fn log_ratio_estimate(d: &Summary, test: &Test, detectable_abs: f64) -> Estimate
 /// (`family` claims with a p-value in this reading). The rules are [`Verdict::rule`]'s.
 pub fn verdict(spec: &ClaimSpec, a: &Assessment, p_holm: f64, family: usize) -> Verdict {
     let exact = a.p.is_nan() && a.n == 0 && a.effect.is_finite();
+    if spec.test == Test::ByDesign {
+        return Verdict::ByDesign;
+    }
+    if a.estimate_kind == NOT_APPLICABLE {
+        return Verdict::NotApplicable;
+    }
     if a.effect.is_nan() && !exact {
         return Verdict::NotRun;
     }
     match spec.test {
+        Test::ByDesign => Verdict::ByDesign,
         Test::Equivalence { margin, .. } => {
             if p_holm < ALPHA {
                 Verdict::Equivalent

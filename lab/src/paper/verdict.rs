@@ -26,11 +26,15 @@ pub enum Verdict {
     Different,
     /// The data the claim needs was not available.
     NotRun,
+    /// The claim's precondition failed, so its test does not apply.
+    NotApplicable,
+    /// True by construction of the algorithm; shown, not tested.
+    ByDesign,
 }
 
 impl Verdict {
     /// Every verdict, in the order the report lists the rules.
-    pub const ALL: [Verdict; 8] = [
+    pub const ALL: [Verdict; 10] = [
         Verdict::Reproduced,
         Verdict::Weaker,
         Verdict::NotSignificant,
@@ -39,6 +43,8 @@ impl Verdict {
         Verdict::NotShownEquivalent,
         Verdict::Different,
         Verdict::NotRun,
+        Verdict::NotApplicable,
+        Verdict::ByDesign,
     ];
 
     /// The word printed in tables.
@@ -52,10 +58,12 @@ impl Verdict {
             Verdict::NotShownEquivalent => "not shown equivalent",
             Verdict::Different => "different",
             Verdict::NotRun => "not run",
+            Verdict::NotApplicable => "not applicable",
+            Verdict::ByDesign => "by design",
         }
     }
 
-    /// The rule that gives this verdict, written before any run.
+    /// The rule that gives this verdict (part of the protocol, [`super::protocol`]).
     pub fn rule(self) -> &'static str {
         match self {
             Verdict::Reproduced => {
@@ -79,6 +87,12 @@ impl Verdict {
             }
             Verdict::NotRun => {
                 "the claim's data was not available (e.g. MNIST not found); no test was made"
+            }
+            Verdict::NotApplicable => {
+                "the claim's precondition (stated in its rule) does not hold in our runs, so the claim's reason is absent and it is not tested"
+            }
+            Verdict::ByDesign => {
+                "true by construction of the algorithms (e.g. one state buffer against two); measured and shown, never counted as a reproduced finding"
             }
         }
     }

@@ -42,6 +42,8 @@ pub struct RunKey {
     lambda_bits: u64,
     /// R-BackProp with the random-sign noise control in place of the reading's `g_prev`.
     random_sign: bool,
+    /// Adam's `eta0` when not its default (`fig2b-adam-large-eta`), as bits; 0 = the default.
+    adam_lr0_bits: u64,
     data: KeyData,
 }
 
@@ -70,7 +72,16 @@ impl RunKey {
             gamma0_bits: g,
             lambda_bits: l,
             random_sign: false,
+            adam_lr0_bits: 0,
             data: KeyData::Teacher,
+        }
+    }
+    /// Adam at `lr0` instead of its own `eta0`, otherwise as [`RunKey::new`]: the run behind
+    /// `fig2b-adam-large-eta`.
+    pub fn adam_at(reading: usize, train_size: usize, seed: u64, lr0: f64) -> RunKey {
+        RunKey {
+            adam_lr0_bits: lr0.to_bits(),
+            ..RunKey::new(reading, train_size, OptimizerKind::Adam, seed, (0.0, 0.0))
         }
     }
     /// Fig. 5's run of `optimizer` on MNIST drawn from `pool` (the paper's MNIST protocol:
@@ -125,11 +136,52 @@ pub struct Job {
 #[derive(Default, Debug)]
 pub struct Plan {
     jobs: BTreeMap<RunKey, Job>,
+    /// The readings run, to share BackProp's and Adam's runs between readings that differ only
+    /// in R-BackProp's `g_prev` (empty: no sharing).
+    readings: Vec<super::Reading>,
+    /// Keys asked for that name the same run as another key: `(asked, trained)`.
+    aliases: BTreeMap<RunKey, RunKey>,
 }
 
 impl Plan {
+    /// An empty plan over `readings`: runs of optimizers that never read `g_prev` (BackProp,
+    /// Adam) are trained once for all readings with the same learning-rate clock and init.
+    pub fn over(readings: &[super::Reading]) -> Plan {
+        Plan {
+            readings: readings.to_vec(),
+            ..Plan::default()
+        }
+    }
+
+    /// The key that is trained for `key`: the first reading with the same clock and init, for
+    /// BackProp and Adam; `key` itself otherwise.
+    fn canonical(&self, key: RunKey) -> RunKey {
+        let shared = matches!(key.optimizer(), OptimizerKind::Sgd | OptimizerKind::Adam);
+        let Some(this) = self.readings.get(key.reading).filter(|_| shared) else {
+            return key;
+        };
+        let first = self
+            .readings
+            .iter()
+            .position(|r| r.lr_clock == this.lr_clock && r.init == this.init)
+            .unwrap_or(key.reading);
+        RunKey {
+            reading: first,
+            ..key
+        }
+    }
+
+    /// `(asked, trained)` for every key answered by another key's run.
+    pub fn aliases(&self) -> impl Iterator<Item = (&RunKey, &RunKey)> {
+        self.aliases.iter()
+    }
+
     /// Asks for a run; a run asked for twice is trained once (with its curve if either asks).
-    pub fn want(&mut self, key: RunKey, full_curve: bool, figure: Figure) {
+    pub fn want(&mut self, asked: RunKey, full_curve: bool, figure: Figure) {
+        let key = self.canonical(asked);
+        if key != asked {
+            self.aliases.insert(asked, key);
+        }
         let job = self.jobs.entry(key).or_insert(Job {
             key,
             full_curve,
@@ -200,6 +252,9 @@ pub fn spec_for(config: &ReproduceConfig, job: &Job) -> RunSpec {
     if key.random_sign {
         settings.hyper.rbp.reinforce = Reinforce::RandomSign;
     }
+    if key.adam_lr0_bits != 0 {
+        settings.hyper.adam.lr0 = f64::from_bits(key.adam_lr0_bits);
+    }
     RunSpec {
         task,
         arch: settings.arch,
@@ -208,7 +263,8 @@ pub fn spec_for(config: &ReproduceConfig, job: &Job) -> RunSpec {
         init: settings.init,
         hyper: settings.hyper,
         optimizer: key.optimizer(),
-        seed: key.seed,
+        // Keys count seeds from 0 within the block; the run gets the block's seed.
+        seed: config.seed_block.base() + key.seed,
         recording: if job.full_curve {
             Recording::EveryEpoch
         } else {

@@ -1,5 +1,6 @@
 //! `rbp reproduce`: every figure of the paper in one command, with a report that judges each
-//! claim of [`crate::paper`] against our runs under rules fixed before the run.
+//! claim of [`crate::paper`] against our runs under the versioned rules of
+//! [`crate::paper::protocol`], on the confirmation seeds by default.
 //!
 //! The work is planned first (all runs of all figures and readings, deduplicated: [`jobs`]), then
 //! trained on a pool, then each figure turns its runs into CSV files, plots and claims
@@ -16,6 +17,7 @@ pub use reading::{Reading, ReadingError};
 
 use crate::experiment::{RunResult, SettingsError, protocol};
 use crate::paper::judge::{Finding, Judged, judge_reading};
+use crate::paper::protocol::{self as rules, ReadingRole, SeedBlock};
 use crate::progress::Progress;
 use crate::report::files::{OutDir, OutputError};
 use crate::report::plot::PlotError;
@@ -54,8 +56,10 @@ pub struct ReproduceConfig {
     pub epochs: usize,
     /// `M` of Figs. 2 and 3 (the test set has `M` examples too).
     pub train_size: usize,
-    /// Seeds of Figs. 2 and 3 (seeds `0..seeds`).
+    /// Seeds of Figs. 2 and 3 (seeds `0..seeds` of the block).
     pub seeds: u64,
+    /// Which seeds: the development block (`0..`) or the protocol's confirmation block.
+    pub seed_block: SeedBlock,
     /// Seeds averaged at each point of Fig. 4.
     pub fig4_seeds: u64,
     /// Seeds of Fig. 5 (MNIST), per optimizer.
@@ -67,7 +71,7 @@ pub struct ReproduceConfig {
     /// Seeds of the "what explains the gain" comparisons (at most `seeds`; 0 leaves the section
     /// out).
     pub explain_seeds: u64,
-    /// The readings to run; the first is the primary one (Fig. 5, the headline).
+    /// The readings to run, in protocol order ([`order_readings`]): the primary first when run.
     pub readings: Vec<Reading>,
     /// Runs trained at once; results do not depend on it.
     pub workers: usize,
@@ -76,12 +80,9 @@ pub struct ReproduceConfig {
 }
 
 /// The training-set sizes of Fig. 4 in the default protocol: the paper's list
-/// ([`FIG4_SIZES`]) up to 2000.
-///
-/// Measured on the quiet 2-core machine: the whole default reproduction (130 runs, with MNIST's
-/// Fig. 5) takes ~72 s; Fig. 4 runs cost in proportion to M, so M = 4000 would add ~35 s and
-/// M = 8000 another ~70 s, past the 2-minute budget (and far past it on a busy machine). Pass
-/// `--fig4-sizes 500,1000,2000,4000,8000` for the paper's full range.
+/// ([`FIG4_SIZES`]) up to 2000. Fig. 4's runs cost in proportion to M, and the default plan
+/// already runs three readings (410 distinct runs); M = 4000 and 8000 would roughly double it.
+/// Pass `--fig4-sizes 500,1000,2000,4000,8000` for the paper's full range.
 pub const DEFAULT_FIG4_SIZES: [usize; 3] = [FIG4_SIZES[0], FIG4_SIZES[1], FIG4_SIZES[2]];
 
 impl ReproduceConfig {
@@ -92,7 +93,7 @@ impl ReproduceConfig {
     }
 
     /// The paper's protocol (Sec. II, [`protocol`]): 100-400-200-10, `M = 1000`, batch 100, 100
-    /// epochs, 10 seeds for the toy figures and 5 for MNIST.
+    /// epochs, 10 seeds for the toy figures and 5 for MNIST, on the confirmation seeds.
     pub fn paper(readings: Vec<Reading>, workers: usize) -> ReproduceConfig {
         ReproduceConfig {
             protocol: "paper".into(),
@@ -103,21 +104,77 @@ impl ReproduceConfig {
             epochs: protocol::EPOCHS,
             train_size: protocol::TOY_TRAIN_SIZE,
             seeds: protocol::TOY_SEEDS,
+            seed_block: SeedBlock::Confirm,
             fig4_seeds: protocol::TOY_SEEDS,
             mnist_seeds: protocol::MNIST_SEEDS,
             fig4_sizes: DEFAULT_FIG4_SIZES.to_vec(),
             fig3_points: FIG3_POINTS.to_vec(),
             explain_seeds: explain::DEFAULT_SEEDS,
-            readings,
+            readings: order_readings(readings),
             workers,
             save_every: None,
         }
     }
 
-    /// `--quick`: the same network, 3 seeds, 30 epochs, small `M` for Fig. 4 (~10 s).
+    /// The seed of index `i` (`0..seeds`) in this configuration's block.
+    pub fn seed(&self, i: u64) -> u64 {
+        self.seed_block.base() + i
+    }
+
+    /// Whether this reproduction is the protocol's confirmatory one: the confirmation seeds,
+    /// the default readings and every setting that changes a judged run as the protocol has it.
+    /// Anything else is exploratory.
+    pub fn is_confirmatory(&self) -> bool {
+        let protocol = ReproduceConfig::paper(rules::default_readings(), self.workers);
+        self.seed_block == SeedBlock::Confirm
+            && self.protocol == protocol.protocol
+            && self.arch == protocol.arch
+            && (self.batch, self.epochs, self.train_size)
+                == (protocol.batch, protocol.epochs, protocol.train_size)
+            && (
+                self.seeds,
+                self.fig4_seeds,
+                self.mnist_seeds,
+                self.explain_seeds,
+            ) == (
+                protocol.seeds,
+                protocol.fig4_seeds,
+                protocol.mnist_seeds,
+                protocol.explain_seeds,
+            )
+            && self.fig4_sizes == protocol.fig4_sizes
+            && self.fig3_points == protocol.fig3_points
+            && self.readings == protocol.readings
+    }
+
+    /// `confirmatory` or `exploratory`, with why, for the report and the terminal.
+    pub fn status_line(&self) -> String {
+        if self.is_confirmatory() {
+            format!(
+                "confirmatory: protocol v{} settings on the confirmation seeds {}..",
+                rules::PROTOCOL_VERSION,
+                self.seed(0)
+            )
+        } else {
+            format!(
+                "exploratory: {} seed block ({}..){}; only the protocol's default run on the confirmation seeds is confirmatory",
+                self.seed_block.name(),
+                self.seed(0),
+                if self.seed_block == SeedBlock::Confirm {
+                    " with settings that differ from the protocol's"
+                } else {
+                    ""
+                }
+            )
+        }
+    }
+
+    /// `--quick`: the same network, 3 seeds, 30 epochs, small `M` for Fig. 4, always on the
+    /// development seeds (a smoke run is never a verdict).
     pub fn quick(readings: Vec<Reading>, workers: usize) -> ReproduceConfig {
         ReproduceConfig {
             protocol: "quick".into(),
+            seed_block: SeedBlock::Dev,
             epochs: 30,
             seeds: 3,
             fig4_seeds: 3,
@@ -207,6 +264,17 @@ impl ReproduceConfig {
     }
 }
 
+/// `readings` in protocol order: the primary, then the co-primary, then the rest as given. The
+/// primary is the protocol's ([`rules::PRIMARY`]) whatever order the flags name them in.
+pub fn order_readings(mut readings: Vec<Reading>) -> Vec<Reading> {
+    readings.sort_by_key(|r| match rules::role(r) {
+        ReadingRole::Primary => 0,
+        ReadingRole::CoPrimary => 1,
+        ReadingRole::Sensitivity => 2,
+    });
+    readings
+}
+
 /// MNIST results for Fig. 5: the runs of one reading, drawn as `rbp mnist` draws them.
 #[derive(Clone, Debug)]
 pub struct MnistResults {
@@ -246,7 +314,7 @@ pub struct ReadingOutcome {
 #[derive(Clone, Debug)]
 pub struct Outcome {
     pub fig1: FigureOutput,
-    /// The primary reading (the defaults, declared before the run) first.
+    /// In protocol order: the primary reading first when it was run.
     pub readings: Vec<ReadingOutcome>,
     /// R-BackProp against its deterministic twin and the noise control.
     pub explain: explain::Explained,
@@ -280,7 +348,7 @@ pub fn planned_files(config: &ReproduceConfig) -> Vec<String> {
 
 /// Every run of every figure and reading; Fig. 5's when MNIST is found, drawn from `mnist`'s pool.
 pub fn plan(config: &ReproduceConfig, mnist: Option<Pool>) -> Plan {
-    let mut plan = Plan::default();
+    let mut plan = Plan::over(&config.readings);
     let default_point = config.default_point();
     for r in 0..config.readings.len() {
         if let Some(pool) = mnist {
@@ -298,6 +366,8 @@ pub fn plan(config: &ReproduceConfig, mnist: Option<Pool>) -> Plan {
                 let key = RunKey::new(r, config.train_size, OptimizerKind::Rbp, seed, point);
                 plan.want(key, true, Figure::Fig3);
             }
+            let large = RunKey::adam_at(r, config.train_size, seed, rules::ADAM_LARGE_LR0);
+            plan.want(large, false, Figure::Fig2);
         }
         for &m in &config.fig4_sizes {
             for seed in 0..config.fig4_seeds {
@@ -434,12 +504,17 @@ pub fn run_stored(
     for i in 0..config.readings.len() {
         config.reading_dir(out, i).prepare(&[])?;
     }
-    let results: Results = planned
+    let mut results: Results = planned
         .runs
         .iter()
         .map(|(key, run)| (*key, run.result.clone()))
         .collect();
+    for (asked, trained) in plan.aliases() {
+        results.insert(*asked, results[trained].clone());
+    }
     let mut outcome = summarise(config, out, &results, mnist)?;
+    // Distinct runs: keys answered by another key's run are not counted twice.
+    outcome.runs = plan.len();
     outcome.seconds = start.elapsed().as_secs_f64();
     write_report(config, out, &mut outcome, executed)?;
     stored.outcome = Some(outcome);
@@ -525,10 +600,11 @@ fn summarise(
 ) -> Result<Outcome, ReproduceError> {
     let mut files = Vec::new();
     let fig1 = figures::fig1(config, out, &mut files)?;
-    let mut readings = Vec::new();
+    let mut measured = Vec::new();
     for i in 0..config.readings.len() {
-        readings.push(reading_outcome(config, i, out, results, mnist, &mut files)?);
+        measured.push(reading_outcome(config, i, out, results, mnist, &mut files)?);
     }
+    let readings = judge_readings(measured);
     let explain = explain::compute(config, results);
     files.push(out.write(explain::CSV, explain::csv(&explain).as_bytes())?);
     Ok(Outcome {
@@ -541,7 +617,44 @@ fn summarise(
     })
 }
 
-/// Figs. 2-5 of reading `i` and its claims, judged.
+/// A reading's figures and its claims' measurements, before judging.
+pub struct Measured {
+    /// The reading.
+    pub reading: Reading,
+    /// Its figures (2-5).
+    pub figures: Vec<FigureOutput>,
+    /// Every claim's measurements, in [`crate::paper::CLAIMS`]' order.
+    pub findings: Vec<Finding>,
+}
+
+/// Judges every reading: the primary and co-primary readings' claims form one Holm family
+/// ([`rules::HOLM_FAMILY`]), whichever of them was run; every other reading is its own family.
+pub fn judge_readings(measured: Vec<Measured>) -> Vec<ReadingOutcome> {
+    let confirmatory = |m: &Measured| rules::role(&m.reading) != ReadingRole::Sensitivity;
+    let family: Vec<Finding> = measured
+        .iter()
+        .filter(|m| confirmatory(m))
+        .flat_map(|m| m.findings.iter().cloned())
+        .collect();
+    let mut family = judge_reading(family).into_iter();
+    measured
+        .into_iter()
+        .map(|m| {
+            let judged = if confirmatory(&m) {
+                family.by_ref().take(m.findings.len()).collect()
+            } else {
+                judge_reading(m.findings)
+            };
+            ReadingOutcome {
+                reading: m.reading,
+                figures: m.figures,
+                judged,
+            }
+        })
+        .collect()
+}
+
+/// Figs. 2-5 of reading `i` and its claims' measurements.
 fn reading_outcome(
     config: &ReproduceConfig,
     i: usize,
@@ -549,7 +662,7 @@ fn reading_outcome(
     results: &Results,
     mnist: Option<&MnistSource>,
     files: &mut Vec<std::path::PathBuf>,
-) -> Result<ReadingOutcome, ReproduceError> {
+) -> Result<Measured, ReproduceError> {
     let dir = config.reading_dir(out, i);
     let get = |m: usize, kind: OptimizerKind, seed: u64, point: (f64, f64)| -> &RunResult {
         &results[&RunKey::new(i, m, kind, seed, point)]
@@ -563,8 +676,14 @@ fn reading_outcome(
             .collect(),
         description: source.description(config.epochs, config.mnist_seeds),
     });
+    let large_eta: Vec<&RunResult> = (0..config.seeds)
+        .map(|seed| {
+            let key = RunKey::adam_at(i, config.train_size, seed, rules::ADAM_LARGE_LR0);
+            &results[&key]
+        })
+        .collect();
     let figures = vec![
-        figures::fig2(config, &dir, &get, files)?,
+        figures::fig2(config, &dir, &get, &large_eta, files)?,
         figures::fig3(config, &dir, &get, files)?,
         figures::fig4(config, &dir, &get, files)?,
         figures::fig5(mnist_results.as_ref(), &dir, files)?,
@@ -574,10 +693,10 @@ fn reading_outcome(
         .flat_map(|f| f.findings.iter().cloned())
         .collect();
     findings.push(memory_finding());
-    Ok(ReadingOutcome {
+    Ok(Measured {
         reading: config.readings[i],
         figures,
-        judged: judge_reading(findings),
+        findings,
     })
 }
 

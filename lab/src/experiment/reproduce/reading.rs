@@ -2,8 +2,11 @@
 //!
 //! The paper does not say which previous gradient R-BackProp adds (the accumulated one it used, or
 //! the raw one), whether `eta0 beta^t` counts updates or epochs, nor how weights start. Each
-//! combination is a *reading* of the paper; `rbp reproduce` runs one or all of them. The first is
-//! the primary reading, declared before the run; the others form the report's sensitivity table.
+//! combination is a *reading* of the paper; `rbp reproduce` runs the protocol's three by default
+//! (primary, co-primary, init sensitivity) or those `--reading` names. Which reading is primary
+//! is fixed by the protocol ([`crate::paper::protocol::PRIMARY`]), never by the order of the
+//! flags; readings other than the primary and co-primary form the sensitivity table and are
+//! exploratory.
 
 use crate::experiment::Settings;
 use rbp_core::init::Init;
@@ -46,7 +49,7 @@ pub enum ReadingError {
 }
 
 impl Default for Reading {
-    /// The defaults of the training core: accumulated, iteration, lecun.
+    /// The defaults of the training core: accumulated, iteration, lecun (the protocol's primary).
     fn default() -> Reading {
         Reading {
             reinforce: REINFORCE[0].1,
@@ -57,7 +60,6 @@ impl Default for Reading {
 }
 
 impl Reading {
-    /// Every combination, the default first.
     /// Applies this reading to a run's settings: which `g_prev`, which learning-rate clock,
     /// which initialization. Everything else keeps its value.
     pub fn apply(&self, settings: &mut Settings) {
@@ -66,6 +68,7 @@ impl Reading {
         settings.hyper.rbp.reinforce = self.reinforce;
     }
 
+    /// Every combination, the default first.
     pub fn all() -> Vec<Reading> {
         let mut out = Vec::new();
         for &(_, reinforce) in &REINFORCE {
@@ -137,7 +140,8 @@ impl Reading {
     }
 
     /// Parses every `--reading` value given (the flag may repeat); duplicates are dropped, order
-    /// kept. No value means the default reading.
+    /// kept. No value means the protocol's readings
+    /// ([`crate::paper::protocol::default_readings`]).
     pub fn parse_all<S: AsRef<str>>(specs: &[S]) -> Result<Vec<Reading>, ReadingError> {
         let mut out: Vec<Reading> = Vec::new();
         for spec in specs {
@@ -148,7 +152,7 @@ impl Reading {
             }
         }
         if out.is_empty() {
-            out.push(Reading::default());
+            out = crate::paper::protocol::default_readings();
         }
         Ok(out)
     }
@@ -162,7 +166,7 @@ mod tests {
     fn parses_defaults_partial_and_all() {
         assert_eq!(
             Reading::parse_all::<&str>(&[]).unwrap(),
-            vec![Reading::default()]
+            crate::paper::protocol::default_readings()
         );
         let r = Reading::parse_one("raw,epoch").unwrap();
         assert_eq!(r[0].name(), "raw-epoch-lecun");
@@ -181,7 +185,27 @@ mod tests {
         let e = Reading::parse_one("foo").unwrap_err();
         assert!(e.to_string().contains("accumulated|raw"), "{e}");
         let e = Reading::parse_one("raw,accumulated").unwrap_err();
+        assert!(e.to_string().contains("give one"), "{e}");
         assert!(matches!(e, ReadingError::Conflict { .. }), "{e}");
         assert_eq!(Reading::parse_one(" , ").unwrap_err(), ReadingError::Empty);
+    }
+
+    #[test]
+    fn the_primary_reading_does_not_depend_on_flag_order() {
+        use crate::experiment::reproduce::order_readings;
+        use crate::paper::protocol::{CO_PRIMARY, PRIMARY};
+        let first = order_readings(Reading::parse_all(&["raw,epoch", "all"]).unwrap());
+        let second = order_readings(Reading::parse_all(&["all", "epoch,raw"]).unwrap());
+        assert_eq!(first[0], PRIMARY);
+        assert_eq!(second[0], PRIMARY);
+        assert_eq!((first[1], second[1]), (CO_PRIMARY, CO_PRIMARY));
+        // Named alone, raw/epoch is a sensitivity reading: it never takes the primary's place.
+        let alone = order_readings(Reading::parse_all(&["raw,epoch"]).unwrap());
+        assert_eq!(
+            crate::paper::protocol::role(&alone[0]),
+            crate::paper::protocol::ReadingRole::Sensitivity
+        );
+        let swapped = order_readings(Reading::parse_all(&["raw", "accumulated"]).unwrap());
+        assert_eq!(swapped, vec![PRIMARY, CO_PRIMARY]);
     }
 }

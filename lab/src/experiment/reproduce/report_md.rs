@@ -3,6 +3,7 @@
 
 use super::figures::FigureOutput;
 use super::{Outcome, ReproduceConfig};
+use crate::paper::protocol::{self as rules, ReadingRole, SeedBlock};
 use crate::paper::{self, Judged, Test, Verdict};
 use crate::report::csv::Table;
 use crate::report::format::{CHANGE, Num, p_value, seconds};
@@ -15,12 +16,35 @@ pub const REPORT: &str = "REPORT.md";
 /// Every claim under every reading, one row each: the numbers behind the tables.
 pub const CLAIMS_CSV: &str = "claims.csv";
 
+/// The protocol's version and hash, the seed block, and whether these results are confirmatory.
+fn protocol_section(out: &mut String, config: &ReproduceConfig) {
+    let p = rules::Protocol::current();
+    let _ = writeln!(
+        out,
+        "**Protocol v{}**, SHA-256 `{}` (`lab/src/paper/protocol.rs`: every rule, window, threshold, margin, seed count and seed block, the primary and co-primary readings and the statistical levels).\n\n**Seeds**: the {} block, seeds {}.. ({}).\n\n**Status: {}**\n",
+        p.version,
+        p.hash(),
+        config.seed_block.name(),
+        config.seed(0),
+        match config.seed_block {
+            SeedBlock::Dev => "used by every earlier result of this program",
+            SeedBlock::Confirm =>
+                "derived from the protocol version, never run before this version was frozen",
+        },
+        config.status_line()
+    );
+    out.push_str("**History**: the rules were written after earlier versions of this program had printed results on the development seeds, so they are not \"fixed before any run\"; only a run on the confirmation seeds of the frozen version tests them on data they were not shaped by. Rules chosen after looking at development numbers say \"post hoc\".\n\n");
+}
+
 fn method_section(out: &mut String, config: &ReproduceConfig) {
     out.push_str("## How the claims are judged\n\n");
     let _ = writeln!(
         out,
-        "Every claim of the paper is data in `lab/src/paper/`: the sentence it rests on, the quantity, the comparison, the published number and what it is, and the test, all written before any run. The **primary reading** is the defaults ({}), declared before the run; other readings form the sensitivity table. No reading is picked as \"closest to the paper\".\n",
-        super::Reading::default().name()
+        "Every claim of the paper is data in `lab/src/paper/`: the sentence it rests on (verbatim, with its section), the quantity, the comparison, the published number and what it is, and the test. The **primary reading** is fixed by the protocol, whatever the order of `--reading`: {} (Sec. III: the previous gradients \"are accumulated\"; Fig. 1 counts t in iterations, and the 0.02 learning-rate floor is only reached that way). The **co-primary reading** {} takes Eq. (6) as written (g(t−1), the raw previous gradient). **Holm family**: {}. The initial weights are a choice the paper does not make (LeCun's is ours); the sensitivity reading {} shows what it changes.\n",
+        rules::PRIMARY.name(),
+        rules::CO_PRIMARY.name(),
+        rules::HOLM_FAMILY,
+        rules::INIT_SENSITIVITY.name()
     );
     let published = Num::Percent(1).show(-paper::FIG2A_TEST_CHANGE);
     let _ = writeln!(
@@ -29,7 +53,7 @@ fn method_section(out: &mut String, config: &ReproduceConfig) {
     );
     let _ = writeln!(
         out,
-        "**Tests**: paired over seeds (seed `s` of every optimizer shares its data and initial weights). Direction claims: two-sided paired t test; counts of seeds (peaks, early minima, rank trends): exact sign test; claims that must hold in every part (every M, every other setting): intersection-union, the claim's p is its weakest part's; equivalence claims: two one-sided t tests (TOST) against a margin fixed beforehand. Relative changes get a 95% percentile CI from a paired bootstrap over seeds ({} resamples, fixed seed {}). p-values are shown raw and **Holm-adjusted across the claims of one reading**; verdicts use the adjusted ones. *Detectable* is the smallest effect the test finds with {power} power at raw α = {alpha} at this seed count (paired t: (t₀.₉₇₅ + t₀.₈)·sd/√n; TOST: the smallest margin it can show at zero true difference; sign test: the fewest seeds out of n that reach p < {alpha}).\n",
+        "**Tests**: paired over seeds (seed `s` of every optimizer shares its data and initial weights). Direction claims: two-sided paired t test; counts of seeds (peaks, early minima, rank trends): exact sign test; claims that must hold in every part (every M, every other setting): intersection-union, the claim's p is its weakest part's; equivalence claims: two one-sided t tests (TOST) against the protocol's margin. Relative changes get a 95% percentile CI from a paired bootstrap over seeds ({} resamples, fixed seed {}). p-values are shown raw and **Holm-adjusted within their family** (above); verdicts use the adjusted ones. *Detectable* is the smallest effect the test finds with {power} power at raw α = {alpha} at this seed count (paired t: (t₀.₉₇₅ + t₀.₈)·sd/√n; TOST: the smallest margin it can show at zero true difference; sign test: the fewest seeds out of n that reach p < {alpha}).\n",
         stats::BOOTSTRAP_RESAMPLES,
         stats::BOOTSTRAP_SEED,
         power = Num::Percent(0).show(paper::POWER),
@@ -40,7 +64,12 @@ fn method_section(out: &mut String, config: &ReproduceConfig) {
         let _ = writeln!(out, "| **{v}** | {} |", v.rule());
     }
     out.push('\n');
-    out.push_str("Margins and thresholds fixed before any run:\n\n");
+    out.push_str("Margins, windows and thresholds of protocol v");
+    let _ = writeln!(
+        out,
+        "{} (ours, not the paper's):\n",
+        rules::PROTOCOL_VERSION
+    );
     for c in &paper::CLAIMS {
         if let Test::Equivalence { margin, reason } = c.test {
             let _ = writeln!(
@@ -51,14 +80,55 @@ fn method_section(out: &mut String, config: &ReproduceConfig) {
             );
         }
     }
-    let rise = Num::Percent(0).show(paper::PEAK_RISE);
-    let _ = writeln!(
-        out,
-        "- `fig2a-peak`: a peak is a rise of ≥ {rise} above the running minimum followed by a fall of ≥ {rise} below the peak.\n- Epochs the paper reads off its {}-epoch figures (Adam slows after {}) are scaled to this run's {} epochs; an \"early\" minimum is one in the first half.\n",
-        paper::PAPER_EPOCHS,
-        paper::FIG2_ADAM_SLOWS_AT,
-        config.epochs
-    );
+    thresholds(out, config.epochs);
+}
+
+/// The windows and thresholds of the shape claims, on the paper's axis and scaled to this run.
+fn thresholds(out: &mut String, epochs: usize) {
+    let pct = |x: f64| Num::Percent(0).show(x);
+    let w = |w: rules::EpochWindow| {
+        let (a, b) = w.scaled(epochs);
+        format!(
+            "epochs {}-{} of 100 ({a}-{b} of this run's {epochs})",
+            w.from, w.to
+        )
+    };
+    let lines = [
+        format!(
+            "`fig2a-peak`: a rise of ≥ {r} above the running minimum, then a fall of ≥ {r}, with its top in {}; BackProp's same seed must have none there",
+            w(rules::PEAK_WINDOW),
+            r = pct(rules::PEAK_RISE)
+        ),
+        format!(
+            "`fig2a-fluctuations`: rise-and-fall episodes of ≥ {}",
+            pct(rules::FLUCTUATION_RISE)
+        ),
+        format!(
+            "`fig2b-adam-early-fast`: the fall from epoch 0 to epoch {} of 100",
+            rules::EARLY_UNTIL
+        ),
+        format!(
+            "`fig2b-adam-slows`: the rate before and after the window {}",
+            w(rules::ADAM_SLOWS_WINDOW)
+        ),
+        format!(
+            "`fig2b-late`: from epoch {} of 100 to the end",
+            rules::LATE_FROM
+        ),
+        format!(
+            "`fig2b-adam-large-eta`: Adam at η0 = {}",
+            rules::ADAM_LARGE_LR0
+        ),
+        format!(
+            "`fig3-early-minimum`: the minimum in {}, then over {} epochs of 100 the test error rises while the training error falls",
+            w(rules::OVERFIT_WINDOW),
+            rules::OVERFIT_SPAN
+        ),
+    ];
+    for l in lines {
+        let _ = writeln!(out, "- {l}.");
+    }
+    out.push('\n');
 }
 
 fn claims_table(out: &mut String, judged: &[Judged]) {
@@ -88,9 +158,9 @@ fn claims_table(out: &mut String, judged: &[Judged]) {
 
 fn sensitivity_table(out: &mut String, outcome: &Outcome) {
     out.push_str("## Sensitivity: every claim under every reading\n\n");
-    out.push_str("The first column is the primary reading (declared before the run). Each cell: verdict, and the change or estimate. Holm's adjustment is within each reading.\n\n| claim |");
+    out.push_str("Each column is a reading with its role in the protocol; primary and co-primary share one Holm family, every sensitivity reading is its own family and exploratory. Each cell: verdict, and the change or estimate.\n\n| claim |");
     for r in &outcome.readings {
-        let _ = write!(out, " {} |", r.reading.name());
+        let _ = write!(out, " {} ({}) |", r.reading.name(), role_name(&r.reading));
     }
     out.push_str("\n|---|");
     for _ in &outcome.readings {
@@ -116,14 +186,19 @@ fn sensitivity_table(out: &mut String, outcome: &Outcome) {
         }
         out.push('\n');
     }
-    out.push_str("| *reproduced or equivalent* |");
+    out.push_str("| *reproduced or equivalent (of the claims tested; by-design ones left out)* |");
     for r in &outcome.readings {
         let k = r
             .judged
             .iter()
             .filter(|j| matches!(j.verdict, Verdict::Reproduced | Verdict::Equivalent))
             .count();
-        let _ = write!(out, " {k} of {} |", r.judged.len());
+        let tested = r
+            .judged
+            .iter()
+            .filter(|j| j.verdict != Verdict::ByDesign)
+            .count();
+        let _ = write!(out, " {k} of {tested} |");
     }
     out.push_str("\n\n");
 }
@@ -132,7 +207,7 @@ fn sensitivity_table(out: &mut String, outcome: &Outcome) {
 pub fn claims_csv(outcome: &Outcome) -> String {
     let mut csv = Table::new(&[
         "reading",
-        "primary",
+        "role",
         "claim",
         "figure",
         "verdict",
@@ -144,12 +219,12 @@ pub fn claims_csv(outcome: &Outcome) -> String {
         "p_holm",
         "n",
     ]);
-    for (i, r) in outcome.readings.iter().enumerate() {
+    for r in &outcome.readings {
         for j in &r.judged {
             let a = &j.assessment;
             csv.row_of(&[
                 &r.reading.name(),
-                &(i == 0),
+                &role_name(&r.reading),
                 &j.spec.id,
                 &j.spec.figure,
                 &j.verdict,
@@ -189,13 +264,14 @@ fn settings_section(out: &mut String, config: &ReproduceConfig) {
         ("M (Figs. 2, 3)", config.train_size.to_string()),
         ("mini-batch", config.batch.to_string()),
         ("epochs", config.epochs.to_string()),
-        ("seeds (Figs. 2, 3)", format!("0..{}", config.seeds)),
-        ("seeds per point (Fig. 4)", format!("0..{}", config.fig4_seeds)),
-        ("seeds per optimizer (Fig. 5, MNIST)", format!("0..{}", config.mnist_seeds)),
+        ("seed block", format!("{} (seed = {} + index)", config.seed_block.name(), config.seed(0))),
+        ("seeds (Figs. 2, 3)", seed_range(config, config.seeds)),
+        ("seeds per point (Fig. 4)", seed_range(config, config.fig4_seeds)),
+        ("seeds per optimizer (Fig. 5, MNIST)", seed_range(config, config.mnist_seeds)),
         ("toy error (Figs. 2-4)", "E = ½ |y* − y|² per example, averaged over the examples of the set (training or test); the same quadratic loss the networks minimise".into()),
         ("MNIST error (Fig. 5)", "classification error: the share of test images whose largest output is not the label".into()),
         ("M (Fig. 4)", config.fig4_sizes.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", ")),
-        ("(γ0, λ) (Fig. 3)", config.fig3_points.iter().map(|(g, l)| format!("({g}, {l})")).collect::<Vec<_>>().join(", ")),
+        ("(γ0, λ) (Fig. 3)", format!("{} (the text names (0.9995, 0.0001) and (0.9995, 0.001); the others are ours)", config.fig3_points.iter().map(|(g, l)| format!("({g}, {l})")).collect::<Vec<_>>().join(", "))),
         ("BackProp / R-BackProp learning rate", format!("max({} · {}^t, {})", h.lr0, h.lr_decay, h.lr_min)),
         ("Adam", format!("lr max({} · {}^t, {}), β1 {}, β2 {}, ε {}", h.adam.lr0, h.lr_decay, h.adam.lr_min, h.adam.beta1, h.adam.beta2, h.adam.eps)),
         ("readings", config.readings.iter().map(|r| r.name()).collect::<Vec<_>>().join(", ")),
@@ -233,6 +309,52 @@ fn environment_section(out: &mut String, config: &ReproduceConfig, outcome: &Out
     out.push_str("\nA run's numbers do not depend on how many run in parallel: each run has its own seeded streams and single-threaded BLAS.\n\n");
 }
 
+/// `first..last` (inclusive) of the first `n` seeds of `config`'s block.
+fn seed_range(config: &ReproduceConfig, n: u64) -> String {
+    format!(
+        "{}..={} ({n})",
+        config.seed(0),
+        config.seed(n.saturating_sub(1))
+    )
+}
+
+/// `primary`, `co-primary` or `sensitivity`.
+pub fn role_name(reading: &super::Reading) -> &'static str {
+    match rules::role(reading) {
+        ReadingRole::Primary => "primary",
+        ReadingRole::CoPrimary => "co-primary",
+        ReadingRole::Sensitivity => "sensitivity",
+    }
+}
+
+/// The claim tables of the primary and co-primary readings (whichever were run), or a note that
+/// neither was.
+fn headline_tables(out: &mut String, outcome: &Outcome) {
+    let mut shown = 0;
+    for r in &outcome.readings {
+        let role = rules::role(&r.reading);
+        if role == ReadingRole::Sensitivity {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "## Claims ({} reading {}; Holm across the primary and co-primary readings' claims)\n",
+            role_name(&r.reading),
+            r.reading.name()
+        );
+        claims_table(out, &r.judged);
+        shown += 1;
+    }
+    if shown == 0 {
+        let _ = writeln!(
+            out,
+            "## Claims\n\nNeither the primary ({}) nor the co-primary ({}) reading was run: every table below is a sensitivity reading, exploratory.\n",
+            rules::PRIMARY.name(),
+            rules::CO_PRIMARY.name()
+        );
+    }
+}
+
 /// Renders `REPORT.md`.
 pub fn render(config: &ReproduceConfig, outcome: &Outcome) -> String {
     let mut out = String::new();
@@ -245,14 +367,9 @@ pub fn render(config: &ReproduceConfig, outcome: &Outcome) -> String {
         outcome.runs,
         config.workers
     );
+    protocol_section(&mut out, config);
     method_section(&mut out, config);
-    let primary = &outcome.readings[0];
-    let _ = writeln!(
-        out,
-        "## Claims (primary reading {}, declared before the run)\n",
-        primary.reading.name()
-    );
-    claims_table(&mut out, &primary.judged);
+    headline_tables(&mut out, outcome);
     if outcome.readings.len() > 1 {
         sensitivity_table(&mut out, outcome);
     }
@@ -269,8 +386,12 @@ pub fn render(config: &ReproduceConfig, outcome: &Outcome) -> String {
         } else {
             format!("{}/", r.reading.name())
         };
-        if i > 0 {
-            let _ = writeln!(out, "## Reading {}\n", r.reading.name());
+        if i > 0 && rules::role(&r.reading) == ReadingRole::Sensitivity {
+            let _ = writeln!(
+                out,
+                "## Reading {} (sensitivity, exploratory)\n",
+                r.reading.name()
+            );
             claims_table(&mut out, &r.judged);
         } else if outcome.readings.len() > 1 {
             let _ = writeln!(out, "Figures 2–5 below use reading {}.\n", r.reading.name());

@@ -1,28 +1,33 @@
 //! Fig. 2: test and training error of R-BackProp against BackProp (a) and Adam (b) at the
 //! paper's `M`.
 
+use super::shape::Curve;
 use super::{
-    FigureOutput, Lookup, TOY_ERROR_AXIS, finals, mean_rows, save_plot, save_text, seed_runs,
-    series, series_of, train_finals, two_summaries,
+    ERROR, FigureOutput, Lookup, TOY_ERROR_AXIS, finals, mean_rows, save_plot, save_text,
+    seed_runs, series, series_of, train_finals, two_summaries,
 };
 use crate::experiment::RunResult;
 use crate::experiment::reproduce::{ReproduceConfig, ReproduceError};
-use crate::paper::{self, Evidence, Scale, judge::Finding};
+use crate::paper::{Evidence, Scale, judge::Finding, protocol};
 use crate::report::csv::Table;
 use crate::report::files::{self, OutDir};
+use crate::report::format::Num;
 use crate::report::plot::{PlotSpec, Series};
+use crate::stats;
 use rbp_core::net::Arch;
 use rbp_core::optim::OptimizerKind;
 use std::path::PathBuf;
 
-/// Fig. 2: measured from the runs `get` finds, then written to `out`.
+/// Fig. 2: measured from the runs `get` finds (and Adam's runs at R-BackProp's `eta0`,
+/// `large_eta`, seed by seed), then written to `out`.
 pub fn fig2(
     config: &ReproduceConfig,
     out: &OutDir,
     get: &Lookup<'_>,
+    large_eta: &[&RunResult],
     files: &mut Vec<PathBuf>,
 ) -> Result<FigureOutput, ReproduceError> {
-    Fig2::measure(config, get).write(out, files)
+    Fig2::measure(config, get, large_eta).write(out, files)
 }
 
 /// One optimizer's curves in Fig. 2: mean ± std over its seeds.
@@ -68,8 +73,9 @@ const PANELS: [(&str, &str, &str, usize, bool); 4] = [
 ];
 
 impl Fig2 {
-    /// The curves and claims of the three optimizers' runs at `config`'s `M` and default point.
-    pub fn measure(config: &ReproduceConfig, get: &Lookup<'_>) -> Fig2 {
+    /// The curves and claims of the three optimizers' runs at `config`'s `M` and default point,
+    /// with Adam's runs at R-BackProp's `eta0` (`large_eta`) for `fig2b-adam-large-eta`.
+    pub fn measure(config: &ReproduceConfig, get: &Lookup<'_>, large_eta: &[&RunResult]) -> Fig2 {
         let point = config.default_point();
         let runs = OptimizerKind::PAPER
             .map(|kind| seed_runs(get, config.seeds, config.train_size, kind, point));
@@ -82,7 +88,7 @@ impl Fig2 {
             seeds: config.seeds,
             runs: runs.iter().flatten().map(|r| (*r).clone()).collect(),
             curves: std::array::from_fn(|k| curves(OptimizerKind::PAPER[k], &runs[k])),
-            findings: findings(config.epochs, sgd, rbp, adam),
+            findings: findings(config.epochs, [sgd, rbp, adam], large_eta),
         }
     }
 
@@ -175,23 +181,23 @@ fn curves(kind: OptimizerKind, runs: &[&RunResult]) -> Curves {
     }
 }
 
-/// Fig. 2's claims from each optimizer's runs, in the claim table's order: R-BackProp's final
-/// errors against BackProp's (a) and Adam's (b), its peak, and Adam's late slowdown.
-fn findings(
-    epochs: usize,
-    sgd: &[&RunResult],
-    rbp: &[&RunResult],
-    adam: &[&RunResult],
-) -> Vec<Finding> {
+/// Fig. 2's claims from each optimizer's runs (`[BackProp, R-BackProp, Adam]`, seeds in order)
+/// and Adam's runs at R-BackProp's `eta0`, in the claim table's order.
+fn findings(epochs: usize, runs: [&[&RunResult]; 3], large_eta: &[&RunResult]) -> Vec<Finding> {
+    let [sgd, rbp, adam] = runs;
     let (fr, fs, fa) = (finals(rbp), finals(sgd), finals(adam));
     let (tr, ts, ta) = (train_finals(rbp), train_finals(sgd), train_finals(adam));
     vec![
         against("fig2a-test", &fr, "BackProp", &fs),
         against("fig2a-train", &tr, "BackProp", &ts),
-        peak(rbp),
+        peak(epochs, rbp, sgd),
+        fluctuations(rbp, sgd),
         against("fig2b-test", &fr, "Adam", &fa),
-        against("fig2b-train", &tr, "Adam", &ta),
+        train_higher_test_lower((&tr, &fr), (&ta, &fa)),
+        adam_early_fast(epochs, rbp, adam),
+        adam_slows(epochs, adam),
         late(epochs, rbp, adam),
+        adam_large_eta(&finals(large_eta), &fa),
     ]
 }
 
@@ -200,101 +206,169 @@ fn findings(
 fn against(id: &str, rbp: &[f64], name: &str, other: &[f64]) -> Finding {
     Finding::new(
         id,
-        Evidence::Paired {
-            a: rbp.to_vec(),
-            b: other.to_vec(),
-            scale: Scale::Relative,
-        },
+        relative(rbp, other),
         two_summaries("R-BackProp", rbp, name, other),
     )
 }
 
-/// `fig2a-peak`: the R-BackProp seeds whose test and training curves both have a temporary
-/// peak.
-fn peak(rbp: &[&RunResult]) -> Finding {
-    let peaks = rbp
+/// `a` against `b`, paired by seed, as a relative change.
+fn relative(a: &[f64], b: &[f64]) -> Evidence {
+    Evidence::Paired {
+        a: a.to_vec(),
+        b: b.to_vec(),
+        scale: Scale::Relative,
+    }
+}
+
+/// The training and the test curve of a run.
+fn both(run: &RunResult) -> [Curve; 2] {
+    [
+        Curve::of(run, |e| e.train_error),
+        Curve::of(run, |e| e.test_error),
+    ]
+}
+
+/// `fig2a-peak`: the seeds where both R-BackProp curves have a peak with its top in the
+/// protocol's intermediate window and neither BackProp curve has one there.
+fn peak(epochs: usize, rbp: &[&RunResult], sgd: &[&RunResult]) -> Finding {
+    let window = protocol::PEAK_WINDOW.scaled(epochs);
+    let in_window = |c: &Curve| c.peak_in(protocol::PEAK_RISE, window);
+    let yes = rbp
         .iter()
-        .filter(|r| {
-            let test: Vec<f64> = r.records.iter().map(|e| e.test_error).collect();
-            let train: Vec<f64> = r.records.iter().map(|e| e.train_error).collect();
-            has_peak(&test, paper::PEAK_RISE) && has_peak(&train, paper::PEAK_RISE)
-        })
+        .zip(sgd)
+        .filter(|(r, s)| both(r).iter().all(in_window) && !both(s).iter().any(in_window))
         .count();
+    let backprop = sgd.iter().filter(|s| both(s).iter().any(in_window)).count();
     Finding::new(
         "fig2a-peak",
         Evidence::Signs {
-            yes: peaks,
-            no: rbp.len() - peaks,
+            yes,
+            no: rbp.len() - yes,
         },
         format!(
-            "R-BackProp: a peak in both curves in {peaks} of {} seeds",
+            "peak in epochs {}-{} in both R-BackProp curves and in no BackProp curve: {yes} of {} seeds (BackProp has one in {backprop})",
+            window.0,
+            window.1,
             rbp.len()
         ),
     )
 }
 
-/// `fig2b-late`: how far each optimizer's test error still falls after the epoch where the
-/// paper sees Adam slow down, as `ln(final / then)`.
-fn late(epochs: usize, rbp: &[&RunResult], adam: &[&RunResult]) -> Finding {
-    let late_from = scaled_epoch(paper::FIG2_ADAM_SLOWS_AT, epochs);
-    let late = |runs: &[&RunResult]| -> Vec<f64> {
-        runs.iter()
-            .map(|r| (r.last().test_error / r.records[late_from].test_error).ln())
-            .collect()
-    };
-    let (late_rbp, late_adam) = (late(rbp), late(adam));
+/// `fig2a-fluctuations`: the seeds where each R-BackProp curve has at least two rise-and-fall
+/// episodes (the peak counts as one) and more than BackProp's same curve.
+fn fluctuations(rbp: &[&RunResult], sgd: &[&RunResult]) -> Finding {
+    let count = |c: &Curve| c.episodes(protocol::FLUCTUATION_RISE).len();
+    let counts: Vec<([usize; 2], [usize; 2])> = rbp
+        .iter()
+        .zip(sgd)
+        .map(|(r, s)| (both(r).each_ref().map(count), both(s).each_ref().map(count)))
+        .collect();
+    let yes = counts
+        .iter()
+        .filter(|(r, s)| (0..2).all(|k| r[k] >= 2 && r[k] > s[k]))
+        .count();
+    let shown: Vec<String> = counts
+        .iter()
+        .map(|(r, s)| format!("{}/{} vs {}/{}", r[0], r[1], s[0], s[1]))
+        .collect();
     Finding::new(
-        "fig2b-late",
-        Evidence::Paired {
-            a: late_rbp.clone(),
-            b: late_adam.clone(),
-            scale: Scale::Absolute,
+        "fig2a-fluctuations",
+        Evidence::Signs {
+            yes,
+            no: rbp.len() - yes,
         },
         format!(
-            "ln(final / epoch {late_from}): {}",
-            two_summaries("R-BackProp", &late_rbp, "Adam", &late_adam)
+            "episodes ≥ {} (train/test), R-BackProp vs BackProp per seed: {}",
+            Num::Percent(0).show(protocol::FLUCTUATION_RISE),
+            shown.join(", ")
         ),
     )
 }
 
-/// The epoch of a run of `epochs` that corresponds to the paper's epoch `paper_epoch` of 100.
-fn scaled_epoch(paper_epoch: f64, epochs: usize) -> usize {
-    ((paper_epoch / paper::PAPER_EPOCHS * epochs as f64).round() as usize).min(epochs)
+/// `fig2b-train`: R-BackProp's training error above Adam's *and* its test error below, both
+/// tested as "higher" (Adam's test error against R-BackProp's), so one direction serves both.
+fn train_higher_test_lower(rbp: (&[f64], &[f64]), adam: (&[f64], &[f64])) -> Finding {
+    let ((tr, fr), (ta, fa)) = (rbp, adam);
+    Finding::new(
+        "fig2b-train",
+        Evidence::All(vec![
+            (
+                "R-BackProp's training error vs Adam's".into(),
+                relative(tr, ta),
+            ),
+            ("Adam's test error vs R-BackProp's".into(), relative(fa, fr)),
+        ]),
+        format!(
+            "training: {}<br>test: {}",
+            two_summaries("R-BackProp", tr, "Adam", ta),
+            two_summaries("R-BackProp", fr, "Adam", fa)
+        ),
+    )
 }
 
-/// Whether `curve` has a temporary peak: a point at least `rise` above the minimum before it,
-/// followed later by a point at least `rise` below it (see [`paper::PEAK_RISE`]).
-pub fn has_peak(curve: &[f64], rise: f64) -> bool {
-    let n = curve.len();
-    let mut suffix_min = vec![f64::INFINITY; n + 1];
-    for i in (0..n).rev() {
-        suffix_min[i] = suffix_min[i + 1].min(curve[i]);
-    }
-    let mut prefix_min = f64::INFINITY;
-    for (j, &y) in curve.iter().enumerate() {
-        if y >= (1.0 + rise) * prefix_min && suffix_min[j + 1] <= (1.0 - rise) * y {
-            return true;
-        }
-        prefix_min = prefix_min.min(y);
-    }
-    false
+/// Per-seed log rates of both errors of `runs` between `from` and `to`: `[train, test]`.
+fn rates(runs: &[&RunResult], from: usize, to: usize) -> [Vec<f64>; 2] {
+    std::array::from_fn(|k| runs.iter().map(|r| both(r)[k].log_rate(from, to)).collect())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::has_peak;
+/// An all-must-hold claim over both errors: `a[k]` against `b[k]`, paired by seed.
+fn both_errors(a: [Vec<f64>; 2], b: [Vec<f64>; 2]) -> Evidence {
+    let parts = ["training error", "test error"]
+        .into_iter()
+        .zip(a.into_iter().zip(b))
+        .map(|(label, (a, b))| {
+            let scale = Scale::Absolute;
+            (label.to_string(), Evidence::Paired { a, b, scale })
+        })
+        .collect();
+    Evidence::All(parts)
+}
 
-    #[test]
-    fn a_peak_needs_a_rise_and_a_fall_of_the_threshold() {
-        // Falls to 1.0, rises 20% to 1.2, falls back 20% to 0.96: a peak at 10%, not at 25%.
-        let bump = [2.0, 1.0, 1.2, 0.96];
-        assert!(has_peak(&bump, 0.10));
-        assert!(!has_peak(&bump, 0.25));
-        // Rising at the end without falling back, or falling monotonically: no peak.
-        assert!(!has_peak(&[2.0, 1.0, 1.5], 0.10));
-        assert!(!has_peak(&[3.0, 2.0, 1.0, 0.5], 0.10));
-        // Exactly on the fall threshold counts: 1.25 -> 1.0 is -20%.
-        assert!(has_peak(&[1.0, 1.25, 1.0], 0.2));
-        assert!(!has_peak(&[], 0.1));
-    }
+/// `fig2b-adam-early-fast`: the fall of both errors from epoch 0 to the protocol's early epoch,
+/// Adam against R-BackProp.
+fn adam_early_fast(epochs: usize, rbp: &[&RunResult], adam: &[&RunResult]) -> Finding {
+    let until = protocol::scaled_epoch(protocol::EARLY_UNTIL, epochs);
+    Finding::new(
+        "fig2b-adam-early-fast",
+        both_errors(rates(adam, 0, until), rates(rbp, 0, until)),
+        format!("ln change per epoch over epochs 0-{until}, Adam vs R-BackProp"),
+    )
+}
+
+/// `fig2b-adam-slows`: Adam's per-epoch log change of both errors after the protocol's window
+/// against before it.
+fn adam_slows(epochs: usize, adam: &[&RunResult]) -> Finding {
+    let (from, to) = protocol::ADAM_SLOWS_WINDOW.scaled(epochs);
+    let (after, before) = (rates(adam, to, epochs), rates(adam, 0, from));
+    let ours = format!(
+        "Adam's test error, ln change per epoch: {} after epoch {to}, {} before epoch {from}",
+        ERROR.show(stats::mean(&after[1])),
+        ERROR.show(stats::mean(&before[1]))
+    );
+    Finding::new("fig2b-adam-slows", both_errors(after, before), ours)
+}
+
+/// `fig2b-late`: how far both errors still fall from the paper's epoch 40 to the end,
+/// R-BackProp against Adam, as `ln(final / then)`.
+fn late(epochs: usize, rbp: &[&RunResult], adam: &[&RunResult]) -> Finding {
+    let from = protocol::scaled_epoch(protocol::LATE_FROM, epochs);
+    let total = |runs| {
+        rates(runs, from, epochs).map(|v| v.iter().map(|r| r * (epochs - from) as f64).collect())
+    };
+    let (late_rbp, late_adam): ([Vec<f64>; 2], [Vec<f64>; 2]) = (total(rbp), total(adam));
+    let ours = format!(
+        "test, ln(final / epoch {from}): {}",
+        two_summaries("R-BackProp", &late_rbp[1], "Adam", &late_adam[1])
+    );
+    Finding::new("fig2b-late", both_errors(late_rbp, late_adam), ours)
+}
+
+/// `fig2b-adam-large-eta`: Adam's final test errors at R-BackProp's `eta0` against its own.
+fn adam_large_eta(large: &[f64], adam: &[f64]) -> Finding {
+    let name = format!("Adam η0 = {}", protocol::ADAM_LARGE_LR0);
+    Finding::new(
+        "fig2b-adam-large-eta",
+        relative(large, adam),
+        two_summaries(&name, large, "Adam η0 = 0.01", adam),
+    )
 }

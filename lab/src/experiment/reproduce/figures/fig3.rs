@@ -1,12 +1,13 @@
 //! Fig. 3: R-BackProp for several `(gamma0, lambda)`; is the paper's default among the best?
 
+use super::shape::{self, Curve};
 use super::{
     ERROR, FigureOutput, Lookup, TOY_ERROR_AXIS, finals, mean_rows, save_plot, save_text,
     seed_runs, series, two_summaries,
 };
 use crate::experiment::RunResult;
 use crate::experiment::reproduce::{ReproduceConfig, ReproduceError};
-use crate::paper::{self, Evidence, Scale, judge::Finding};
+use crate::paper::{self, Evidence, Scale, judge::Finding, protocol};
 use crate::report::csv::Table;
 use crate::report::files::OutDir;
 use crate::report::format::{self, Num};
@@ -222,8 +223,9 @@ fn fast_missing(fast: (f64, f64)) -> Evidence {
     Evidence::Missing(format!("(γ0, {:e}) is not among Fig. 3's points", fast.1))
 }
 
-/// `fig3-early-minimum`: the runs at the fast decay `fast` whose lowest test error falls in the
-/// first half of the `epochs`.
+/// `fig3-early-minimum`: the runs at the fast decay `fast` whose test error is lowest inside the
+/// protocol's window around the paper's epoch 17 and then over-fits: the test error rises while
+/// the training error falls over the protocol's span.
 fn early_minimum(
     epochs: usize,
     runs: Option<&Vec<&RunResult>>,
@@ -232,15 +234,33 @@ fn early_minimum(
     let Some(rs) = runs else {
         return (fast_missing(fast), String::new());
     };
-    let half = epochs / 2;
-    let argmins: Vec<usize> = rs.iter().map(|r| argmin_epoch(r)).collect();
-    let yes = argmins.iter().filter(|&&e| e <= half).count();
+    let window = protocol::OVERFIT_WINDOW.scaled(epochs);
+    let span = protocol::scaled_epoch(protocol::OVERFIT_SPAN, epochs).max(1);
+    let curves: Vec<[Curve; 2]> = rs
+        .iter()
+        .map(|r| {
+            [
+                Curve::of(r, |e| e.test_error),
+                Curve::of(r, |e| e.train_error),
+            ]
+        })
+        .collect();
+    let yes = curves
+        .iter()
+        .filter(|[test, train]| shape::overfits(test, train, window, span))
+        .count();
+    let argmins: Vec<usize> = curves.iter().filter_map(|[t, _]| t.argmin()).collect();
     (
         Evidence::Signs {
             yes,
             no: rs.len() - yes,
         },
-        format!("minimum at epochs {:?} (first half: ≤ {half})", argmins),
+        format!(
+            "minimum at epochs {argmins:?} (window {}-{}); over-fitting (test up, training down over {span} epochs) in {yes} of {}",
+            window.0,
+            window.1,
+            rs.len()
+        ),
     )
 }
 
@@ -333,12 +353,4 @@ fn large_gamma0_close(points: &[(f64, f64)], fin: &[Vec<f64>]) -> (Evidence, Str
             String::new(),
         ),
     }
-}
-
-/// The epoch of a run's lowest test error (the first, on ties).
-fn argmin_epoch(r: &RunResult) -> usize {
-    r.records
-        .iter()
-        .min_by(|a, b| a.test_error.total_cmp(&b.test_error))
-        .map_or(0, |e| e.epoch)
 }

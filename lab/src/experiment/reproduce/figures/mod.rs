@@ -7,6 +7,7 @@ pub mod fig2;
 pub mod fig3;
 pub mod fig4;
 pub mod fig5;
+pub mod shape;
 
 pub use fig1::{Fig1, fig1};
 pub use fig2::{Fig2, fig2};
