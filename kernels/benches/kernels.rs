@@ -194,6 +194,7 @@ fn bench_rbp(c: &mut Criterion) {
             eta: 1e-3,
             key: CoinKey::new(1, 2),
             threshold: threshold(0.5),
+            accumulate: false,
             keep_used: true,
         };
         let mut w = data(n, 8, -1.0, 1.0);
