@@ -13,7 +13,7 @@ use crate::experiment::stored::{self, RunBars, Running, StoredError};
 use crate::experiment::{Settings, protocol};
 use crate::report::files::OutDir;
 use crate::run::{Executed, Mode, Pool, RunData, RunSpec, RunStore, StoredRun, Task, TestSize};
-use rbp_core::optim::{OptimizerKind, Reinforce};
+use rbp_core::optim::OptimizerKind;
 use rbp_core::train::Recording;
 use std::collections::BTreeMap;
 
@@ -85,8 +85,9 @@ impl RunKey {
             ..RunKey::new(reading, protocol::MNIST_TRAIN_SIZE, optimizer, seed, rbp)
         }
     }
-    /// R-BackProp at `rbp = (gamma0, lambda)` whose reinforcement adds `g_prev` with a random
-    /// sign (`Reinforce::RandomSign`), otherwise under reading `reading`.
+    /// R-BackProp at `rbp = (gamma0, lambda)` under reading `reading`, but with that reading's
+    /// noise control ([`rbp_core::optim::Reinforce::noise_control`]): the reinforcement it would add, with a
+    /// random sign.
     pub fn random_sign_control(
         reading: usize,
         train_size: usize,
@@ -196,7 +197,7 @@ pub fn spec_for(config: &ReproduceConfig, job: &Job) -> RunSpec {
         settings.hyper.rbp.lambda = lambda;
     }
     if key.random_sign {
-        settings.hyper.rbp.reinforce = Reinforce::RandomSign;
+        settings.hyper.rbp.reinforce = settings.hyper.rbp.reinforce.noise_control();
     }
     RunSpec {
         task,
