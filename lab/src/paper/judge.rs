@@ -565,4 +565,31 @@ mod tests {
         let hi = stats::t_interval(&stats::summarize(&d), 1.0 - one.p).1;
         assert!(hi.abs() < 1e-9, "{hi}");
     }
+
+    #[test]
+    fn readings_judged_jointly_share_one_holm_family() {
+        // The same two claims in two groups: four tested claims, so each interval is at
+        // 1 - 0.05/4 and each Holm p is at least twice what one group alone gives.
+        let finding = || {
+            Finding::new(
+                "fig2a-test",
+                Evidence::Paired {
+                    a: vec![0.5, 0.55, 0.45, 0.6, 0.52],
+                    b: vec![1.0, 1.0, 1.0, 1.1, 0.9],
+                    scale: Scale::Relative,
+                },
+                "",
+            )
+        };
+        let peak = || Finding::new("fig2a-peak", Evidence::Signs { yes: 9, no: 1 }, "");
+        let alone = judge_reading(vec![finding(), peak()]);
+        let joint = judge_jointly(vec![vec![finding(), peak()], vec![finding(), peak()]]);
+        assert_eq!(joint.len(), 2);
+        for group in &joint {
+            assert!((group[0].assessment.ci_level - (1.0 - 0.05 / 4.0)).abs() < 1e-15);
+            for (j, a) in group.iter().zip(&alone) {
+                assert!(j.p_holm >= a.p_holm * 2.0 - 1e-15 || j.p_holm == 1.0);
+            }
+        }
+    }
 }

@@ -106,4 +106,26 @@ mod tests {
         let want_hi = ((rbp.mean / sgd.mean).ln() + 2.306 * 0.031_66).exp() - 1.0;
         assert!((hi - want_hi).abs() < 2e-4, "{hi} vs {want_hi}");
     }
+
+    #[test]
+    fn a_published_mean_pm_x_is_reached_at_the_weakest_end_of_its_interval() {
+        // Fig. 5's R-BackProp vs BackProp: not the point -57.2% but the upper (weakest) end of the
+        // paper's own interval is what a "lower" claim must reach; "higher" takes the lower end.
+        let [sgd, rbp, _] = crate::paper::FIG5_CLASS_ERROR;
+        let published = Published::Errors {
+            ours: rbp,
+            other: sgd,
+            basis: "",
+        };
+        let (lo, hi) = paper_change_interval(rbp, sgd);
+        assert_eq!(published_target(&published, Direction::Lower), Some(hi));
+        assert_eq!(published_target(&published, Direction::Higher), Some(lo));
+        assert!(hi > rbp.mean / sgd.mean - 1.0);
+        // Other published forms keep their own number.
+        let bytes = Published::Bytes {
+            ours: 4.0,
+            other: 8.0,
+        };
+        assert_eq!(published_target(&bytes, Direction::Lower), Some(-0.5));
+    }
 }
