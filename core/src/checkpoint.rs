@@ -38,12 +38,13 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The optimizer's `u8` code in the format: fixed forever, new kinds take new codes.
-const KIND_CODES: [(OptimizerKind, u8); 5] = [
+const KIND_CODES: [(OptimizerKind, u8); 6] = [
     (OptimizerKind::Sgd, 0),
     (OptimizerKind::Rbp, 1),
     (OptimizerKind::Adam, 2),
     (OptimizerKind::Momentum, 3),
     (OptimizerKind::ScaledSgd, 4),
+    (OptimizerKind::RawTwin, 5),
 ];
 
 fn kind_code(kind: OptimizerKind) -> u8 {

@@ -1,4 +1,5 @@
-//! The control optimizers (momentum, scaled SGD, R-BackProp with a random-sign reinforcement):
+//! The control optimizers (momentum, the raw twin, scaled SGD, R-BackProp with a random-sign
+//! reinforcement of the raw or the accumulated previous gradient):
 //! their reductions to BackProp, their expected-update relations to R-BackProp, their state sizes,
 //! and checkpoints that resume them bit for bit.
 
@@ -148,7 +149,11 @@ fn the_controls_differ_from_backprop_when_p_is_positive() {
     // The reductions above are not vacuous: with the paper's schedule every control moves the
     // weights differently from BackProp, and the random-sign control differs from R-BackProp.
     let hyper = Hyper::default();
-    for kind in [OptimizerKind::Momentum, OptimizerKind::ScaledSgd] {
+    for kind in [
+        OptimizerKind::Momentum,
+        OptimizerKind::ScaledSgd,
+        OptimizerKind::RawTwin,
+    ] {
         let (w_sgd, w) = step_beside_sgd(kind, &hyper);
         assert_ne!(bits(&w), bits(&w_sgd), "{kind}");
     }
@@ -288,7 +293,15 @@ fn checkpoints_resume_the_controls_bit_for_bit() {
         .iter()
         .map(|&k| (k, Hyper::default()))
         .collect();
+    let noise_accumulated = Hyper {
+        rbp: RbpConfig {
+            reinforce: Reinforce::RandomSignAccumulated,
+            ..Hyper::default().rbp
+        },
+        ..Hyper::default()
+    };
     cases.push((OptimizerKind::Rbp, noise));
+    cases.push((OptimizerKind::Rbp, noise_accumulated));
     cases.push((OptimizerKind::Momentum, fixed));
     for (kind, hyper) in cases {
         let start = || {
@@ -331,4 +344,154 @@ fn checkpoints_resume_the_controls_bit_for_bit() {
             whole.records(),
         );
     }
+}
+
+/// `hyper` with R-BackProp's reading `reinforce`.
+fn reading(reinforce: Reinforce) -> Hyper {
+    let h = Hyper::default();
+    Hyper {
+        rbp: RbpConfig { reinforce, ..h.rbp },
+        ..h
+    }
+}
+
+/// The clock of step `t` in the short runs below: late enough that `p(t)` is well inside (0, 1).
+fn late(t: u64) -> Clock {
+    Clock {
+        t: t + 1000,
+        epoch: 0,
+    }
+}
+
+#[test]
+fn the_raw_twin_matches_a_scalar_reference() {
+    // w <- w - eta (g + p g_prev), g_prev <- g, in f64 beside the f32 optimizer for 6 steps. The
+    // f32 path rounds eta, p and every product: 1e-5 relative is ~100 f32 ulps, far below any
+    // error of the rule (using g instead of g_prev would be off by ~0.1).
+    let hyper = Hyper::default();
+    let n = 8;
+    let mut twin = Optimizer::new(OptimizerKind::RawTwin, &hyper, n, 3).unwrap();
+    let (mut w, mut w_ref, mut prev) = (vec![0.5f32; n], vec![0.5f64; n], vec![0.0f64; n]);
+    for t in 0..6u64 {
+        let g = gradient(n, t);
+        let clock = late(t);
+        twin.set_clock(clock);
+        twin.step(&mut w, &g);
+        let eta = hyper.sgd_schedule().rate(clock);
+        let p = hyper.rbp.probability(clock);
+        for i in 0..n {
+            let gi = f64::from(g[i]);
+            w_ref[i] -= eta * (gi + p * prev[i]);
+            prev[i] = gi;
+        }
+    }
+    for i in 0..n {
+        let gap = (f64::from(w[i]) - w_ref[i]).abs();
+        assert!(gap < 1e-5, "weight {i}: {} vs {}", w[i], w_ref[i]);
+    }
+}
+
+#[test]
+fn the_raw_twin_is_the_mean_of_raw_rbp_over_coins() {
+    // As for momentum and the accumulated reading: the mean over 2000 coin seeds of raw
+    // R-BackProp's weights is the raw twin's, within 5 standard errors plus f32 rounding.
+    let (n, steps, seeds) = (8usize, 10u64, 2000u64);
+    let grads: Vec<Vec<f32>> = (0..steps).map(|t| gradient(n, t)).collect();
+    let run = |kind, hyper: &Hyper, seed| {
+        let mut opt = Optimizer::new(kind, hyper, n, seed).unwrap();
+        let mut w = vec![0.0f32; n];
+        for (t, g) in grads.iter().enumerate() {
+            opt.set_clock(late(t as u64));
+            opt.step(&mut w, g);
+        }
+        w
+    };
+    let twin = run(OptimizerKind::RawTwin, &Hyper::default(), 0);
+    let raw = reading(Reinforce::Raw);
+    let (mut sum, mut sum_sq) = (vec![0.0f64; n], vec![0.0f64; n]);
+    for s in 0..seeds {
+        for (i, x) in run(OptimizerKind::Rbp, &raw, s).into_iter().enumerate() {
+            sum[i] += f64::from(x);
+            sum_sq[i] += f64::from(x).powi(2);
+        }
+    }
+    for i in 0..n {
+        let mean = sum[i] / seeds as f64;
+        let se = ((sum_sq[i] / seeds as f64 - mean * mean).max(0.0) / seeds as f64).sqrt();
+        let gap = (mean - f64::from(twin[i])).abs();
+        assert!(
+            gap < 5.0 * se + 1e-5 * mean.abs().max(1.0),
+            "weight {i}: mean {mean}, twin {}, se {se}",
+            twin[i]
+        );
+    }
+}
+
+#[test]
+fn the_accumulated_noise_control_matches_a_scalar_reference() {
+    // Scalar reference: with the same coin and sign coin as the kernel, g_used = g ± A where the
+    // coin fires, A <- g + A there and g elsewhere. Bit for bit: the same f32 operations.
+    use rbp_kernels::control::{positive_sign, sign_key};
+    use rbp_kernels::rng::{CoinKey, coin, threshold};
+    let hyper = reading(Reinforce::RandomSignAccumulated);
+    let (n, seed) = (64, 5u64);
+    let mut opt = Optimizer::new(OptimizerKind::Rbp, &hyper, n, seed).unwrap();
+    let (mut w, mut w_ref, mut acc) = (vec![0.5f32; n], vec![0.5f32; n], vec![0.0f32; n]);
+    for t in 0..6u64 {
+        let g = gradient(n, t);
+        let clock = late(t);
+        opt.set_clock(clock);
+        opt.step(&mut w, &g);
+        let eta = hyper.sgd_schedule().rate(clock) as f32;
+        let (key, signs) = (CoinKey::new(seed, clock.t), sign_key(seed, clock.t));
+        let th = threshold(hyper.rbp.probability(clock));
+        for i in 0..n {
+            let fire = coin(key, th, i as u32);
+            let used = match (fire, positive_sign(signs, i as u32)) {
+                (false, _) => g[i],
+                (true, true) => g[i] + acc[i],
+                (true, false) => g[i] - acc[i],
+            };
+            w_ref[i] -= eta * used;
+            acc[i] = if fire { g[i] + acc[i] } else { g[i] };
+        }
+    }
+    assert_eq!(bits(&w), bits(&w_ref));
+    assert_eq!(bits(&opt.state().buffers[0]), bits(&acc));
+}
+
+#[test]
+fn each_noise_control_perturbs_by_what_its_reading_adds() {
+    // Fed the same gradients and coin seed, a noise control's `prev` is exactly what the matching
+    // reading of R-BackProp would add next: the raw g (raw) or R-BackProp's accumulated g_used
+    // (accumulated), bit for bit. So each perturbation has its reading's magnitude.
+    let n = 256;
+    let grads: Vec<Vec<f32>> = (0..20u64).map(|t| gradient(n, t)).collect();
+    let prev_after = |reinforce| {
+        let mut opt = Optimizer::new(OptimizerKind::Rbp, &reading(reinforce), n, 9).unwrap();
+        let mut w = vec![0.0f32; n];
+        for (t, g) in grads.iter().enumerate() {
+            opt.set_clock(late(t as u64));
+            opt.step(&mut w, g);
+        }
+        bits(&opt.state().buffers[0])
+    };
+    assert_eq!(
+        prev_after(Reinforce::RandomSignAccumulated),
+        prev_after(Reinforce::Accumulated)
+    );
+    assert_eq!(
+        prev_after(Reinforce::RandomSign),
+        prev_after(Reinforce::Raw)
+    );
+    // And the accumulated sum is not the raw gradient: the two controls differ.
+    assert_ne!(
+        prev_after(Reinforce::RandomSignAccumulated),
+        prev_after(Reinforce::RandomSign)
+    );
+    assert_eq!(
+        Reinforce::Accumulated.noise_control(),
+        Reinforce::RandomSignAccumulated
+    );
+    assert_eq!(Reinforce::Raw.noise_control(), Reinforce::RandomSign);
 }

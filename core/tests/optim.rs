@@ -288,7 +288,7 @@ fn state_sizes_are_as_documented() {
         .iter()
         .map(|&k| optimizer(k, &h, n, 0).state_bytes())
         .collect();
-    assert_eq!(sizes, vec![0, 4 * n + 8, 8 * n, 4 * n, 0]);
+    assert_eq!(sizes, vec![0, 4 * n + 8, 8 * n, 4 * n, 0, 4 * n]);
 }
 
 #[test]

@@ -322,6 +322,7 @@ fn bench_random_sign(c: &mut Criterion) {
             key: CoinKey::new(1, 2),
             sign_key: control::sign_key(1, 2),
             threshold: threshold(0.5),
+            accumulate: false,
         };
         let mut w = data(n, 18, -1.0, 1.0);
         let gr = data(n, 19, -1e-3, 1e-3);

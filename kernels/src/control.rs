@@ -1,10 +1,11 @@
 //! Updates of the control optimizers, which ask *why* R-BackProp helps: a heavy-ball step (the
-//! deterministic twin of R-BackProp's accumulated reading) and a reinforcement whose sign is a
-//! fair coin (a noise control: same magnitude, no alignment with the descent direction).
+//! deterministic twin of R-BackProp's accumulated reading), the raw twin `g + p g_prev` (the
+//! deterministic twin of the raw reading) and a reinforcement whose sign is a fair coin (a noise
+//! control: the magnitude of what either reading adds, no alignment with the descent direction).
 //!
-//! Like [`crate::update`], neither uses FMA, so every level is bit-identical to the scalar
-//! reference. (The third control, a step scaled by `1 + p`, is [`crate::update::sgd`] with a
-//! larger `eta` and needs no kernel of its own.)
+//! Like [`crate::update`], none uses FMA, so every level is bit-identical to the scalar
+//! reference. (A step scaled by `1 + p` is [`crate::update::sgd`] with a larger `eta` and needs
+//! no kernel of its own.)
 
 use crate::blocks::{WgStateStep, w_g_state};
 use crate::rng::{CoinKey, ONE};
@@ -60,6 +61,10 @@ pub struct RandomSignStep {
     pub sign_key: CoinKey,
     /// Reinforcement probability as a coin threshold, `rng::threshold(p)`.
     pub threshold: u32,
+    /// What `prev` keeps: `false`, the raw gradient (the noise control of the raw reading);
+    /// `true`, R-BackProp's accumulated sum `g + prev` where the coin fires and `g` elsewhere
+    /// (the noise control of the accumulated reading), whatever the sign coin says.
+    pub accumulate: bool,
 }
 
 /// Mixed into the seed to derive the sign coin's key: any fixed value that no run seed is
@@ -83,16 +88,20 @@ pub fn positive_sign(sign_key: CoinKey, index: u32) -> bool {
 /// (global index `first_index + j`):
 ///
 /// ```text
-/// g_used  = if coin(key, threshold, i) { g[i] + s * prev[i] } else { g[i] },
+/// fire    = coin(key, threshold, i)
+/// g_used  = if fire { g[i] + s * prev[i] } else { g[i] },
 ///           s = +1 if positive_sign(sign_key, i) else -1
 /// w[i]    = w[i] - eta * g_used
-/// prev[i] = g[i]
+/// prev[i] = if accumulate && fire { g[i] + prev[i] } else { g[i] }
 /// ```
 ///
-/// It keeps the *raw* gradient as `prev`: then each perturbation is `±g_prev`, exactly the
-/// magnitude R-BackProp's raw reading adds, and its conditional mean is zero. Keeping `g_used`
-/// instead would make `prev` a random walk of past gradients whose size grows like the square
-/// root of the number of consecutive firings, a different magnitude from either reading.
+/// Each perturbation is `±prev`, with conditional mean zero, and `prev` is what the matching
+/// reading of R-BackProp would add at this point of the control's own trajectory: the raw
+/// previous gradient (`accumulate = false`), or R-BackProp's accumulated sum
+/// `A(t) = g(t) + c(t) A(t-1)` over the same gradients and the same reinforcement coin
+/// (`accumulate = true`). Keeping the perturbed `g_used` instead would make `prev` a random walk
+/// whose size grows like the square root of the number of consecutive firings, not the linear
+/// growth of the accumulated reading's aligned sum: a different magnitude from either reading.
 /// `g - prev` is computed as such (IEEE subtraction equals adding the negation exactly).
 ///
 /// # Panics
@@ -125,9 +134,42 @@ fn check_random_sign(w: &[f32], g: &[f32], prev: &[f32], first_index: u32) {
     assert_u32_len(first_index as usize + w.len(), "random_sign");
 }
 
+/// Parameters of one step of the raw twin.
+#[derive(Clone, Copy, Debug)]
+pub struct RawTwinStep {
+    /// Learning rate.
+    pub eta: f32,
+    /// R-BackProp's reinforcement probability `p(t)` at this step.
+    pub p: f32,
+}
+
+/// The deterministic twin of R-BackProp's raw reading: its expected update over the coin, in
+/// exactly this operation order:
+///
+/// ```text
+/// w[i]    = w[i] - eta * (g[i] + p * prev[i])
+/// prev[i] = g[i]
+/// ```
+///
+/// Under the raw reading `g_used = g + c g_prev` with `P(c = 1) = p`, so `E[g_used] = g + p g_prev`
+/// for the same gradients: this applies that expectation, with no coin.
+pub fn raw_twin(w: &mut [f32], g: &[f32], prev: &mut [f32], step: RawTwinStep) {
+    dispatch(RawTwinOp::checked(w, g, prev, step))
+}
+
+/// [`raw_twin`] at a forced level (panics if the CPU lacks it).
+pub fn raw_twin_at(level: Level, w: &mut [f32], g: &[f32], prev: &mut [f32], step: RawTwinStep) {
+    dispatch_at(level, RawTwinOp::checked(w, g, prev, step))
+}
+
+fn check_raw_twin(w: &[f32], g: &[f32], prev: &[f32]) {
+    check_len("raw_twin (w, g)", w.len(), g.len());
+    check_len("raw_twin (w, prev)", w.len(), prev.len());
+}
+
 /// Plain scalar loops: the oracles for tests and the "scalar" benchmark rows.
 pub mod reference {
-    use super::{HeavyBallStep, RandomSignStep, positive_sign};
+    use super::{HeavyBallStep, RandomSignStep, RawTwinStep, positive_sign};
     use crate::rng::coin;
 
     /// Scalar [`super::heavy_ball`].
@@ -150,15 +192,23 @@ pub mod reference {
         super::check_random_sign(w, g, prev, first_index);
         for (j, ((w, &g), p)) in w.iter_mut().zip(g).zip(prev.iter_mut()).enumerate() {
             let i = first_index + j as u32;
-            let g_used = match (
-                coin(step.key, step.threshold, i),
-                positive_sign(step.sign_key, i),
-            ) {
+            let fire = coin(step.key, step.threshold, i);
+            let g_used = match (fire, positive_sign(step.sign_key, i)) {
                 (false, _) => g,
                 (true, true) => g + *p,
                 (true, false) => g - *p,
             };
             *w -= step.eta * g_used;
+            *p = if step.accumulate && fire { g + *p } else { g };
+        }
+    }
+
+    /// Scalar [`super::raw_twin`].
+    pub fn raw_twin(w: &mut [f32], g: &[f32], prev: &mut [f32], step: RawTwinStep) {
+        super::check_raw_twin(w, g, prev);
+        for ((w, &g), p) in w.iter_mut().zip(g).zip(prev.iter_mut()) {
+            let expected = g + step.p * *p;
+            *w -= step.eta * expected;
             *p = g;
         }
     }
@@ -248,6 +298,8 @@ struct RandomSignVectors<S: Simd> {
     /// no compare), which more than pays for the unsigned compare.
     half: S::i32s,
     indices: ScaledIndices<S>,
+    /// [`RandomSignStep::accumulate`].
+    accumulate: bool,
 }
 
 impl<S: Simd> WgStateStep<S> for RandomSignVectors<S> {
@@ -259,9 +311,15 @@ impl<S: Simd> WgStateStep<S> for RandomSignVectors<S> {
         let fire = s.less_than_i32s(u, self.threshold);
         let u_sign = s.transmute_i32s_u32s(self.sign.uniform24(scaled_index));
         let plus = s.less_than_i32s(u_sign, self.half);
-        let reinforced = s.select_f32s(plus, s.add_f32s(g, prev), s.sub_f32s(g, prev));
+        let sum = s.add_f32s(g, prev);
+        let reinforced = s.select_f32s(plus, sum, s.sub_f32s(g, prev));
         let g_used = s.select_f32s(fire, reinforced, g);
-        (s.sub_f32s(w, s.mul_f32s(self.eta, g_used)), g)
+        let kept = if self.accumulate {
+            s.select_f32s(fire, sum, g)
+        } else {
+            g
+        };
+        (s.sub_f32s(w, s.mul_f32s(self.eta, g_used)), kept)
     }
 }
 
@@ -277,6 +335,50 @@ impl WithSimd for RandomSignOp<'_> {
             threshold: coin_bound(s, self.step.threshold),
             half: s.splat_i32s((ONE / 2) as i32),
             indices: ScaledIndices::new(s, self.first_index),
+            accumulate: self.step.accumulate,
+        };
+        w_g_state(s, &mut op, self.w, self.g, self.prev);
+    }
+}
+
+struct RawTwinOp<'a> {
+    w: &'a mut [f32],
+    g: &'a [f32],
+    prev: &'a mut [f32],
+    step: RawTwinStep,
+}
+
+impl<'a> RawTwinOp<'a> {
+    /// The operation, after checking the slice lengths.
+    fn checked(w: &'a mut [f32], g: &'a [f32], prev: &'a mut [f32], step: RawTwinStep) -> Self {
+        check_raw_twin(w, g, prev);
+        RawTwinOp { w, g, prev, step }
+    }
+}
+
+/// Splatted per-call constants of the raw-twin kernel.
+struct RawTwinVectors<S: Simd> {
+    eta: S::f32s,
+    p: S::f32s,
+}
+
+impl<S: Simd> WgStateStep<S> for RawTwinVectors<S> {
+    /// One vector of [`raw_twin`]: `(w, prev)`.
+    #[inline(always)]
+    fn step(&mut self, s: S, w: S::f32s, g: S::f32s, prev: S::f32s) -> (S::f32s, S::f32s) {
+        let expected = s.add_f32s(g, s.mul_f32s(self.p, prev));
+        (s.sub_f32s(w, s.mul_f32s(self.eta, expected)), g)
+    }
+}
+
+impl WithSimd for RawTwinOp<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, s: S) {
+        let mut op = RawTwinVectors {
+            eta: s.splat_f32s(self.step.eta),
+            p: s.splat_f32s(self.step.p),
         };
         w_g_state(s, &mut op, self.w, self.g, self.prev);
     }

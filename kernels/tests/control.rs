@@ -18,6 +18,7 @@ fn random_sign_step(seed: u64, t: u64, p: f64) -> RandomSignStep {
         key: CoinKey::new(seed, t),
         sign_key: sign_key(seed, t),
         threshold: threshold(p),
+        accumulate: false,
     }
 }
 
@@ -92,7 +93,10 @@ fn random_sign_matches_reference_bitwise() {
     for level in Level::available() {
         for n in lengths() {
             for off in OFFSETS {
-                let step = random_sign_step(n as u64, off as u64, 0.6);
+                let step = RandomSignStep {
+                    accumulate: (n + off) % 2 == 1,
+                    ..random_sign_step(n as u64, off as u64, 0.6)
+                };
                 let first = (n * 7) as u32;
                 let w0 = rng.vec(n + off, -2.0, 2.0);
                 let g = rng.vec(n + off, -1.0, 1.0);
@@ -166,6 +170,62 @@ fn random_sign_adds_plus_or_minus_prev_where_the_coin_fires() {
         }
         assert!(p.iter().all(|&x| x == 0.0), "prev keeps the raw g");
     }
+}
+
+#[test]
+fn random_sign_accumulated_keeps_r_backprops_sum_whatever_the_sign() {
+    // g = 0.5, prev = 1, eta = 1: w moves by g ± prev where the coin fires (by g elsewhere), and
+    // prev becomes R-BackProp's accumulated sum g + prev = 1.5 where the coin fires, g elsewhere:
+    // the sign coin changes the step, never the sum the next perturbation is drawn from.
+    let n = 4099;
+    let step = RandomSignStep {
+        eta: 1.0,
+        accumulate: true,
+        ..random_sign_step(78, 6, 0.4)
+    };
+    for level in Level::available() {
+        let mut w = vec![10.0f32; n];
+        let mut p = vec![1.0f32; n];
+        control::random_sign_chunk_at(level, &mut w, &vec![0.5; n], &mut p, step, 0);
+        for i in 0..n {
+            let at = i as u32;
+            let fire = coin(step.key, step.threshold, at);
+            let want_w = match (fire, positive_sign(step.sign_key, at)) {
+                (false, _) => 9.5,
+                (true, true) => 8.5,
+                (true, false) => 10.5,
+            };
+            assert_eq!(w[i], want_w, "{level:?} w[{i}]");
+            assert_eq!(p[i], if fire { 1.5 } else { 0.5 }, "{level:?} prev[{i}]");
+        }
+    }
+}
+
+#[test]
+fn raw_twin_matches_reference_bitwise_and_applies_g_plus_p_prev() {
+    let mut rng = TestRng::new(21);
+    for level in Level::available() {
+        for n in lengths() {
+            for off in OFFSETS {
+                let step = control::RawTwinStep { eta: 0.3, p: 0.7 };
+                let w0 = rng.vec(n + off, -2.0, 2.0);
+                let g = rng.vec(n + off, -1.0, 1.0);
+                let p0 = rng.vec(n + off, -1.0, 1.0);
+                let (mut w_ref, mut p_ref) = (w0.clone(), p0.clone());
+                reference::raw_twin(&mut w_ref[off..], &g[off..], &mut p_ref[off..], step);
+                let (mut w, mut p) = (w0.clone(), p0.clone());
+                control::raw_twin_at(level, &mut w[off..], &g[off..], &mut p[off..], step);
+                let what = format!("raw_twin {level:?} n={n} off={off}");
+                assert_bits_eq(&format!("{what} w"), &w, &w_ref);
+                assert_bits_eq(&format!("{what} prev"), &p, &p_ref);
+            }
+        }
+    }
+    // Exact in binary: w = 1 - 0.5 (0.25 + 0.5 * 2) = 0.375, and prev becomes g.
+    let (mut w, mut p) = (vec![1.0f32; 37], vec![2.0f32; 37]);
+    let step = control::RawTwinStep { eta: 0.5, p: 0.5 };
+    control::raw_twin(&mut w, &[0.25; 37], &mut p, step);
+    assert!(w.iter().all(|&x| x == 0.375) && p.iter().all(|&x| x == 0.25));
 }
 
 #[test]

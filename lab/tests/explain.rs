@@ -37,15 +37,15 @@ fn controls_are_paired_with_rbp_under_each_reading() {
     let outcome = reproduce::run(&config, &OutDir::new(dir.path(), false), false, None).unwrap();
     // Per reading: 3 seeds of R-BackProp (Figs. 2-4 share them); BackProp's and Adam's 3 seeds
     // and Adam's 3 at R-BackProp's eta0 shared by both readings (they never read g_prev); per
-    // reading and explain seed: the twin; per explain seed: one noise control shared by both
-    // readings (same lr clock and init, and it keeps the raw g_prev whatever the reading).
-    assert_eq!(outcome.runs, 2 * 3 + 2 * 3 + 3 + 2 * 2 + 2);
+    // reading and explain seed: the twin and the reading's own noise control (raw g_prev or the
+    // accumulated sum).
+    assert_eq!(outcome.runs, 2 * 3 + 2 * 3 + 3 + 2 * 2 + 2 * 2);
     let e = &outcome.explain;
     assert_eq!(e.seeds, 2);
     assert_eq!(e.readings.len(), 2);
     let labels = |i: usize| -> Vec<&str> { e.readings[i].finals.iter().map(|f| f.0).collect() };
     assert_eq!(labels(0), ["sgd", "rbp", "momentum", "rbp-random-sign"]);
-    assert_eq!(labels(1), ["sgd", "rbp", "scaled-sgd", "rbp-random-sign"]);
+    assert_eq!(labels(1), ["sgd", "rbp", "raw-twin", "rbp-random-sign"]);
     for r in &e.readings {
         assert_eq!(r.questions.len(), 2, "twin and noise");
         for (label, v) in &r.finals {
@@ -66,8 +66,9 @@ fn controls_are_paired_with_rbp_under_each_reading() {
             assert_eq!(q.rbp.n, 2);
         }
     }
-    // Shared runs: the noise control and BackProp are the same runs under both readings.
-    assert_eq!(e.readings[0].finals[3].1, e.readings[1].finals[3].1);
+    // BackProp is the same run under both readings. Each reading has its own noise control (the
+    // run count above), though in 16 updates at p(t) < 0.01 the two rarely differ: the
+    // accumulated sum differs from the raw g_prev only after two firings in a row.
     assert_eq!(e.readings[0].finals[0].1, e.readings[1].finals[0].1);
     // The files.
     let csv = std::fs::read_to_string(dir.path().join(explain::CSV)).unwrap();
@@ -78,8 +79,8 @@ fn controls_are_paired_with_rbp_under_each_reading() {
             "## What explains the gain (this project's questions, not the paper's claims)"
         )
     );
-    assert!(report.contains("R-BackProp beats its deterministic twin (Momentum)"));
-    assert!(report.contains("R-BackProp beats its deterministic twin (Scaled BackProp)"));
+    assert!(report.contains("R-BackProp against its deterministic twin (Momentum)"));
+    assert!(report.contains("R-BackProp against its deterministic twin (Raw twin)"));
     assert!(report.contains("fewer than Fig. 2's 3"));
 }
 

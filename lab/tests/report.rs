@@ -418,7 +418,7 @@ fn direction_claims_land_in_every_verdict_and_on_the_boundaries() {
 
     // The significance boundary, on the Holm-adjusted p: 0.05 is not significant.
     let spec = paper::claim("fig2a-train");
-    let a = assess(&rel(scaled(&b, -0.5, 0.001)), &spec.test);
+    let a = assess(&rel(scaled(&b, -0.5, 0.001)), spec, 1);
     assert_eq!(verdict(spec, &a, 0.0499, 1), Verdict::Reproduced);
     assert_eq!(verdict(spec, &a, 0.05, 1), Verdict::NotSignificant);
 
@@ -485,10 +485,10 @@ fn equivalence_claims_land_in_every_verdict_and_on_the_margin() {
     );
     // On the margin: a CI whose lower end is exactly the margin is not "outside" it.
     let spec = paper::claim(id);
-    let mut a = assess(&shifted(0.05, 0.001), &spec.test);
-    a.test_ci95 = (paper::FIG5_EQUIVALENCE_MARGIN, 0.02);
+    let mut a = assess(&shifted(0.05, 0.001), spec, 1);
+    a.test_ci = (paper::FIG5_EQUIVALENCE_MARGIN, 0.02);
     assert_eq!(verdict(spec, &a, 0.9, 1), Verdict::NotShownEquivalent);
-    a.test_ci95 = (paper::FIG5_EQUIVALENCE_MARGIN + 1e-9, 0.02);
+    a.test_ci = (paper::FIG5_EQUIVALENCE_MARGIN + 1e-9, 0.02);
     assert_eq!(verdict(spec, &a, 0.9, 1), Verdict::Different);
     assert_eq!(verdict(spec, &a, 0.0499, 1), Verdict::Equivalent);
 }

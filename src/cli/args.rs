@@ -334,16 +334,18 @@ pub struct CommonArgs {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Optimizers to compare, comma separated: the paper's sgd, rbp, adam, and the controls
-    /// momentum (heavy ball, mu = --momentum or R-BackProp's p(t)) and scaled-sgd (BackProp with
-    /// the step eta (1 + p(t))).
+    /// momentum (heavy ball, mu = --momentum or R-BackProp's p(t)), raw-twin (eta (g + p(t)
+    /// g_prev), the raw reading's expected update) and scaled-sgd (BackProp with the step
+    /// eta (1 + p(t))).
     #[arg(long, value_delimiter = ',', default_value = "sgd,rbp,adam")]
     pub optimizer: Vec<OptimizerKind>,
     /// Weight initialization, lecun = N(0, 1/fan_in) or normal = N(0, 1) (the paper gives none).
     #[arg(long, default_value_t = Init::default())]
     pub init: Init,
     /// Which previous gradient R-BackProp adds: the one it used last step (accumulated), or the
-    /// raw one; random-sign is the noise control (adds +-raw g_prev with a fair random sign,
-    /// with the same probability).
+    /// raw one; random-sign and random-sign-accumulated are their noise controls (add +-raw g_prev,
+    /// or +- the accumulated sum R-BackProp would carry, with a fair random sign, with the same
+    /// probability).
     #[arg(long, default_value_t = paper().rbp.reinforce)]
     pub reinforce: Reinforce,
     /// Whether learning rates decay per update (iteration) or per epoch.

@@ -20,11 +20,16 @@ pub enum OptimizerKind {
     /// probability `p(t) = 1 - gamma^t`: the deterministic twin of R-BackProp's accumulated
     /// reading, whose expected update it is.
     Momentum,
-    /// Control (not in the paper): BackProp with the step `eta (1 + p(t))`, the deterministic twin
-    /// of R-BackProp's raw reading (its expected update, up to the correlation of consecutive
-    /// mini-batch gradients).
+    /// Control (not in the paper): BackProp with the step `eta (1 + p(t))`: R-BackProp's raw
+    /// reading's expected update only where consecutive mini-batch gradients are equal (a larger
+    /// step, not the twin; [`OptimizerKind::RawTwin`] is the exact one).
     #[serde(rename = "scaled-sgd")]
     ScaledSgd,
+    /// Control (not in the paper): `W <- W - eta (g + p(t) g_prev)` with the raw previous
+    /// gradient and no coin: exactly the expected update of R-BackProp's raw reading over its
+    /// coin, for the same gradients (the deterministic twin of the raw reading).
+    #[serde(rename = "raw-twin")]
+    RawTwin,
 }
 
 named_enum!(
@@ -36,6 +41,7 @@ named_enum!(
         (Adam, "adam"),
         (Momentum, "momentum"),
         (ScaledSgd, "scaled-sgd"),
+        (RawTwin, "raw-twin"),
     ]
 );
 
@@ -53,25 +59,29 @@ impl OptimizerKind {
             OptimizerKind::Adam => "Adam",
             OptimizerKind::Momentum => "Momentum",
             OptimizerKind::ScaledSgd => "Scaled BackProp",
+            OptimizerKind::RawTwin => "Raw twin",
         }
     }
 
     /// Whether it reads R-BackProp's schedule `(gamma0, lambda)`: R-BackProp, and the controls
-    /// momentum (its default coefficient is `p(t) = 1 - gamma^t`) and scaled-sgd (steps by
-    /// `eta (1 + p(t))`).
+    /// momentum (its default coefficient is `p(t) = 1 - gamma^t`), scaled-sgd (steps by
+    /// `eta (1 + p(t))`) and raw-twin (adds `p(t) g_prev`).
     pub fn reads_rbp_schedule(self) -> bool {
         matches!(
             self,
-            OptimizerKind::Rbp | OptimizerKind::Momentum | OptimizerKind::ScaledSgd
+            OptimizerKind::Rbp
+                | OptimizerKind::Momentum
+                | OptimizerKind::ScaledSgd
+                | OptimizerKind::RawTwin
         )
     }
 
-    /// How many per-weight buffers its state holds (R-BackProp: `g_prev`; Adam: `m`, `v`;
-    /// momentum: `v`).
+    /// How many per-weight buffers its state holds (R-BackProp and raw-twin: `g_prev`; Adam:
+    /// `m`, `v`; momentum: `v`).
     pub fn per_weight_buffers(self) -> usize {
         match self {
             OptimizerKind::Sgd | OptimizerKind::ScaledSgd => 0,
-            OptimizerKind::Rbp | OptimizerKind::Momentum => 1,
+            OptimizerKind::Rbp | OptimizerKind::Momentum | OptimizerKind::RawTwin => 1,
             OptimizerKind::Adam => 2,
         }
     }
@@ -103,12 +113,18 @@ pub enum Reinforce {
     Accumulated,
     /// `g_prev` is the previous raw mini-batch gradient.
     Raw,
-    /// Noise control (not in the paper): with the same probability, add `s g_prev` with a fair
-    /// random sign `s` per weight and step, drawn from a coin independent of the reinforcement
-    /// coin; `g_prev` is the raw gradient, so each perturbation has exactly the raw reading's
-    /// magnitude and no alignment with the descent direction.
+    /// Noise control of the raw reading (not in the paper): with the same probability, add
+    /// `s g_prev` with a fair random sign `s` per weight and step, drawn from a coin independent
+    /// of the reinforcement coin; `g_prev` is the raw gradient, so each perturbation has exactly
+    /// the raw reading's magnitude and no alignment with the descent direction.
     #[serde(rename = "random-sign")]
     RandomSign,
+    /// Noise control of the accumulated reading (not in the paper): as [`Reinforce::RandomSign`],
+    /// but the perturbation is `s A(t-1)`, where `A(t) = g(t) + c(t) A(t-1)` is the accumulated
+    /// sum R-BackProp would carry over this run's gradients and reinforcement coin: the magnitude
+    /// the accumulated reading adds, with a random sign.
+    #[serde(rename = "random-sign-accumulated")]
+    RandomSignAccumulated,
 }
 
 named_enum!(
@@ -117,9 +133,31 @@ named_enum!(
     [
         (Accumulated, "accumulated"),
         (Raw, "raw"),
-        (RandomSign, "random-sign")
+        (RandomSign, "random-sign"),
+        (RandomSignAccumulated, "random-sign-accumulated")
     ]
 );
+
+impl Reinforce {
+    /// The noise control matched to this reading: random-sign perturbations of the magnitude
+    /// this reading adds (a noise control is its own control).
+    pub fn noise_control(self) -> Reinforce {
+        match self {
+            Reinforce::Accumulated | Reinforce::RandomSignAccumulated => {
+                Reinforce::RandomSignAccumulated
+            }
+            Reinforce::Raw | Reinforce::RandomSign => Reinforce::RandomSign,
+        }
+    }
+
+    /// Whether this is a noise control (a random sign on the reinforcement).
+    pub fn is_noise_control(self) -> bool {
+        matches!(
+            self,
+            Reinforce::RandomSign | Reinforce::RandomSignAccumulated
+        )
+    }
+}
 
 /// `eta = max(eta0 * decay^n, eta_min)` with `n` read from the clock.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]

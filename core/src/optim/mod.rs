@@ -1,5 +1,6 @@
-//! The three optimizers of the paper, and two controls that ask why R-BackProp helps (momentum,
-//! scaled SGD; the third control is R-BackProp with [`Reinforce::RandomSign`]), behind one type,
+//! The three optimizers of the paper, and controls that ask why R-BackProp helps (momentum and
+//! the raw twin, the deterministic twins of the two readings; scaled SGD; the noise controls are
+//! R-BackProp with [`Reinforce::RandomSign`] or [`Reinforce::RandomSignAccumulated`]), behind one type,
 //! [`Optimizer`], which owns everything a run needs to continue: the training clock, R-BackProp's
 //! coin seed and every per-weight buffer.
 //!
@@ -10,6 +11,7 @@
 mod adam;
 mod config;
 mod momentum;
+mod raw_twin;
 mod rbp;
 mod scaled_sgd;
 mod sgd;
@@ -21,6 +23,7 @@ pub use config::{
 use crate::memory::{self, AllocError};
 use adam::Adam;
 use momentum::Momentum;
+use raw_twin::RawTwin;
 use rbp::RBackProp;
 use scaled_sgd::ScaledSgd;
 use serde::{Deserialize, Serialize};
@@ -55,10 +58,11 @@ enum Rule {
     Adam(Adam),
     Momentum(Momentum),
     ScaledSgd(ScaledSgd),
+    RawTwin(RawTwin),
 }
 
 /// A saved optimizer: its kind, clock, coin seed and per-weight buffers, in a fixed order
-/// (R-BackProp: `g_prev`; Adam: `m`, `v`; momentum: `v`).
+/// (R-BackProp and raw-twin: `g_prev`; Adam: `m`, `v`; momentum: `v`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct OptimizerState {
     /// Which optimizer.
@@ -132,6 +136,12 @@ impl Optimizer {
             OptimizerKind::ScaledSgd => {
                 Rule::ScaledSgd(ScaledSgd::new(hyper.sgd_schedule(), hyper.rbp, coin_seed))
             }
+            OptimizerKind::RawTwin => Rule::RawTwin(RawTwin::new(
+                hyper.sgd_schedule(),
+                hyper.rbp,
+                memory::zeroed(n_params, "the raw twin's previous gradients")?,
+                coin_seed,
+            )),
         };
         Ok(Optimizer {
             clock: Clock::default(),
@@ -201,6 +211,12 @@ impl Optimizer {
             OptimizerKind::ScaledSgd => {
                 Rule::ScaledSgd(ScaledSgd::new(hyper.sgd_schedule(), hyper.rbp, coin_seed))
             }
+            OptimizerKind::RawTwin => Rule::RawTwin(RawTwin::new(
+                hyper.sgd_schedule(),
+                hyper.rbp,
+                next(),
+                coin_seed,
+            )),
         };
         Ok(Optimizer { clock, rule })
     }
@@ -213,6 +229,7 @@ impl Optimizer {
             Rule::Adam(o) => (o.coin_seed, vec![&o.m, &o.v]),
             Rule::Momentum(o) => (o.coin_seed, vec![&o.velocity]),
             Rule::ScaledSgd(o) => (o.coin_seed, vec![]),
+            Rule::RawTwin(o) => (o.coin_seed, vec![&o.prev]),
         };
         OptimizerState {
             kind: self.kind(),
@@ -230,6 +247,7 @@ impl Optimizer {
             Rule::Adam(_) => OptimizerKind::Adam,
             Rule::Momentum(_) => OptimizerKind::Momentum,
             Rule::ScaledSgd(_) => OptimizerKind::ScaledSgd,
+            Rule::RawTwin(_) => OptimizerKind::RawTwin,
         }
     }
 
@@ -264,6 +282,7 @@ impl Optimizer {
             Rule::Adam(o) => o.update(params, grads, offset, clock),
             Rule::Momentum(o) => o.update(params, grads, offset, clock),
             Rule::ScaledSgd(o) => o.update(params, grads, clock),
+            Rule::RawTwin(o) => o.update(params, grads, offset, clock),
         }
     }
 
@@ -292,6 +311,7 @@ impl Optimizer {
             Rule::Adam(o) => o.schedule.rate(self.clock),
             Rule::Momentum(o) => o.schedule.rate(self.clock),
             Rule::ScaledSgd(o) => o.rate(self.clock),
+            Rule::RawTwin(o) => o.schedule.rate(self.clock),
         }
     }
 
@@ -304,13 +324,14 @@ impl Optimizer {
     }
 
     /// Bytes of per-weight optimizer state, plus R-BackProp's coin seed: 0 (sgd, scaled-sgd),
-    /// `4n + 8` (rbp, every reading), `8n` (adam) and `4n` (momentum).
+    /// `4n + 8` (rbp, every reading), `8n` (adam) and `4n` (momentum, raw-twin).
     pub fn state_bytes(&self) -> usize {
         match &self.rule {
             Rule::Sgd(_) | Rule::ScaledSgd(_) => 0,
             Rule::Rbp(o) => o.prev.len() * size_of::<f32>() + size_of::<u64>(),
             Rule::Adam(o) => (o.m.len() + o.v.len()) * size_of::<f32>(),
             Rule::Momentum(o) => o.velocity.len() * size_of::<f32>(),
+            Rule::RawTwin(o) => o.prev.len() * size_of::<f32>(),
         }
     }
 }

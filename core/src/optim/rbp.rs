@@ -10,8 +10,8 @@ use rbp_kernels::update::{self, RbpStep};
 pub(super) struct RBackProp {
     pub(super) schedule: Schedule,
     config: RbpConfig,
-    /// The previous gradient, per weight: the one used (`accumulated`) or the raw one (`raw`,
-    /// `random-sign`).
+    /// The previous gradient, per weight: the one used (`accumulated`), the raw one (`raw`,
+    /// `random-sign`), or R-BackProp's accumulated sum (`random-sign-accumulated`).
     pub(super) prev: Vec<f32>,
     /// Seed of the coin stream; the coin of weight `i` at update `t` is a pure function of
     /// `(coin_seed, t, i)`, so results do not depend on SIMD width or threading.
@@ -55,14 +55,15 @@ impl RBackProp {
         // The coin is keyed by the index in the whole buffer, so pieces draw what one call would.
         // Layouts keep buffers below 2^32 weights (`net::Layout::new` checks it).
         let first = u32::try_from(offset).expect("parameter buffers stay below 2^32 weights");
-        if self.config.reinforce == Reinforce::RandomSign {
+        if self.config.reinforce.is_noise_control() {
             // The noise control: the same coin (same key and threshold), then a sign from a
-            // second, independent coin of the same seed and step.
+            // second, independent coin of the same seed and step; `prev` is the reading's own.
             let step = RandomSignStep {
                 eta: step.eta,
                 key: step.key,
                 sign_key: control::sign_key(self.coin_seed, clock.t),
                 threshold: step.threshold,
+                accumulate: self.config.reinforce == Reinforce::RandomSignAccumulated,
             };
             control::random_sign_chunk(params, grads, prev, step, first);
         } else {

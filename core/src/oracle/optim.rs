@@ -22,11 +22,11 @@ pub enum OracleError {
 /// accumulated or raw `g_prev`. Checked before any run, and by [`Optimizer::new`].
 pub fn supports(kind: OptimizerKind, hyper: &Hyper) -> Result<(), OracleError> {
     match kind {
-        OptimizerKind::Momentum | OptimizerKind::ScaledSgd => {
+        OptimizerKind::Momentum | OptimizerKind::ScaledSgd | OptimizerKind::RawTwin => {
             Err(OracleError::Unsupported(kind.name().into()))
         }
-        OptimizerKind::Rbp if hyper.rbp.reinforce == Reinforce::RandomSign => Err(
-            OracleError::Unsupported("rbp with random-sign g_prev".into()),
+        OptimizerKind::Rbp if hyper.rbp.reinforce.is_noise_control() => Err(
+            OracleError::Unsupported(format!("rbp with {} g_prev", hyper.rbp.reinforce)),
         ),
         _ => Ok(()),
     }
@@ -66,7 +66,7 @@ impl Optimizer {
     ) -> Result<Optimizer, OracleError> {
         supports(kind, hyper)?;
         let rule = match kind {
-            OptimizerKind::Momentum | OptimizerKind::ScaledSgd => {
+            OptimizerKind::Momentum | OptimizerKind::ScaledSgd | OptimizerKind::RawTwin => {
                 unreachable!("`supports` refused {kind}")
             }
             OptimizerKind::Sgd => Rule::Sgd(hyper.sgd_schedule()),

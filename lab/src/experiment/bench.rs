@@ -460,7 +460,7 @@ mod tests {
             let expected_state = match r.optimizer {
                 "sgd" | "scaled-sgd" => 0,
                 "rbp" | RANDOM_SIGN_ROW => 4 * n + 8,
-                "momentum" => 4 * n,
+                "momentum" | "raw-twin" => 4 * n,
                 "adam" => 8 * n,
                 other => panic!("unexpected row {other}"),
             };

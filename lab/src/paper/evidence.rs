@@ -3,12 +3,14 @@
 /// The scale a paired effect is reported on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scale {
-    /// `mean(a) / mean(b) - 1`, with a paired bootstrap 95% CI: errors compared as the paper does.
+    /// Errors compared as the paper compares them, by a relative change: tested, and reported
+    /// as the geometric change `exp(mean(ln a - ln b)) - 1` with the t interval of the per-seed
+    /// log ratios (the one interval method; see [`crate::stats::t_interval`]).
     Relative,
-    /// `mean(a - b)` with a paired t 95% CI: for per-seed quantities that are already differences
-    /// or log ratios.
+    /// `mean(a - b)` with its paired t interval: for per-seed quantities that are already
+    /// differences or log ratios.
     Absolute,
-    /// `exp(mean(ln a - ln b)) - 1`, tested on `ln a - ln b`: ratios for equivalence margins.
+    /// As [`Scale::Relative`]: ratios for equivalence margins (the margin is on `ln a - ln b`).
     LogRatio,
 }
 
@@ -33,8 +35,12 @@ pub enum Evidence {
         /// Seeds not showing it (ties already dropped).
         no: usize,
     },
-    /// Every part must hold (intersection-union test: the claim's p is the largest part's p).
+    /// Every part must hold (intersection-union test: the claim's p is the largest part's p, no
+    /// adjustment over parts is needed).
     All(Vec<(String, Evidence)>),
+    /// At least one part must hold (a disjunction: the claim's p is Bonferroni's over the `k`
+    /// parts, `min(1, k min p)`).
+    Any(Vec<(String, Evidence)>),
     /// A deterministic quantity, no seeds: R-BackProp's and the comparator's.
     Exact {
         /// R-BackProp.

@@ -1,36 +1,49 @@
-//! From measurements to verdicts: each claim's test, Holm's adjustment across the claims of one
-//! reading, and the rules of [`Verdict`].
+//! From measurements to verdicts: each claim's test, Holm's adjustment across the claims of a
+//! family (one reading, or several judged jointly), and the rules of [`Verdict`].
+//!
+//! The statistical choices are [`super::verdict`]'s constants: every interval is a paired
+//! Student-t interval at the family's simultaneous level `1 - ALPHA / m` (Bonferroni over the `m`
+//! tested claims), every p is Holm-adjusted over the same `m`, and the smallest detectable effect
+//! is computed at `ALPHA / m`, an upper bound of what Holm needs.
+
+mod paper_spread;
+
+pub use paper_spread::{PAPER_RUNS, paper_change_interval, paper_difference_sd};
 
 use super::evidence::{Evidence, Scale};
 use super::verdict::{ALPHA, POWER, Verdict};
 use super::{ClaimSpec, Direction, Published, Test};
-use crate::report::format::{CHANGE, Num, ci95};
+use crate::report::format::{CHANGE, Num, ci_at};
 use crate::stats::{self, Summary};
+use paper_spread::{paper_gap_power, published_target};
 
 /// What one claim's measurements say before the verdict.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Assessment {
-    /// The sign carries the observed direction: `a - b` (paired), `yes - no` (signs),
-    /// `ours - other` (exact).
+    /// The sign carries the observed direction: mean of `a - b` or of `ln a - ln b` (paired),
+    /// `yes - no` (signs), `ours - other` (exact).
     pub effect: f64,
-    /// The effect as reported: relative change, mean difference, or share of seeds.
+    /// The effect as reported: geometric change, mean difference, or share of seeds.
     pub estimate: f64,
-    /// What `estimate` is: `relative_change`, `mean_difference`, `geometric_change`,
-    /// `share_of_seeds`, `exact_change` or `none`.
+    /// What `estimate` is: `geometric_change`, `mean_difference`, `share_of_seeds`,
+    /// `exact_change` or `none`.
     pub estimate_kind: &'static str,
-    /// 95% CI of `estimate` (NaN ends when there is none, e.g. for counts).
-    pub ci95: (f64, f64),
-    /// 95% CI on the scale the test runs on (differences or log ratios); for margins.
-    pub test_ci95: (f64, f64),
+    /// Interval of `estimate` at [`Assessment::ci_level`] (NaN ends when there is none, e.g. for
+    /// counts).
+    pub ci: (f64, f64),
+    /// The same interval on the scale the test runs on (differences or log ratios), for margins.
+    pub test_ci: (f64, f64),
+    /// Two-sided coverage of both intervals: `1 - ALPHA / m` for a family of `m` tested claims.
+    pub ci_level: f64,
     /// Raw p-value of the claim's test; NaN when no test applies (exact or missing).
     pub p: f64,
-    /// For claims that must hold in every part: each part's observed sign and raw p.
+    /// For claims with parts: each part's label, observed sign and raw p.
     pub parts: Vec<(String, f64, f64)>,
     /// Seeds (pairs) behind the test.
     pub n: usize,
-    /// `estimate` and its CI, for a table cell.
+    /// `estimate` and its interval, for a table cell.
     pub estimate_text: String,
-    /// The smallest effect the test detects at this seed count, for a table cell.
+    /// The smallest effect the test detects at this seed count and level, for a table cell.
     pub detectable: String,
 }
 
@@ -43,7 +56,7 @@ pub struct Judged {
     pub ours: String,
     /// The test's numbers.
     pub assessment: Assessment,
-    /// Holm-adjusted p across the reading's claims (NaN where `assessment.p` is).
+    /// Holm-adjusted p across the family's claims (NaN where `assessment.p` is).
     pub p_holm: f64,
     /// The verdict under the fixed rules.
     pub verdict: Verdict,
@@ -81,12 +94,20 @@ fn nan_pair() -> (f64, f64) {
     (f64::NAN, f64::NAN)
 }
 
-/// Measures `evidence` for a claim tested by `test`.
-pub fn assess(evidence: &Evidence, test: &Test) -> Assessment {
+/// The simultaneous level of a family of `family` tested claims: `1 - ALPHA / family`.
+pub fn family_level(family: usize) -> f64 {
+    1.0 - stats::bonferroni_alpha(ALPHA, family)
+}
+
+/// Measures `evidence` for `spec` as one of `family` tested claims: the raw p, and intervals and
+/// detectable effects at the family's level ([`family_level`]).
+pub fn assess(evidence: &Evidence, spec: &ClaimSpec, family: usize) -> Assessment {
+    let alpha = stats::bonferroni_alpha(ALPHA, family);
     match evidence {
-        Evidence::Paired { a, b, scale } => assess_paired(a, b, *scale, test),
-        Evidence::Signs { yes, no } => assess_signs(*yes, *no),
-        Evidence::All(parts) => assess_all(parts, test),
+        Evidence::Paired { a, b, scale } => assess_paired(a, b, *scale, spec, alpha),
+        Evidence::Signs { yes, no } => assess_signs(*yes, *no, alpha),
+        Evidence::All(parts) => assess_all(parts, spec, family),
+        Evidence::Any(parts) => assess_any(parts, spec, family),
         Evidence::Exact { ours, other } => assess_exact(*ours, *other),
         Evidence::Missing(why) => missing(why),
         Evidence::NotApplicable(why) => Assessment {
@@ -96,20 +117,23 @@ pub fn assess(evidence: &Evidence, test: &Test) -> Assessment {
     }
 }
 
-/// A per-seed pattern, by the sign test. Its detectable effect is a count of seeds, since with
-/// few seeds no count may be enough, and the report should say so rather than print a number.
-fn assess_signs(yes: usize, no: usize) -> Assessment {
+/// A per-seed pattern, by the sign test. Its detectable effect is a count of seeds at the
+/// family's level, since with few seeds no count may be enough, and the report should say so
+/// rather than print a number.
+fn assess_signs(yes: usize, no: usize, alpha: f64) -> Assessment {
     let n = yes + no;
-    let detectable = match stats::sign_test_min_wins(n, ALPHA) {
-        Some(k) => format!("≥ {k} of {n} seeds"),
-        None => format!("none: {n} seeds cannot reach p < {ALPHA} (needs ≥ 6)"),
+    let at = Num::Sci(1).show(alpha);
+    let detectable = match stats::sign_test_min_wins(n, alpha) {
+        Some(k) => format!("≥ {k} of {n} seeds (p < α/m = {at})"),
+        None => format!("none: {n} seeds cannot reach p < α/m = {at}"),
     };
     Assessment {
         effect: yes as f64 - no as f64,
         estimate: yes as f64 / n.max(1) as f64,
         estimate_kind: "share_of_seeds",
-        ci95: nan_pair(),
-        test_ci95: nan_pair(),
+        ci: nan_pair(),
+        test_ci: nan_pair(),
+        ci_level: 1.0 - alpha,
         p: stats::sign_test_p(yes, no),
         parts: vec![],
         n,
@@ -118,19 +142,34 @@ fn assess_signs(yes: usize, no: usize) -> Assessment {
     }
 }
 
-/// A claim every part of which must hold (intersection-union): one part speaks for the claim,
-/// but every part's sign and p are kept, so [`verdict`] can still see a part that contradicts it.
-fn assess_all(parts: &[(String, Evidence)], test: &Test) -> Assessment {
-    let assessed: Vec<(String, Assessment)> = parts
+/// The parts of a claim, each assessed at the claim's own level.
+fn assess_parts(
+    parts: &[(String, Evidence)],
+    spec: &ClaimSpec,
+    family: usize,
+) -> Vec<(String, Assessment)> {
+    parts
         .iter()
-        .map(|(label, e)| (label.clone(), assess(e, test)))
-        .collect();
-    // The part to show: the strongest one against the claimed direction if any (the
-    // smallest p among them), else the weakest (the largest p; a missing part first).
-    let wanted = match test {
+        .map(|(label, e)| (label.clone(), assess(e, spec, family)))
+        .collect()
+}
+
+/// `+1` when the claim expects a positive effect, `-1` for a negative one.
+fn wanted_sign(test: &Test) -> f64 {
+    match test {
         Test::Direction(Direction::Lower) => -1.0,
         _ => 1.0,
-    };
+    }
+}
+
+/// A conjunctive claim, every part of which must hold: the intersection-union test, whose p is
+/// the largest part's and which needs no adjustment over parts (the claim is shown only when
+/// every part is, each at the claim's level). One part speaks for the claim: the strongest one
+/// against the claimed direction if any, else the weakest. Every part's sign and p are kept, so
+/// [`verdict`] can still see a part that contradicts it.
+fn assess_all(parts: &[(String, Evidence)], spec: &ClaimSpec, family: usize) -> Assessment {
+    let assessed = assess_parts(parts, spec, family);
+    let wanted = wanted_sign(&spec.test);
     let against = assessed
         .iter()
         .filter(|(_, a)| a.effect.signum() == -wanted)
@@ -142,33 +181,56 @@ fn assess_all(parts: &[(String, Evidence)], test: &Test) -> Assessment {
         return missing("no parts measured");
     };
     let p_max = weakest.map_or(f64::NAN, |w| w.1.p);
-    let worst = &Assessment {
-        p: p_max,
-        ..shown.clone()
+    with_parts(label, shown, p_max, &assessed)
+}
+
+/// A disjunctive claim, which holds when any part does: its p is Bonferroni's over the `k`
+/// parts, `min(1, k min p)`, which is also exactly when Holm over the parts rejects at least one.
+/// The part shown is the one with the smallest p.
+fn assess_any(parts: &[(String, Evidence)], spec: &ClaimSpec, family: usize) -> Assessment {
+    // Each part's interval must cover at the claim's level after the split over parts.
+    let assessed = assess_parts(parts, spec, family * parts.len().max(1));
+    let Some((label, shown)) = assessed
+        .iter()
+        .min_by(|x, y| nan_high(x.1.p).total_cmp(&nan_high(y.1.p)))
+    else {
+        return missing("no parts measured");
     };
+    let p = (shown.p * assessed.len() as f64).min(1.0);
+    with_parts(label, shown, p, &assessed)
+}
+
+/// The assessment of a claim with parts: the part `shown` with the claim's p and every part's
+/// sign and raw p.
+fn with_parts(
+    label: &str,
+    shown: &Assessment,
+    p: f64,
+    assessed: &[(String, Assessment)],
+) -> Assessment {
     Assessment {
-        estimate_text: format!("{label}: {}", worst.estimate_text),
-        detectable: format!("{label}: {}", worst.detectable),
+        p,
+        estimate_text: format!("{label}: {}", shown.estimate_text),
+        detectable: format!("{label}: {}", shown.detectable),
         parts: assessed
             .iter()
             .map(|(l, a)| (l.clone(), a.effect.signum(), a.p))
             .collect(),
-        // The claim's p is the weakest part's (intersection-union); its effect and CI
-        // are those of the part shown.
-        ..worst.clone()
+        ..shown.clone()
     }
 }
 
-/// A deterministic quantity: no seeds and no test, so no p; the change is exact and its CI is
-/// the change itself, which lets [`verdict`] compare it with a published number all the same.
+/// A deterministic quantity: no seeds and no test, so no p; the change is exact and its interval
+/// is the change itself, which lets [`verdict`] compare it with a published number all the same.
 fn assess_exact(ours: f64, other: f64) -> Assessment {
     let change = stats::relative_change(ours, other);
     Assessment {
         effect: ours - other,
         estimate: change,
         estimate_kind: "exact_change",
-        ci95: (change, change),
-        test_ci95: (ours - other, ours - other),
+        ci: (change, change),
+        test_ci: (ours - other, ours - other),
+        ci_level: 1.0,
         p: f64::NAN,
         parts: vec![],
         n: 0,
@@ -186,8 +248,9 @@ fn missing(why: &str) -> Assessment {
         effect: f64::NAN,
         estimate: f64::NAN,
         estimate_kind: "none",
-        ci95: nan_pair(),
-        test_ci95: nan_pair(),
+        ci: nan_pair(),
+        test_ci: nan_pair(),
+        ci_level: f64::NAN,
         p: f64::NAN,
         parts: vec![],
         n: 0,
@@ -196,31 +259,41 @@ fn missing(why: &str) -> Assessment {
     }
 }
 
-/// Paired per-seed values. The test runs on the per-seed differences (on log ratios for
-/// [`Scale::LogRatio`]); the estimate is reported on the claim's own scale.
-fn assess_paired(a: &[f64], b: &[f64], scale: Scale, test: &Test) -> Assessment {
+/// Paired per-seed values. The test runs on the per-seed differences, or on the per-seed log
+/// ratios for relative changes ([`Scale::Relative`], [`Scale::LogRatio`]); the interval is the
+/// Student-t interval of the same mean at level `1 - alpha`, mapped back to the claim's scale, so
+/// it excludes "no effect" exactly when the test's raw p is below `alpha`.
+fn assess_paired(a: &[f64], b: &[f64], scale: Scale, spec: &ClaimSpec, alpha: f64) -> Assessment {
     let n = a.len().min(b.len());
     let diffs: Vec<f64> = match scale {
-        Scale::LogRatio => a.iter().zip(b).map(|(x, y)| x.ln() - y.ln()).collect(),
-        _ => a.iter().zip(b).map(|(x, y)| x - y).collect(),
+        Scale::Relative | Scale::LogRatio => {
+            a.iter().zip(b).map(|(x, y)| x.ln() - y.ln()).collect()
+        }
+        Scale::Absolute => a.iter().zip(b).map(|(x, y)| x - y).collect(),
     };
     let d: Summary = stats::summarize(&diffs);
-    let (p, detectable_abs) = paired_test(test, &diffs, &d, n);
-    let shown = match scale {
-        Scale::Relative => relative_estimate(a, b, detectable_abs),
-        Scale::Absolute => absolute_estimate(&d, test, detectable_abs),
-        Scale::LogRatio => log_ratio_estimate(&d, test, detectable_abs),
+    let level = 1.0 - alpha;
+    let test_ci = stats::t_interval(&d, level);
+    let (p, detectable) = paired_test(&spec.test, &diffs, &d, n, alpha);
+    let mut shown = match scale {
+        Scale::Absolute => absolute_estimate(&d, test_ci, level, &spec.test, detectable),
+        _ => log_ratio_estimate(&d, test_ci, level, &spec.test, detectable),
     };
+    if let (Test::Equivalence { margin, .. }, Published::Errors { ours, other, .. }) =
+        (spec.test, spec.published)
+    {
+        shown.detectable += &paper_gap_power(ours, other, margin, n, d.std, alpha);
+    }
     Assessment {
         effect: d.mean,
         estimate: shown.estimate,
         estimate_kind: match scale {
-            Scale::Relative => "relative_change",
             Scale::Absolute => "mean_difference",
-            Scale::LogRatio => "geometric_change",
+            _ => "geometric_change",
         },
-        ci95: shown.ci95,
-        test_ci95: d.ci95,
+        ci: shown.ci,
+        test_ci,
+        ci_level: level,
         p,
         parts: vec![],
         n,
@@ -230,93 +303,97 @@ fn assess_paired(a: &[f64], b: &[f64], scale: Scale, test: &Test) -> Assessment 
 }
 
 /// The p of the claim's test on the differences, and the smallest effect it detects at `n`
-/// seeds (on the differences' scale): the report gives both, so a "not significant" can be told
-/// apart from "too few seeds to tell".
-fn paired_test(test: &Test, diffs: &[f64], d: &Summary, n: usize) -> (f64, f64) {
+/// seeds and level `alpha` (on the differences' scale): the report gives both, so a "not
+/// significant" can be told apart from "too few seeds to tell".
+fn paired_test(test: &Test, diffs: &[f64], d: &Summary, n: usize, alpha: f64) -> (f64, f64) {
     match test {
         Test::Equivalence { margin, .. } => (
             stats::tost_p(diffs, -margin, *margin),
-            stats::min_equivalence_margin(n, d.std, ALPHA, POWER),
+            stats::min_equivalence_margin(n, d.std, alpha, POWER),
         ),
         Test::Direction(_) | Test::ByDesign => (
             stats::t_test_p(d, 0.0, stats::Tail::Two),
-            stats::min_detectable_paired(n, d.std, ALPHA, POWER),
+            stats::min_detectable_paired(n, d.std, alpha, POWER),
         ),
     }
 }
 
-/// A paired claim's estimate on its own scale: the value, its 95% CI, and both as table text
+/// A paired claim's estimate on its own scale: the value, its interval, and both as table text
 /// with the detectable effect.
 struct Estimate {
     estimate: f64,
-    ci95: (f64, f64),
+    ci: (f64, f64),
     text: String,
     detectable: String,
 }
 
-/// The relative change of the means, as the paper compares errors. Its CI is a paired bootstrap
-/// (the ratio of two means has no simple t interval); the detectable difference is shown
-/// relative to `b`'s mean, like the estimate.
-fn relative_estimate(a: &[f64], b: &[f64], detectable_abs: f64) -> Estimate {
-    let est = stats::relative_change_of_means(a, b);
-    let ci = stats::paired_bootstrap_ci(
-        a,
-        b,
-        0.95,
-        stats::BOOTSTRAP_SEED,
-        stats::BOOTSTRAP_RESAMPLES,
-        stats::relative_change_of_means,
-    );
-    let base = stats::mean(b);
-    Estimate {
-        estimate: est,
-        ci95: ci,
-        text: format!("{} ({})", CHANGE.show(est), ci95(ci, CHANGE)),
-        detectable: format!("±{}", Num::Percent(1).show(detectable_abs / base)),
-    }
+/// "at α/m", the level behind a detectable effect: an upper bound on what Holm needs, since a
+/// claim whose p is below `ALPHA / m` is always rejected by Holm.
+fn at_level(detectable: String, level: f64) -> String {
+    format!(
+        "{detectable} (at α/m = {}, an upper bound under Holm)",
+        Num::Sci(1).show(1.0 - level)
+    )
 }
 
-/// The mean difference with its paired t CI, for per-seed values that are already differences
-/// or log ratios; an equivalence test detects a margin, not an effect.
-fn absolute_estimate(d: &Summary, test: &Test, detectable_abs: f64) -> Estimate {
+/// The mean difference with its paired t interval, for per-seed values that are already
+/// differences; an equivalence test detects a margin, not an effect.
+fn absolute_estimate(
+    d: &Summary,
+    ci: (f64, f64),
+    level: f64,
+    test: &Test,
+    detectable_abs: f64,
+) -> Estimate {
+    let fixed = Num::Fixed(3).show(detectable_abs);
+    let detectable = if matches!(test, Test::Equivalence { .. }) {
+        format!("margin ≥ {fixed}")
+    } else {
+        format!("±{fixed}")
+    };
     Estimate {
         estimate: d.mean,
-        ci95: d.ci95,
-        text: format!("{} ({})", DIFF.show(d.mean), ci95(d.ci95, DIFF)),
-        detectable: if matches!(test, Test::Equivalence { .. }) {
-            format!("margin ≥ {}", Num::Fixed(3).show(detectable_abs))
-        } else {
-            format!("±{}", Num::Fixed(3).show(detectable_abs))
-        },
+        ci,
+        text: format!("{} ({})", DIFF.show(d.mean), ci_at(ci, level, DIFF)),
+        detectable: at_level(detectable, level),
     }
 }
 
-/// The geometric change: the mean log ratio and its CI mapped back to a relative change, which
-/// reads like [`relative_estimate`]'s; an equivalence margin is shown as a ratio.
-fn log_ratio_estimate(d: &Summary, test: &Test, detectable_abs: f64) -> Estimate {
+/// The geometric change `exp(mean ln(a / b)) - 1` with the t interval of the mean log ratio
+/// mapped back the same way; an equivalence margin is shown as a ratio. (The paper's changes are
+/// of means; on errors that vary little across seeds the two agree closely, and only the log
+/// ratio has an exact interval at five seeds.)
+fn log_ratio_estimate(
+    d: &Summary,
+    test_ci: (f64, f64),
+    level: f64,
+    test: &Test,
+    detectable_abs: f64,
+) -> Estimate {
     let to_rel = |x: f64| x.exp() - 1.0;
-    let ci = (to_rel(d.ci95.0), to_rel(d.ci95.1));
+    let ci = (to_rel(test_ci.0), to_rel(test_ci.1));
+    let detectable = if matches!(test, Test::Equivalence { .. }) {
+        format!(
+            "ratio margin ≥ {}",
+            Num::Fixed(2).show(detectable_abs.exp())
+        )
+    } else {
+        format!("±{}", Num::Percent(1).show(to_rel(detectable_abs)))
+    };
     Estimate {
         estimate: to_rel(d.mean),
-        ci95: ci,
+        ci,
         text: format!(
-            "{} ({}), geometric",
+            "{} geometric ({})",
             CHANGE.show(to_rel(d.mean)),
-            ci95(ci, CHANGE)
+            ci_at(ci, level, CHANGE)
         ),
-        detectable: if matches!(test, Test::Equivalence { .. }) {
-            format!(
-                "ratio margin ≥ {}",
-                Num::Fixed(2).show(detectable_abs.exp())
-            )
-        } else {
-            format!("±{}", Num::Percent(1).show(to_rel(detectable_abs)))
-        },
+        detectable: at_level(detectable, level),
     }
 }
 
 /// The verdict of one claim from its assessment, its Holm-adjusted p and the size of its family
-/// (`family` claims with a p-value in this reading). The rules are [`Verdict::rule`]'s.
+/// (`family` claims with a p-value). The rules are [`Verdict::rule`]'s.
 pub fn verdict(spec: &ClaimSpec, a: &Assessment, p_holm: f64, family: usize) -> Verdict {
     let exact = a.p.is_nan() && a.n == 0 && a.effect.is_finite();
     if spec.test == Test::ByDesign {
@@ -330,94 +407,203 @@ pub fn verdict(spec: &ClaimSpec, a: &Assessment, p_holm: f64, family: usize) -> 
     }
     match spec.test {
         Test::ByDesign => Verdict::ByDesign,
-        Test::Equivalence { margin, .. } => {
-            if p_holm < ALPHA {
-                Verdict::Equivalent
-            } else if a.test_ci95.0 > margin || a.test_ci95.1 < -margin {
-                Verdict::Different
-            } else {
-                Verdict::NotShownEquivalent
-            }
-        }
-        Test::Direction(expect) => {
-            let wanted = match expect {
-                Direction::Lower => -1.0,
-                Direction::Higher => 1.0,
-            };
-            // A part of an all-must-hold claim significantly against the claim (Bonferroni over
-            // the reading's claims) contradicts it, whatever the weakest part says.
-            let part_against = a
-                .parts
-                .iter()
-                .any(|(_, sign, p)| *sign == -wanted && *p * (family.max(1) as f64) < ALPHA);
-            if part_against {
-                return Verdict::Contradicted;
-            }
-            let significant = if exact {
-                a.effect != 0.0
-            } else {
-                p_holm < ALPHA
-            };
-            if !significant {
-                return Verdict::NotSignificant;
-            }
-            if a.effect.signum() != wanted || a.parts.iter().any(|(_, s, _)| *s != wanted) {
-                return Verdict::Contradicted;
-            }
-            let published = match spec.published {
-                Published::Bytes { ours, other } => Some(ours / other - 1.0),
-                _ => spec.published.change(),
-            };
-            match published {
-                Some(c) => {
-                    // A tolerance of 1e-12 keeps an exact hit (4 vs 8 bytes) a hit.
-                    let reached = match expect {
-                        Direction::Lower => a.ci95.0 <= c + 1e-12,
-                        Direction::Higher => a.ci95.1 >= c - 1e-12,
-                    };
-                    if reached {
-                        Verdict::Reproduced
-                    } else {
-                        Verdict::Weaker
-                    }
-                }
-                None => Verdict::Reproduced,
-            }
-        }
+        Test::Equivalence { margin, .. } => equivalence_verdict(a, p_holm, margin),
+        Test::Direction(expect) => direction_verdict(spec, expect, a, p_holm, family, exact),
     }
 }
 
-/// Judges every finding of one reading: Holm's adjustment over the claims that have a p-value,
+/// Equivalent by the Holm-adjusted TOST; different when the simultaneous interval of the
+/// difference lies wholly beyond the margin.
+fn equivalence_verdict(a: &Assessment, p_holm: f64, margin: f64) -> Verdict {
+    if p_holm < ALPHA {
+        Verdict::Equivalent
+    } else if a.test_ci.0 > margin || a.test_ci.1 < -margin {
+        Verdict::Different
+    } else {
+        Verdict::NotShownEquivalent
+    }
+}
+
+fn direction_verdict(
+    spec: &ClaimSpec,
+    expect: Direction,
+    a: &Assessment,
+    p_holm: f64,
+    family: usize,
+    exact: bool,
+) -> Verdict {
+    let wanted = wanted_sign(&spec.test);
+    // "Some part is significantly against the claim" is a disjunction over the parts: Bonferroni
+    // over the parts and over the family's claims.
+    let tests = (family.max(1) * a.parts.len().max(1)) as f64;
+    let part_against = a
+        .parts
+        .iter()
+        .any(|(_, sign, p)| *sign == -wanted && *p * tests < ALPHA);
+    if part_against {
+        return Verdict::Contradicted;
+    }
+    let significant = if exact {
+        a.effect != 0.0
+    } else {
+        p_holm < ALPHA
+    };
+    if !significant {
+        return Verdict::NotSignificant;
+    }
+    let all_parts_agree = a.parts.iter().all(|(_, s, _)| *s == wanted);
+    if a.effect.signum() != wanted || !all_parts_agree {
+        return Verdict::Contradicted;
+    }
+    match published_target(&spec.published, expect) {
+        Some(c) => {
+            // A tolerance of 1e-12 keeps an exact hit (4 vs 8 bytes) a hit.
+            let reached = match expect {
+                Direction::Lower => a.ci.0 <= c + 1e-12,
+                Direction::Higher => a.ci.1 >= c - 1e-12,
+            };
+            if reached {
+                Verdict::Reproduced
+            } else {
+                Verdict::Weaker
+            }
+        }
+        None => Verdict::Reproduced,
+    }
+}
+
+/// Judges every finding of one reading: Holm's adjustment over its claims that have a p-value,
 /// then each claim's verdict.
 pub fn judge_reading(findings: Vec<Finding>) -> Vec<Judged> {
-    let assessed: Vec<(Finding, Assessment)> = findings
+    judge_jointly(vec![findings]).pop().unwrap_or_default()
+}
+
+/// Judges several groups of findings (e.g. two co-primary readings) as one family: Holm's
+/// adjustment and the simultaneous level run over every tested claim of every group. Returns the
+/// groups in order.
+pub fn judge_jointly(groups: Vec<Vec<Finding>>) -> Vec<Vec<Judged>> {
+    let family = groups
+        .iter()
+        .flatten()
+        .filter(|f| assess(&f.evidence, f.spec, 1).p.is_finite())
+        .count();
+    let assessed: Vec<Vec<(Finding, Assessment)>> = groups
         .into_iter()
-        .map(|f| {
-            let a = assess(&f.evidence, &f.spec.test);
-            (f, a)
+        .map(|g| {
+            g.into_iter()
+                .map(|f| {
+                    let a = assess(&f.evidence, f.spec, family);
+                    (f, a)
+                })
+                .collect()
         })
         .collect();
-    let tested: Vec<usize> = (0..assessed.len())
-        .filter(|&i| assessed[i].1.p.is_finite())
-        .collect();
-    let adjusted = stats::holm(&tested.iter().map(|&i| assessed[i].1.p).collect::<Vec<_>>());
-    let family = tested.len();
+    let raw: Vec<f64> = assessed.iter().flatten().map(|(_, a)| a.p).collect();
+    let tested: Vec<usize> = (0..raw.len()).filter(|&i| raw[i].is_finite()).collect();
+    let adjusted = stats::holm(&tested.iter().map(|&i| raw[i]).collect::<Vec<_>>());
+    let mut p_holm = vec![f64::NAN; raw.len()];
+    for (k, &i) in tested.iter().enumerate() {
+        p_holm[i] = adjusted[k];
+    }
+    let mut next = p_holm.into_iter();
     assessed
         .into_iter()
-        .enumerate()
-        .map(|(i, (f, a))| {
-            let p_holm = tested
-                .iter()
-                .position(|&t| t == i)
-                .map_or(f64::NAN, |k| adjusted[k]);
-            let verdict = verdict(f.spec, &a, p_holm, family);
-            Judged {
-                spec: f.spec,
-                ours: f.ours,
-                assessment: a,
-                p_holm,
-                verdict,
-            }
+        .map(|g| {
+            g.into_iter()
+                .map(|(f, a)| {
+                    let p_holm = next.next().unwrap_or(f64::NAN);
+                    let verdict = verdict(f.spec, &a, p_holm, family);
+                    Judged {
+                        spec: f.spec,
+                        ours: f.ours,
+                        assessment: a,
+                        p_holm,
+                        verdict,
+                    }
+                })
+                .collect()
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::paper::claim;
+
+    #[test]
+    fn a_disjunction_pays_for_its_parts_and_a_conjunction_does_not() {
+        // Two parts with p = 0.02 and 0.03: "all" takes the largest (0.03, no adjustment), "any"
+        // Bonferroni's 2 x 0.02 = 0.04.
+        let spec = claim("fig4-lowest-every-m");
+        let part = |shift: f64| Evidence::Paired {
+            a: vec![1.0 + shift, 2.0 + shift + 0.1, 3.0 + shift - 0.1],
+            b: vec![1.0, 2.0, 3.0],
+            scale: Scale::Absolute,
+        };
+        let p_of = |e: &Evidence| assess(e, spec, 1).p;
+        let (e1, e2) = (part(-0.4), part(-0.3));
+        let (p1, p2) = (p_of(&e1), p_of(&e2));
+        let parts = vec![("x".to_string(), e1), ("y".to_string(), e2)];
+        let all = assess(&Evidence::All(parts.clone()), spec, 1);
+        let any = assess(&Evidence::Any(parts), spec, 1);
+        assert!((all.p - p1.max(p2)).abs() < 1e-15);
+        assert!((any.p - (2.0 * p1.min(p2)).min(1.0)).abs() < 1e-15);
+    }
+
+    #[test]
+    fn intervals_are_at_the_family_level_and_agree_with_the_raw_p() {
+        let spec = claim("fig2a-test");
+        let e = Evidence::Paired {
+            a: vec![0.5, 0.55, 0.45, 0.6, 0.52],
+            b: vec![1.0, 1.0, 1.0, 1.1, 0.9],
+            scale: Scale::Relative,
+        };
+        let one = assess(&e, spec, 1);
+        let fifteen = assess(&e, spec, 15);
+        assert!((one.ci_level - 0.95).abs() < 1e-15);
+        assert!((fifteen.ci_level - (1.0 - 0.05 / 15.0)).abs() < 1e-15);
+        assert!(fifteen.ci.0 < one.ci.0 && fifteen.ci.1 > one.ci.1);
+        assert_eq!(one.p, fifteen.p);
+        assert!(
+            fifteen.estimate_text.contains("99.67% CI"),
+            "{}",
+            fifteen.estimate_text
+        );
+        // The interval at level 1 - p touches "no change" (the duality of the t interval).
+        let d: Vec<f64> = [0.5f64, 0.55, 0.45, 0.6, 0.52]
+            .iter()
+            .zip([1.0f64, 1.0, 1.0, 1.1, 0.9])
+            .map(|(x, y)| x.ln() - y.ln())
+            .collect();
+        let hi = stats::t_interval(&stats::summarize(&d), 1.0 - one.p).1;
+        assert!(hi.abs() < 1e-9, "{hi}");
+    }
+
+    #[test]
+    fn readings_judged_jointly_share_one_holm_family() {
+        // The same two claims in two groups: four tested claims, so each interval is at
+        // 1 - 0.05/4 and each Holm p is at least twice what one group alone gives.
+        let finding = || {
+            Finding::new(
+                "fig2a-test",
+                Evidence::Paired {
+                    a: vec![0.5, 0.55, 0.45, 0.6, 0.52],
+                    b: vec![1.0, 1.0, 1.0, 1.1, 0.9],
+                    scale: Scale::Relative,
+                },
+                "",
+            )
+        };
+        let peak = || Finding::new("fig2a-peak", Evidence::Signs { yes: 9, no: 1 }, "");
+        let alone = judge_reading(vec![finding(), peak()]);
+        let joint = judge_jointly(vec![vec![finding(), peak()], vec![finding(), peak()]]);
+        assert_eq!(joint.len(), 2);
+        for group in &joint {
+            assert!((group[0].assessment.ci_level - (1.0 - 0.05 / 4.0)).abs() < 1e-15);
+            for (j, a) in group.iter().zip(&alone) {
+                assert!(j.p_holm >= a.p_holm * 2.0 - 1e-15 || j.p_holm == 1.0);
+            }
+        }
+    }
 }

@@ -119,7 +119,7 @@ pub enum Direction {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Test {
     /// The effect is significant (Holm-adjusted p < [`ALPHA`]) in `Direction`; with a published
-    /// magnitude, also whether our 95% CI reaches it.
+    /// magnitude, also whether our simultaneous interval (level 1 - ALPHA/m) reaches it.
     Direction(Direction),
     /// Two one-sided tests against `±margin` on the claim's scale.
     Equivalence {

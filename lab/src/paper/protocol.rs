@@ -15,7 +15,7 @@
 use super::verdict::{ALPHA, POWER, Verdict};
 use super::{CLAIMS, Direction, Test};
 use crate::experiment::protocol as setup;
-use crate::experiment::reproduce::Reading;
+use crate::experiment::reproduce::{Reading, explain};
 use rbp_core::init::Init;
 use rbp_core::optim::{LrClock, Reinforce};
 use serde::Serialize;
@@ -259,6 +259,13 @@ pub struct Statistics {
     pub power: f64,
     /// Every verdict and the rule that gives it.
     pub verdicts: Vec<(String, String)>,
+    /// The interval method, levels, multiplicity, margins, detectable effects and the paper's
+    /// own spread, by name ([`super::verdict::STATISTICS`]).
+    pub rules: Vec<(String, String)>,
+    /// The runs behind each of the paper's "mean ± x" values.
+    pub paper_runs: f64,
+    /// "What explains the gain": the equivalence ratio, its reason and the section's rule.
+    pub explain: (f64, &'static str, &'static str),
 }
 
 /// The windows and thresholds of the shape claims.
@@ -332,6 +339,16 @@ impl Protocol {
                     .iter()
                     .map(|v| (v.name().to_string(), v.rule().to_string()))
                     .collect(),
+                rules: super::verdict::STATISTICS
+                    .iter()
+                    .map(|(name, text)| (name.to_string(), text.to_string()))
+                    .collect(),
+                paper_runs: super::judge::PAPER_RUNS,
+                explain: (
+                    explain::EQUIVALENCE_RATIO,
+                    explain::EQUIVALENCE_REASON,
+                    explain::RULE,
+                ),
             },
             thresholds: Thresholds {
                 peak_rise: PEAK_RISE,

@@ -88,6 +88,20 @@ pub fn ci95(ci: (f64, f64), num: Num) -> String {
     format!("95% CI {}", interval(ci, num, Interval::To))
 }
 
+/// A coverage level as a percentage with at most two decimals and no trailing zeros: `95%`,
+/// `99.67%`, `99.5%`.
+pub fn level(level: f64) -> String {
+    let text = format!("{:.2}", 100.0 * level);
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text}%")
+}
+
+/// `99.67% CI lo to hi`: an interval with the coverage it has, so an adjusted interval is never
+/// called a 95% one.
+pub fn ci_at(ci: (f64, f64), coverage: f64, num: Num) -> String {
+    format!("{} CI {}", level(coverage), interval(ci, num, Interval::To))
+}
+
 /// A whole [`Summary`]: `mean ± std (95% CI lo – hi, n = N)`.
 pub fn summary(s: &Summary, num: Num) -> String {
     format!(
@@ -147,6 +161,12 @@ mod tests {
         let brackets = interval((0.1, 0.2), Num::Fixed(1), Interval::Brackets);
         assert_eq!(brackets, "[0.1, 0.2]");
         assert_eq!(ci95((-0.5, 0.25), CHANGE), "95% CI -50.0% to +25.0%");
+        assert_eq!(
+            ci_at((-0.5, 0.25), 1.0 - 0.05 / 15.0, CHANGE),
+            "99.67% CI -50.0% to +25.0%"
+        );
+        assert_eq!(level(0.95), "95%");
+        assert_eq!(level(0.995), "99.5%");
         let s = crate::stats::summarize(&[1.0, 1.0]);
         let want = "1.0e0 ± 0.0e0 (95% CI 1.0e0 – 1.0e0, n = 2)";
         assert_eq!(summary(&s, Num::Sci(1)), want);

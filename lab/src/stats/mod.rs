@@ -1,6 +1,8 @@
 //! Every statistic of the lab, in one place: summaries (mean, sample std, median, quantiles,
-//! Student-t intervals), tests (paired t, sign test, TOST, Holm's adjustment), a paired bootstrap,
-//! Spearman's rank correlation and detectable effects.
+//! Student-t intervals), tests (paired t, sign test, TOST and its power, Holm's and Bonferroni's
+//! adjustments), Spearman's rank correlation and detectable effects. Every interval of a paired
+//! comparison is a Student-t interval on per-seed differences or log ratios ([`t_interval`]),
+//! the dual of the t test that gives its p.
 //!
 //! The distributions come from `statrs`. How a claim of the paper is judged with these tools
 //! (the verdict rules) lives with the claims, in [`crate::paper`]. The functions here never

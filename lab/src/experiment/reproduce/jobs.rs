@@ -14,7 +14,7 @@ use crate::report::files::OutDir;
 use crate::run::{
     Executed, HeldOut, Mode, Pool, RunData, RunSpec, RunStore, StoredRun, Task, TestSize,
 };
-use rbp_core::optim::{OptimizerKind, Reinforce};
+use rbp_core::optim::OptimizerKind;
 use rbp_core::train::Recording;
 use rbp_datasets::mnist::DatasetKind;
 use std::collections::BTreeMap;
@@ -98,8 +98,9 @@ impl RunKey {
             ..RunKey::new(reading, protocol::MNIST_TRAIN_SIZE, optimizer, seed, rbp)
         }
     }
-    /// R-BackProp at `rbp = (gamma0, lambda)` whose reinforcement adds `g_prev` with a random
-    /// sign (`Reinforce::RandomSign`), otherwise under reading `reading`.
+    /// R-BackProp at `rbp = (gamma0, lambda)` under reading `reading`, but with that reading's
+    /// noise control ([`rbp_core::optim::Reinforce::noise_control`]): the reinforcement it would add, with a
+    /// random sign.
     pub fn random_sign_control(
         reading: usize,
         train_size: usize,
@@ -250,7 +251,7 @@ pub fn spec_for(config: &ReproduceConfig, job: &Job) -> RunSpec {
         settings.hyper.rbp.lambda = lambda;
     }
     if key.random_sign {
-        settings.hyper.rbp.reinforce = Reinforce::RandomSign;
+        settings.hyper.rbp.reinforce = settings.hyper.rbp.reinforce.noise_control();
     }
     if key.adam_lr0_bits != 0 {
         settings.hyper.adam.lr0 = f64::from_bits(key.adam_lr0_bits);

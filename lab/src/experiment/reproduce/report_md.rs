@@ -7,7 +7,6 @@ use crate::paper::protocol::{self as rules, ReadingRole, SeedBlock};
 use crate::paper::{self, Judged, Test, Verdict};
 use crate::report::csv::Table;
 use crate::report::format::{CHANGE, Num, p_value, seconds};
-use crate::stats;
 use rbp_core::gemm;
 use rbp_core::optim::Hyper;
 use std::fmt::Write as _;
@@ -49,13 +48,15 @@ fn method_section(out: &mut String, config: &ReproduceConfig) {
     let published = Num::Percent(1).show(-paper::FIG2A_TEST_CHANGE);
     let _ = writeln!(
         out,
-        "**Sign convention** (every table, `claims.csv` and the terminal): the change in error of R-BackProp against X, `mean(R-BackProp) / mean(X) − 1`; **negative = lower error**. The paper's \"improves by {published}\" is −{published}.\n"
+        "**Sign convention** (every table, `claims.csv` and the terminal): the change in error of R-BackProp against X, the geometric change `exp(mean over seeds of ln(R-BackProp / X)) − 1` (the scale its test and interval run on); **negative = lower error**. The paper's \"improves by {published}\" is −{published}.\n"
     );
     let _ = writeln!(
         out,
-        "**Tests**: paired over seeds (seed `s` of every optimizer shares its data and initial weights). Direction claims: two-sided paired t test; counts of seeds (peaks, early minima, rank trends): exact sign test; claims that must hold in every part (every M, every other setting): intersection-union, the claim's p is its weakest part's; equivalence claims: two one-sided t tests (TOST) against the protocol's margin. Relative changes get a 95% percentile CI from a paired bootstrap over seeds ({} resamples, fixed seed {}). p-values are shown raw and **Holm-adjusted within their family** (above); verdicts use the adjusted ones. *Detectable* is the smallest effect the test finds with {power} power at raw α = {alpha} at this seed count (paired t: (t₀.₉₇₅ + t₀.₈)·sd/√n; TOST: the smallest margin it can show at zero true difference; sign test: the fewest seeds out of n that reach p < {alpha}).\n",
-        stats::BOOTSTRAP_RESAMPLES,
-        stats::BOOTSTRAP_SEED,
+        "**Tests**: paired over seeds (seed `s` of every optimizer shares its data and initial weights). Direction claims: two-sided paired t test; counts of seeds (peaks, early minima, rank trends): exact sign test; claims that must hold in every part (every M, every other setting): intersection-union, the claim's p is its weakest part's; equivalence claims: two one-sided t tests (TOST) against the protocol's margin. Relative changes are tested on per-seed log ratios and shown as geometric changes. Intervals: {ci}. Their level: {level}. p-values are shown raw and **Holm-adjusted within their family** (above); verdicts use the adjusted ones. *Detectable*: {detectable} (power {power}, α = {alpha}). The paper's own ±: {spread}.\n",
+        ci = paper::verdict::CI_METHOD,
+        level = paper::verdict::CI_LEVEL_RULE,
+        detectable = paper::verdict::DETECTABLE_RULE,
+        spread = paper::verdict::PAPER_SPREAD_RULE,
         power = Num::Percent(0).show(paper::POWER),
         alpha = paper::ALPHA,
     );
@@ -132,7 +133,7 @@ fn thresholds(out: &mut String, epochs: usize) {
 }
 
 fn claims_table(out: &mut String, judged: &[Judged]) {
-    out.push_str("| claim | the paper | published | ours | change or estimate (95% CI) | p | p (Holm) | detectable | verdict |\n");
+    out.push_str("| claim | the paper | published | ours | change or estimate (simultaneous CI, level in the cell) | p | p (Holm) | detectable | verdict |\n");
     out.push_str("|---|---|---|---|---|---|---|---|---|\n");
     for j in judged {
         let a = &j.assessment;
@@ -213,8 +214,9 @@ pub fn claims_csv(outcome: &Outcome) -> String {
         "verdict",
         "estimate_kind",
         "estimate",
-        "ci95_lo",
-        "ci95_hi",
+        "ci_lo",
+        "ci_hi",
+        "ci_level",
         "p",
         "p_holm",
         "n",
@@ -230,8 +232,9 @@ pub fn claims_csv(outcome: &Outcome) -> String {
                 &j.verdict,
                 &a.estimate_kind,
                 &a.estimate,
-                &a.ci95.0,
-                &a.ci95.1,
+                &a.ci.0,
+                &a.ci.1,
+                &a.ci_level,
                 &a.p,
                 &j.p_holm,
                 &a.n,

@@ -4,7 +4,7 @@ use super::{FigureOutput, Lookup, TOY_ERROR_AXIS, save_plot, save_text};
 use crate::experiment::reproduce::{DEFAULT_FIG4_SIZES, ReproduceConfig, ReproduceError};
 use crate::experiment::{RunResult, protocol};
 use crate::paper::judge::{Finding, assess};
-use crate::paper::{self, ALPHA, Direction, Evidence, Scale, Test};
+use crate::paper::{self, ALPHA, Evidence, Scale};
 use crate::report::csv::Table;
 use crate::report::files::OutDir;
 use crate::report::format::CHANGE;
@@ -344,13 +344,14 @@ fn scarce_data(sizes: &[usize], finals: &[[Vec<f64>; 3]]) -> Evidence {
 
 /// Why `fig4-scarce-data` does not apply, or `None` when it does (see [`scarce_data`]).
 fn scarce_data_gate(sizes: &[usize], finals: &[[Vec<f64>; 3]], i0: usize) -> Option<String> {
-    let lower = Test::Direction(Direction::Lower);
+    // The gate is one claim's own precondition, tested at the raw level (a family of one).
+    let spec = paper::claim("fig4-scarce-data");
     let at_smallest = Evidence::Paired {
         a: finals[i0][RBP].clone(),
         b: finals[i0][SGD].clone(),
         scale: Scale::Relative,
     };
-    let gain = assess(&at_smallest, &lower);
+    let gain = assess(&at_smallest, spec, 1);
     if !(gain.effect < 0.0 && gain.p < ALPHA) {
         return Some(format!(
             "not applicable: R-BackProp is not significantly below BackProp at M = {} (p = {:.3})",
@@ -373,7 +374,8 @@ fn scarce_data_gate(sizes: &[usize], finals: &[[Vec<f64>; 3]], i0: usize) -> Opt
             yes: falls,
             no: rises,
         },
-        &lower,
+        spec,
+        1,
     );
     (falls <= rises || trend.p >= ALPHA).then(|| {
         format!(
