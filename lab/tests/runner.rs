@@ -8,7 +8,9 @@ use rbp_core::net::Layout;
 use rbp_core::optim::{Hyper, OptimizerKind};
 use rbp_core::oracle::Precision;
 use rbp_lab::experiment::{Settings, grid};
-use rbp_lab::run::{self, Hooks, Mode, Observer, RunData, RunSpec, RunStore, Silent, Task};
+use rbp_lab::run::{
+    self, HeldOut, Hooks, Mode, Observer, RunData, RunSpec, RunStore, Silent, Task,
+};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 fn settings(workers: usize) -> Settings {
@@ -194,4 +196,27 @@ fn a_store_that_cannot_be_written_is_refused_before_any_run() {
     let err = RunStore::open(dir.path()).unwrap_err();
     assert!(err.to_string().contains("runs"), "{err}");
     let _ = teacher::teacher_student(2, 2, 2, 0);
+}
+
+#[test]
+fn a_run_scored_on_validation_trains_the_weights_of_its_test_twin() {
+    let tested = specs(1);
+    let validated: Vec<RunSpec> = tested
+        .iter()
+        .map(|s| RunSpec {
+            held_out: HeldOut::Validation,
+            ..s.clone()
+        })
+        .collect();
+    let a = execute(&tested, None, 1, Hooks::observed(&Silent));
+    let b = execute(&validated, None, 1, Hooks::observed(&Silent));
+    for (a, b) in a.runs.iter().zip(&b.runs) {
+        let (a, b) = (a.as_ref().unwrap(), b.as_ref().unwrap());
+        assert_ne!(a.spec.id(), b.spec.id());
+        for (x, y) in a.result.records.iter().zip(&b.result.records) {
+            // Same examples, weights and batch order: the training error is the same number.
+            assert_eq!(x.train_error, y.train_error, "{}", a.spec.label());
+            assert_ne!(x.test_error, y.test_error, "{}", a.spec.label());
+        }
+    }
 }

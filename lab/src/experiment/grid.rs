@@ -13,7 +13,9 @@ use crate::data::mnist::{self, DatasetKind};
 use crate::progress::Progress;
 use crate::report::files::{OutDir, OutputError};
 use crate::report::table::PaperValue;
-use crate::run::{self, ExecuteError, Hooks, Mode, RunData, RunSpec, RunStore, StoreError, Task};
+use crate::run::{
+    self, ExecuteError, HeldOut, Hooks, Mode, RunData, RunSpec, RunStore, StoreError, Task,
+};
 use rbp_core::checkpoint::{self, Checkpoint, CheckpointError};
 use rbp_core::oracle::{self, OracleError, Precision};
 use rbp_core::train::Recording;
@@ -104,6 +106,7 @@ pub fn plan(settings: &Settings, task: &Task, precision: Precision) -> Vec<RunSp
             seed,
             recording: Recording::EveryEpoch,
             precision,
+            held_out: HeldOut::Test,
         })
     });
     specs.collect()

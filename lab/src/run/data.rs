@@ -7,7 +7,7 @@
 
 use super::images::{Pools, SizeError};
 use super::spec::RunSpec;
-use super::task::{Pool, Task};
+use super::task::{HeldOut, Pool, Task};
 use crate::data::mnist::{DataError, DataSpec, DatasetKind};
 use rbp_core::data::{TrainTest, teacher};
 use rbp_core::memory::AllocError;
@@ -100,8 +100,13 @@ impl RunData {
         Ok(pools)
     }
 
-    /// The pools of an image task, checked to hold its subsets (`None` for the teacher task).
-    fn task_pools(&self, task: &Task) -> Result<Option<Arc<Pools>>, RunDataError> {
+    /// The pools of an image task, checked to hold its subsets scored on `held_out` (`None`
+    /// for the teacher task).
+    fn task_pools(
+        &self,
+        task: &Task,
+        held_out: HeldOut,
+    ) -> Result<Option<Arc<Pools>>, RunDataError> {
         let Task::Images {
             dataset,
             pool,
@@ -112,13 +117,15 @@ impl RunData {
             return Ok(None);
         };
         let pools = self.pools(dataset, pool)?;
-        pools
-            .check_sizes(train_size, test_size)
-            .map_err(|e| RunDataError::Images {
-                dataset,
-                pool,
-                source: Box::new(e.into()),
-            })?;
+        let checked = match held_out {
+            HeldOut::Test => pools.check_sizes(train_size, test_size),
+            HeldOut::Validation => pools.check_validation(train_size, test_size),
+        };
+        checked.map_err(|e| RunDataError::Images {
+            dataset,
+            pool,
+            source: Box::new(e.into()),
+        })?;
         Ok(Some(pools))
     }
 
@@ -129,31 +136,30 @@ impl RunData {
         specs: impl IntoIterator<Item = &'a RunSpec>,
     ) -> Result<(), RunDataError> {
         for spec in specs {
-            self.task_pools(&spec.task)?;
+            self.task_pools(&spec.task, spec.held_out)?;
         }
         Ok(())
     }
 
-    /// The training and test examples of `spec`'s run.
+    /// The training examples of `spec`'s run, and the held-out examples it is scored on.
     pub fn split(&self, spec: &RunSpec) -> Result<TrainTest, RunDataError> {
-        match (&spec.task, self.task_pools(&spec.task)?) {
-            (
-                &Task::Images {
-                    train_size,
-                    test_size,
-                    ..
-                },
-                Some(pools),
-            ) => Ok(pools.draw(train_size, test_size, spec.seed)),
-            _ => {
-                let arch = &spec.arch;
-                Ok(teacher::teacher_student(
-                    arch.input_width(),
-                    arch.output_width(),
-                    spec.task.train_size(),
-                    spec.seed,
-                )?)
-            }
+        let pools = self.task_pools(&spec.task, spec.held_out)?;
+        if let (
+            &Task::Images {
+                train_size,
+                test_size,
+                ..
+            },
+            Some(pools),
+        ) = (&spec.task, pools)
+        {
+            return Ok(pools.draw_scored(train_size, test_size, spec.held_out, spec.seed));
         }
+        let (arch, m, seed) = (&spec.arch, spec.task.train_size(), spec.seed);
+        let (input, output) = (arch.input_width(), arch.output_width());
+        Ok(match spec.held_out {
+            HeldOut::Test => teacher::teacher_student(input, output, m, seed)?,
+            HeldOut::Validation => teacher::teacher_student_validation(input, output, m, seed)?,
+        })
     }
 }

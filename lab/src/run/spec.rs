@@ -5,7 +5,7 @@
 //! is a hash of a canonical encoding of that description and of [`FORMAT_VERSION`], so the same
 //! run always gets the same id, on any machine, and a change of format never reuses old files.
 
-use super::task::Task;
+use super::task::{HeldOut, Task};
 use rbp_core::init::Init;
 use rbp_core::net::Arch;
 use rbp_core::optim::{Hyper, OptimizerKind};
@@ -43,6 +43,10 @@ pub struct RunSpec {
     /// Left out of the encoding when f32, so ids written before the oracle joined are unchanged.
     #[serde(default = "f32_precision", skip_serializing_if = "is_f32")]
     pub precision: Precision,
+    /// The held-out split every recorded "test" error is measured on. Left out of the encoding
+    /// when it is the test split, so ids written before validation splits existed are unchanged.
+    #[serde(default, skip_serializing_if = "HeldOut::is_test")]
+    pub held_out: HeldOut,
 }
 
 fn f32_precision() -> Precision {
@@ -99,6 +103,7 @@ pub(crate) fn example() -> RunSpec {
         seed: 7,
         recording: Recording::EveryEpoch,
         precision: Precision::F32,
+        held_out: HeldOut::Test,
     }
 }
 
@@ -129,6 +134,11 @@ mod tests {
         let mut e = spec();
         e.precision = Precision::F64;
         assert_ne!(a.id(), e.id());
+        let mut f = spec();
+        f.held_out = HeldOut::Validation;
+        assert_ne!(a.id(), f.id());
+        assert!(f.canonical().contains(r#""held_out":"validation""#));
+        assert!(!a.canonical().contains("held_out"));
         assert!(
             a.canonical()
                 .starts_with(&format!("rbp-run/{FORMAT_VERSION}\n"))

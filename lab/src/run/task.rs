@@ -65,6 +65,38 @@ impl std::str::FromStr for TestSize {
     }
 }
 
+/// Which held-out examples a run is scored on. Training examples, initial weights and batch
+/// order do not depend on it, so a run and its twin scored on the other split train the same
+/// weights.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HeldOut {
+    /// The test split: what a study reports.
+    #[default]
+    Test,
+    /// The validation split, disjoint from training and test: what a study selects on. The
+    /// teacher task draws as many extra examples from the same teacher as it has test examples;
+    /// an image task holds them out of the pool its training images come from.
+    Validation,
+}
+
+impl HeldOut {
+    /// Whether this is the test split (left out of run ids, so ids from before validation
+    /// splits existed are unchanged).
+    pub fn is_test(&self) -> bool {
+        *self == HeldOut::Test
+    }
+}
+
+impl std::fmt::Display for HeldOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            HeldOut::Test => "test",
+            HeldOut::Validation => "validation",
+        })
+    }
+}
+
 /// The data a run trains and is tested on.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]

@@ -12,7 +12,9 @@ use crate::data::mnist::DatasetKind;
 use crate::experiment::stored::{self, RunBars, Running, StoredError};
 use crate::experiment::{Settings, protocol};
 use crate::report::files::OutDir;
-use crate::run::{Executed, Mode, Pool, RunData, RunSpec, RunStore, StoredRun, Task, TestSize};
+use crate::run::{
+    Executed, HeldOut, Mode, Pool, RunData, RunSpec, RunStore, StoredRun, Task, TestSize,
+};
 use rbp_core::optim::{OptimizerKind, Reinforce};
 use rbp_core::train::Recording;
 use std::collections::BTreeMap;
@@ -213,6 +215,7 @@ pub fn spec_for(config: &ReproduceConfig, job: &Job) -> RunSpec {
             Recording::FinalOnly
         },
         precision: rbp_core::oracle::Precision::F32,
+        held_out: HeldOut::Test,
     }
 }
 

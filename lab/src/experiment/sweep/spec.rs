@@ -23,7 +23,7 @@ use super::data::{Dataset, ImageData, RawData};
 use super::size;
 use crate::experiment::protocol;
 use crate::experiment::reproduce::Reading;
-use crate::run::{RunSpec, Task};
+use crate::run::{HeldOut, RunSpec, Task};
 use rbp_core::net::Arch;
 use rbp_core::optim::{Hyper, OptimizerKind};
 use rbp_core::train::Recording;
@@ -277,6 +277,7 @@ impl Sweep {
                 Recording::FinalOnly
             },
             precision: rbp_core::oracle::Precision::F32,
+            held_out: HeldOut::Test,
         }
     }
 
