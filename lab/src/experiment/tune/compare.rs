@@ -55,7 +55,7 @@ pub struct Comparison {
 }
 
 impl Comparison {
-    /// `beats`, `loses to` or `no detectable difference from` (Holm-adjusted p < 0.05 and a
+    /// `beats`, `loses to` or `is not distinguishable from` (Holm-adjusted p < 0.05 and a
     /// CI that excludes zero).
     pub fn verdict(&self) -> &'static str {
         let (lo, hi) = self.paired.ci95_diff;
@@ -64,7 +64,7 @@ impl Comparison {
         } else if self.p_holm < 0.05 && lo > 0.0 {
             "loses to"
         } else {
-            "shows no detectable difference from"
+            "is not distinguishable from"
         }
     }
 }

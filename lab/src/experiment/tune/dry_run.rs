@@ -1,10 +1,9 @@
 //! `rbp tune --dry-run`: the trial runs, how many final reruns will follow, and an estimate of
 //! the time from a short calibration of each task and optimizer.
 
-use super::TuneError;
 use super::plan::{self, TrialRun};
 use super::spec::Tune;
-use crate::experiment::sweep::data as sweep_data;
+use super::{TuneError, explain};
 use crate::report::format::{Num, seconds};
 use crate::run::pool::configure_blas;
 use crate::run::runner::{self, TrainError};
@@ -32,7 +31,7 @@ pub fn dry_run(tune: &Tune) -> Result<DryRun, TuneError> {
     let trials = plan::trials(tune);
     let data = tune.data.run_data();
     data.prepare(trials.iter().map(|t| &t.spec))
-        .map_err(|e| TuneError::Data(sweep_data::explain(&e)))?;
+        .map_err(|e| TuneError::Data(explain(&e)))?;
     let per_setting = tune.budgets.len() * tune.final_seeds.len();
     let mut cpu = (0.0, 0.0);
     let mut calibration = Vec::new();
@@ -45,7 +44,7 @@ pub fn dry_run(tune: &Tune) -> Result<DryRun, TuneError> {
                 .expect("every task and optimizer has trials");
             let (fixed, per_epoch) =
                 runner::calibrate(&first.spec, &data).map_err(|e| match e {
-                    TrainError::Data(d) => TuneError::Data(sweep_data::explain(&d)),
+                    TrainError::Data(d) => TuneError::Data(explain(&d)),
                     other => TuneError::Train(other.to_string()),
                 })?;
             let run = fixed + per_epoch * tune.epochs as f64;

@@ -22,13 +22,16 @@ pub mod statistics;
 pub use dry_run::dry_run;
 pub use spec::{QUICK_SPEC, SpecError, Tune, TuneTask};
 
+use crate::data::mnist::DatasetKind;
 use crate::experiment::stored::{self, RunBars, Running, StoredError};
-use crate::experiment::sweep::data as sweep_data;
+use crate::experiment::sweep::Dataset;
 use crate::progress::Progress;
 use crate::report::files::{OutDir, OutputError};
 use crate::report::plot::PlotError;
 use crate::run::store::Loaded;
-use crate::run::{ExecuteError, Executed, Mode, RunSpec, RunStore, StoredRun, Tally};
+use crate::run::{
+    ExecuteError, Executed, Mode, Pool, RunDataError, RunSpec, RunStore, StoredRun, Tally,
+};
 use indicatif::{MultiProgress, ProgressDrawTarget};
 use rbp_core::file::{self, FileError};
 use std::path::{Path, PathBuf};
@@ -65,10 +68,32 @@ pub enum TuneError {
 impl TuneError {
     fn from_stored(e: StoredError) -> TuneError {
         match e {
-            StoredError::Execute(ExecuteError::Data(d)) => TuneError::Data(sweep_data::explain(&d)),
+            StoredError::Execute(ExecuteError::Data(d)) => TuneError::Data(explain(&d)),
             other => TuneError::Stored(other),
         }
     }
+}
+
+/// `error` worded for a study: the data set and pool, what is wrong, and how to point the study
+/// at the files.
+pub fn explain(error: &RunDataError) -> String {
+    let RunDataError::Images { dataset, pool, .. } = error else {
+        return error.to_string();
+    };
+    let name = Dataset::Images(*dataset).name();
+    let hint = match (dataset, pool) {
+        (DatasetKind::Mnist, Pool::Train) => {
+            "; give MNIST's directory with --data-dir (or `data.mnist_dir`), or, with only the \
+             t10k files, split the test file with --pool test (`data.pool = \"test\"`)"
+        }
+        (DatasetKind::Mnist, Pool::Test) => {
+            "; give MNIST's directory with --data-dir (or `data.mnist_dir`)"
+        }
+        (DatasetKind::Fashion, _) => {
+            "; install it (`apt-get install dataset-fashion-mnist`) or set `data.fashion_dir`"
+        }
+    };
+    format!("task {name}: {error}{hint}")
 }
 
 /// The largest spec file read: 1 MiB.

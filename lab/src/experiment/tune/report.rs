@@ -12,7 +12,7 @@ use super::statistics::{expected_best, report_band, report_win_probability};
 use super::{REPORT, TuneError};
 use crate::report::csv::Table;
 use crate::report::files::OutDir;
-use crate::report::format::{Num, ci95, p_value};
+use crate::report::format::{Interval, Num, ci95, interval, p_value};
 use crate::report::plot::{PlotSpec, Series, plot_points, plot_series};
 use crate::run::StoredRun;
 use crate::stats::{BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED};
@@ -332,7 +332,7 @@ fn finals_section(tune: &Tune, t: usize, errors: &[Vec<Vec<f64>>]) -> String {
                 space.tuned.name(),
                 n.show(s.mean),
                 n.show(s.std),
-                ci95(s.ci95, n),
+                interval(s.ci95, n, Interval::To),
                 s.n
             );
         }
@@ -355,7 +355,7 @@ fn comparisons_section(tune: &Tune, comparisons: &[&Comparison]) -> String {
             tune.spaces[c.rbp].tuned.name(),
             tune.spaces[c.baseline].tuned.name(),
             n.show(c.paired.mean_diff),
-            ci95(c.paired.ci95_diff, n),
+            interval(c.paired.ci95_diff, n, Interval::To),
             p_value(c.paired.p_t),
             p_value(c.p_holm),
             Num::SignedFixed(2).show(c.d_z),
@@ -370,8 +370,9 @@ fn comparisons_section(tune: &Tune, comparisons: &[&Comparison]) -> String {
     md
 }
 
-/// The task's answer in one paragraph: at each budget, each R-BackProp reading against each
-/// baseline, with the mean difference, its CI and the adjusted p-value.
+/// The task's answer in one paragraph: at the largest budget, each R-BackProp reading against
+/// each baseline with the means, the difference and its CI and the adjusted p-value; at the
+/// smaller budgets, the verdicts alone.
 fn answer(
     tune: &Tune,
     task: &TuneTask,
@@ -379,42 +380,64 @@ fn answer(
     comparisons: &[&Comparison],
 ) -> String {
     let n = num(task);
-    if comparisons.is_empty() {
-        return "No comparison could be made (an optimizer had no usable trial or a final seed \
-                diverged); see the tables below."
-            .into();
+    let last = tune.budgets.len() - 1;
+    let at_last: Vec<String> = comparisons
+        .iter()
+        .filter(|c| c.budget == last)
+        .map(|c| {
+            let mean = |o: usize| compare::summary_of(&errors[o][last]).0.mean;
+            format!(
+                "{} {} {} ({} vs {}; difference {}, {}; Holm p = {})",
+                tune.spaces[c.rbp].tuned.long_name(),
+                c.verdict(),
+                tune.spaces[c.baseline].tuned.long_name(),
+                n.show(mean(c.rbp)),
+                n.show(mean(c.baseline)),
+                n.show(c.paired.mean_diff),
+                ci95(c.paired.ci95_diff, n),
+                p_value(c.p_holm)
+            )
+        })
+        .collect();
+    if at_last.is_empty() {
+        return format!(
+            "On {}, no comparison could be made at a budget of {} (an optimizer had no usable \
+             trial or a final seed diverged); see the tables below.",
+            task.name(),
+            tune.budgets[last]
+        );
     }
-    let mut parts = Vec::new();
-    for (b, &k) in tune.budgets.iter().enumerate() {
-        let at: Vec<String> = comparisons
-            .iter()
-            .filter(|c| c.budget == b)
-            .map(|c| {
-                let mean = |o: usize| compare::summary_of(&errors[o][b]).0.mean;
-                format!(
-                    "{} {} {} ({} vs {}, difference {} {}, Holm p = {})",
-                    tune.spaces[c.rbp].tuned.long_name(),
-                    c.verdict(),
-                    tune.spaces[c.baseline].tuned.long_name(),
-                    n.show(mean(c.rbp)),
-                    n.show(mean(c.baseline)),
-                    Num::SignedSci(2).show(c.paired.mean_diff),
-                    ci95(c.paired.ci95_diff, Num::SignedSci(2)),
-                    p_value(c.p_holm)
-                )
-            })
-            .collect();
-        if !at.is_empty() {
-            parts.push(format!("at a budget of {k} trial(s), {}", at.join("; ")));
-        }
-    }
-    let seeds = tune.final_seeds.len();
-    format!(
-        "On {} ({} on test, mean over {seeds} fresh seeds, tuned on validation): {}.",
+    let mut text = format!(
+        "On {}, with {} trials each, tuned on validation and measured on test ({}, mean over {} \
+         fresh seeds): {}.",
         task.name(),
+        tune.budgets[last],
         error_name(task),
-        parts.join(". Then, ")
-    )
+        tune.final_seeds.len(),
+        at_last.join("; ")
+    );
+    let smaller: Vec<String> = (0..last)
+        .filter_map(|b| {
+            let verdicts: Vec<String> = comparisons
+                .iter()
+                .filter(|c| c.budget == b)
+                .map(|c| {
+                    format!(
+                        "{} {} {}",
+                        tune.spaces[c.rbp].tuned.name(),
+                        c.verdict(),
+                        tune.spaces[c.baseline].tuned.name()
+                    )
+                })
+                .collect();
+            (!verdicts.is_empty())
+                .then(|| format!("with {}: {}", tune.budgets[b], verdicts.join(", ")))
+        })
+        .collect();
+    if !smaller.is_empty() {
+        text += &format!(" At smaller budgets, {}.", smaller.join("; "));
+    }
+    text
 }
 
 fn plots(study: &Study<'_>, t: usize, out: &OutDir) -> Result<Vec<PathBuf>, TuneError> {

@@ -413,25 +413,29 @@ fn read_dim(key: &str, param: Param, raw: RawDim) -> Result<Dim, SpecError> {
     }
 }
 
-/// Every optimizer whose learning rate is searched gets the same width in decades.
+/// Every optimizer whose learning rate is searched gets the same width in decades; the key
+/// named is the first whose width differs from the most common one.
 fn same_lr_width(spaces: &[Space]) -> Result<(), SpecError> {
     let widths: Vec<(Tuned, f64)> = spaces
         .iter()
         .filter_map(|s| s.lr_range().map(|r| (s.tuned, r.decades())))
         .collect();
-    if let Some(&(first, w)) = widths.first()
-        && let Some(&(other, v)) = widths.iter().find(|(_, v)| (v - w).abs() > 1e-9)
-    {
-        return Err(bad(
+    let same = |a: f64, b: f64| (a - b).abs() <= 1e-9;
+    let count = |w: f64| widths.iter().filter(|(_, v)| same(*v, w)).count();
+    let Some(&(common, w)) = widths.iter().max_by_key(|(_, w)| count(*w)) else {
+        return Ok(());
+    };
+    match widths.iter().find(|(_, v)| !same(*v, w)) {
+        None => Ok(()),
+        Some(&(other, v)) => Err(bad(
             &format!("space.{}.lr", other.name()),
             format!(
                 "spans {v:.3} decades, but `space.{}.lr` spans {w:.3}: every optimizer's \
                  learning rate is searched over the same width (the default: {LR_DECADES})",
-                first.name()
+                common.name()
             ),
-        ));
+        )),
     }
-    Ok(())
 }
 
 fn tasks(raw: Option<Vec<RawTask>>) -> Result<Vec<TuneTask>, SpecError> {

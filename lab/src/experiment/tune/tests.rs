@@ -77,7 +77,11 @@ fn a_study_writes_its_report_and_resumes_without_training() {
         running(Mode::Train(None)),
         false,
     );
-    assert!(matches!(refused, Err(TuneError::Output(_))));
+    assert!(
+        matches!(&refused, Err(TuneError::Stored(StoredError::Output(_)))),
+        "{:?}",
+        refused.err()
+    );
     let again = train(&tune, dir.path());
     assert_eq!(again.tally.trained, 0);
     assert_eq!(again.report.unwrap().markdown, report.markdown);
