@@ -564,6 +564,25 @@ mod tests {
     }
 
     #[test]
+    fn the_example_specs_read_and_the_default_one_is_the_default_study() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/tune");
+        let read = |name: &str| {
+            let text = std::fs::read_to_string(format!("{dir}/{name}")).unwrap();
+            Tune::parse(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
+        };
+        let written = read("default.toml");
+        let default = Tune::parse("").unwrap();
+        assert_eq!(written.spaces, default.spaces);
+        assert_eq!(written.tasks, default.tasks);
+        assert_eq!(
+            (written.trials, &written.budgets, &written.final_seeds),
+            (default.trials, &default.budgets, &default.final_seeds)
+        );
+        assert_eq!((written.epochs, written.batch), (default.epochs, default.batch));
+        assert_eq!(read("teacher-rbp-vs-sgd.toml").trial_seeds, vec![0, 1, 2]);
+    }
+
+    #[test]
     fn a_space_entry_narrows_or_holds_a_parameter() {
         let t = Tune::parse(
             "optimizers = [\"rbp\", \"sgd\"]\n[space.rbp]\nlambda = 1e-4\n\
