@@ -85,12 +85,11 @@ pub fn compare(tune: &Tune, errors: &FinalErrors) -> Vec<Comparison> {
         .collect();
     let baselines: Vec<usize> = BASELINES.iter().filter_map(|&t| index(t)).collect();
     let mut out = Vec::new();
-    for task in 0..tune.tasks.len() {
-        for budget in 0..tune.budgets.len() {
+    for (task, per_task) in errors.iter().enumerate() {
+        for (budget, _) in tune.budgets.iter().enumerate() {
             for &rbp in &rbps {
                 for &baseline in &baselines {
-                    let a = &errors[task][rbp][budget];
-                    let b = &errors[task][baseline][budget];
+                    let (a, b) = (&per_task[rbp][budget], &per_task[baseline][budget]);
                     let usable = |v: &Vec<f64>| !v.is_empty() && v.iter().all(|e| e.is_finite());
                     if !usable(a) || !usable(b) {
                         continue;

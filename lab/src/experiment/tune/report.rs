@@ -30,7 +30,7 @@ pub struct Study<'a> {
     pub final_results: &'a [&'a StoredRun],
 }
 
-/// What [`write`] wrote.
+/// What [`write()`] wrote.
 #[derive(Clone, Debug)]
 pub struct Written {
     /// `TUNING.md`'s text.
@@ -151,13 +151,13 @@ fn protocol(tune: &Tune, comparisons: usize) -> String {
         "- **Splits**: trials are measured on a validation split disjoint from training and \
          test (teacher task: further examples of the same teacher; images: held out from the \
          training pool); the test split is read only by the final reruns.\n\
-         - **Selection**: a trial's score is its final validation {} averaged over trial seeds \
+         - **Selection**: a trial's score is its final validation error (classification error \
+         on images, E on the teacher task) averaged over trial seeds \
          {}; a budget-k study selects the lowest score among the first k trials (the earliest \
          on a tie). A trial that diverged is never selected and scores as its untrained network.\n\
          - **Final reruns**: each selected setting retrained on seeds {}..={} ({} seeds, none a \
          trial's), measured on test; seeds pair the optimizers (same data, initial weights and \
          batch order).",
-        "error (classification error on images, E on the teacher task)",
         join(&tune.trial_seeds),
         tune.final_seeds[0],
         tune.final_seeds[tune.final_seeds.len() - 1],

@@ -578,7 +578,10 @@ mod tests {
             (written.trials, &written.budgets, &written.final_seeds),
             (default.trials, &default.budgets, &default.final_seeds)
         );
-        assert_eq!((written.epochs, written.batch), (default.epochs, default.batch));
+        assert_eq!(
+            (written.epochs, written.batch),
+            (default.epochs, default.batch)
+        );
         assert_eq!(read("teacher-rbp-vs-sgd.toml").trial_seeds, vec![0, 1, 2]);
     }
 
