@@ -12,6 +12,7 @@
 
 pub mod compare;
 pub mod dry_run;
+pub mod files;
 pub mod plan;
 pub mod report;
 pub mod selection;
