@@ -288,7 +288,7 @@ fn a_killed_tuning_study_continues_to_the_uninterrupted_results() {
 
 #[test]
 fn a_killed_mnist_command_continues_to_the_uninterrupted_results() {
-    let Some(data) = rbp_lab::test_support::shared_mnist(&[
+    let Some(data) = rbp_datasets::test_support::shared_mnist(&[
         "t10k-images-idx3-ubyte.gz",
         "t10k-labels-idx1-ubyte.gz",
     ]) else {

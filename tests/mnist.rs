@@ -4,16 +4,16 @@
 use rbp_core::init::Init;
 use rbp_core::optim::{Hyper, OptimizerKind};
 use rbp_core::oracle::Precision;
-use rbp_lab::data::mnist::{DataSpec, DatasetKind};
+use rbp_datasets::mnist::{DataSpec, DatasetKind};
+use rbp_datasets::test_support;
 use rbp_lab::experiment::mnist::MnistConfig;
 use rbp_lab::experiment::{Settings, grid};
 use rbp_lab::run::images::Pools;
 use rbp_lab::run::{self, Hooks, Mode, Pool, Silent, TestSize};
-use rbp_lab::test_support;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-/// The real MNIST test set in ../shared; see `rbp_lab::test_support` for what happens when it is
+/// The real MNIST test set in ../shared; see `rbp_datasets::test_support` for what happens when it is
 /// missing.
 #[track_caller]
 fn shared_mnist() -> Option<PathBuf> {

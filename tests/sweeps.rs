@@ -303,11 +303,14 @@ fn a_sharded_sweep_merges_to_the_same_summary() {
     assert!(!err.contains("panicked"), "{err}");
 }
 
-/// The real MNIST test set beside the repository; see `rbp_lab::test_support` for what happens
+/// The real MNIST test set beside the repository; see `rbp_datasets::test_support` for what happens
 /// when it is missing (a failure under CI, else a printed SKIPPED).
 #[track_caller]
 fn shared_mnist() -> Option<PathBuf> {
-    rbp_lab::test_support::shared_mnist(&["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"])
+    rbp_datasets::test_support::shared_mnist(&[
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ])
 }
 
 /// `rbp sweep SPEC --quiet --jobs 1 --out OUT`.
@@ -383,7 +386,7 @@ fn an_mnist_sweep_stores_runs_named_by_their_data_and_resumes_without_training()
 #[test]
 fn a_sweep_over_mnist_and_fashion_mnist_draws_each_from_its_own_files() {
     let Some(mnist) = shared_mnist() else { return };
-    let Some(fashion) = rbp_lab::test_support::system_fashion(&[
+    let Some(fashion) = rbp_datasets::test_support::system_fashion(&[
         "t10k-images-idx3-ubyte.gz",
         "t10k-labels-idx1-ubyte.gz",
     ]) else {

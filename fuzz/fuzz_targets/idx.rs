@@ -8,8 +8,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rbp_lab::data::idx::{self, NUM_CLASSES};
-use rbp_lab::data::mnist::Dataset;
+use rbp_datasets::idx::{self, NUM_CLASSES};
+use rbp_datasets::mnist::Dataset;
 
 fuzz_target!(|data: &[u8]| {
     check(data);

@@ -1,11 +1,10 @@
 //! `rbp-lab`: the studies built on `rbp-core` (the toy task, MNIST, every figure of the paper,
 //! sweeps, the loss landscape, benchmarks), the one run pipeline they share ([`run`]: spec ->
-//! runner -> store), statistics, reports and plots, and the MNIST files (parsing, locating,
-//! downloading). Arrows go studies -> run -> core; `run`, `stats` and `report` import no study.
+//! runner -> store), statistics, reports and plots. The image files come from `rbp-datasets`.
+//! Arrows go studies -> run -> core; `run`, `stats` and `report` import no study.
 
 pub mod alloc_count;
 pub mod atomic;
-pub mod data;
 pub mod environment;
 pub mod experiment;
 pub mod paper;
@@ -13,4 +12,3 @@ pub mod progress;
 pub mod report;
 pub mod run;
 pub mod stats;
-pub mod test_support;

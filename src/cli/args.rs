@@ -6,7 +6,7 @@ use rbp_core::init::Init;
 use rbp_core::net::Arch;
 use rbp_core::optim::{AdamConfig, Hyper, LrClock, OptimizerKind, RbpConfig, Reinforce};
 use rbp_core::oracle::Precision;
-use rbp_lab::data::mnist::{DataSpec, DatasetKind};
+use rbp_datasets::mnist::{DataSpec, DatasetKind};
 use rbp_lab::experiment::mnist::MnistConfig;
 use rbp_lab::experiment::reproduce::{Reading, ReproduceConfig};
 use rbp_lab::experiment::stored::Running;
@@ -285,8 +285,8 @@ pub struct MnistArgs {
     #[arg(long, default_value = "train")]
     pub pool: Pool,
     /// `mnist`, or `fashion` for Fashion-MNIST (read from /usr/share/datasets/fashion-mnist by default).
-    #[arg(long, value_enum, default_value_t = DatasetArg::Mnist)]
-    pub dataset: DatasetArg,
+    #[arg(long, default_value = "mnist")]
+    pub dataset: DatasetKind,
     /// Directory holding the IDX files [default: $RBP_DATA_DIR, else ~/.cache/rbp/mnist].
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
@@ -300,28 +300,13 @@ pub struct MnistArgs {
     pub common: CommonArgs,
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
-pub enum DatasetArg {
-    Mnist,
-    Fashion,
-}
-
-impl From<DatasetArg> for DatasetKind {
-    fn from(d: DatasetArg) -> DatasetKind {
-        match d {
-            DatasetArg::Mnist => DatasetKind::Mnist,
-            DatasetArg::Fashion => DatasetKind::Fashion,
-        }
-    }
-}
-
 impl MnistArgs {
     /// The experiment these flags describe (its seeds default to the paper's 5 runs).
     pub fn config(&self, default_seeds: u64) -> Result<MnistConfig> {
         Ok(MnistConfig {
             settings: self.common.settings(&self.arch, default_seeds)?,
             data: DataSpec {
-                kind: self.dataset.into(),
+                kind: self.dataset,
                 dir: self.data_dir.clone(),
                 offline: self.offline,
                 mirrors: self.mirrors.clone(),

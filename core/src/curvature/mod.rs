@@ -3,10 +3,13 @@
 //! probes ([`spectrum`]), and the loss-only flatness measures ([`sharpness`]).
 //!
 //! The algorithms see the Hessian only through [`SymmetricOperator`], so they are tested on
-//! matrices whose spectrum is known. Everything here is pure Rust: the dense eigenproblems are
+//! matrices whose spectrum is known. The estimators are pure Rust: their dense eigenproblems are
 //! the small Lanczos tridiagonal matrices (tens of rows), solved by implicit QL, so no LAPACK is
-//! needed and every build runs the same code.
+//! needed and every build runs the same code. Only the exact reference for a small net's whole
+//! spectrum (module `exact`, behind the feature `exact-hessian`) calls LAPACK.
 
+#[cfg(feature = "exact-hessian")]
+pub mod exact;
 pub mod hvp;
 pub mod lanczos;
 pub mod sharpness;
@@ -45,6 +48,14 @@ impl DenseSymmetric {
             }
         }
         Some(DenseSymmetric { n, entries })
+    }
+    /// The dimension `n`.
+    pub fn dim(&self) -> usize {
+        self.n
+    }
+    /// The `n^2` entries, row-major.
+    pub fn entries(&self) -> &[f64] {
+        &self.entries
     }
     /// The sum of the diagonal.
     pub fn trace(&self) -> f64 {

@@ -9,7 +9,6 @@
 
 use super::output::{Finished, backend_line};
 use super::{Experiment, RunResult, Settings};
-use crate::data::mnist::{self, DatasetKind};
 use crate::progress::Progress;
 use crate::report::files::{OutDir, OutputError};
 use crate::report::table::PaperValue;
@@ -19,6 +18,7 @@ use crate::run::{
 use rbp_core::checkpoint::{self, Checkpoint, CheckpointError};
 use rbp_core::oracle::{self, OracleError, Precision};
 use rbp_core::train::Recording;
+use rbp_datasets::mnist::{self, DatasetKind};
 use std::path::PathBuf;
 use std::time::Instant;
 

@@ -5,12 +5,12 @@
 //! paper; the reported test error is the classification error.
 
 use super::{Settings, SettingsError};
-use crate::data::idx;
-use crate::data::mnist::{self, DataError, DataSpec};
 use crate::run::data::ImagesError;
 pub use crate::run::{Pool, TestSize};
 use crate::run::{RunData, RunDataError, Task};
 use rbp_core::memory::MemoryError;
+use rbp_datasets::idx;
+use rbp_datasets::mnist::{self, DataError, DataSpec};
 use serde::{Deserialize, Serialize};
 
 /// The MNIST experiment.

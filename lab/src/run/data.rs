@@ -8,9 +8,9 @@
 use super::images::{Pools, SizeError};
 use super::spec::RunSpec;
 use super::task::{HeldOut, Pool, Task};
-use crate::data::mnist::{DataError, DataSpec, DatasetKind};
 use rbp_core::data::{TrainTest, teacher};
 use rbp_core::memory::AllocError;
+use rbp_datasets::mnist::{DataError, DataSpec, DatasetKind};
 use std::sync::{Arc, Mutex};
 
 /// Why a run's examples could not be had.

@@ -8,11 +8,11 @@
 //! others, held out of the pool its training images come from.
 
 use super::task::{HeldOut, Pool, TestSize};
-use crate::data::idx;
-use crate::data::mnist::{self, DataError, DataSpec, Dataset, Split};
 use rand::seq::SliceRandom;
 use rbp_core::data::{Examples, TrainTest};
 use rbp_core::seed::{self, Stream};
+use rbp_datasets::idx;
+use rbp_datasets::mnist::{self, DataError, DataSpec, Dataset, Split};
 
 /// The images runs draw from: the training pool and the test pool (the same file with
 /// [`Pool::Test`]).

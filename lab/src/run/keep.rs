@@ -7,10 +7,10 @@ use rbp_core::train::{EpochRecord, Run};
 
 /// Which weights of a run a study keeps (the landscape probes them).
 pub trait Keep: Sync {
-    /// The epochs whose weights to hold, given the records so far (the last is the epoch just
-    /// measured). Weights are taken when their epoch is measured; an epoch that leaves the set is
-    /// dropped.
-    fn held(&self, records: &[EpochRecord]) -> Vec<usize>;
+    /// The epochs of `spec`'s run whose weights to hold, given the records so far (the last is
+    /// the epoch just measured). Weights are taken when their epoch is measured; an epoch that
+    /// leaves the set is dropped.
+    fn held(&self, spec: &RunSpec, records: &[EpochRecord]) -> Vec<usize>;
 }
 
 /// A run's weights at one epoch.
@@ -54,7 +54,7 @@ impl<'a> Holder<'a> {
         let Some(keep) = self.keep else {
             return Ok(());
         };
-        let wanted = keep.held(run.records());
+        let wanted = keep.held(self.spec, run.records());
         let epoch = run.epochs_done();
         if wanted.contains(&epoch) && !self.held.iter().any(|k| k.epoch == epoch) {
             if let Some(store) = self.store {
@@ -76,7 +76,7 @@ impl<'a> Holder<'a> {
             return true;
         };
         self.held.clear();
-        for epoch in keep.held(records) {
+        for epoch in keep.held(self.spec, records) {
             match store.load_kept(self.spec, epoch) {
                 Ok(Some(params)) => self.held.push(Kept { epoch, params }),
                 _ => return false,

@@ -29,4 +29,4 @@ pub use result::{Status, StoredRun};
 pub use runner::{ExecuteError, Executed, Hooks, Observer, Silent, Tally, execute};
 pub use spec::RunSpec;
 pub use store::{RunStore, StoreError};
-pub use task::{HeldOut, Pool, Task, TestSize};
+pub use task::{HeldOut, Pool, Task, TaskKind, TestSize};

@@ -224,7 +224,7 @@ fn look_up(store: &RunStore, spec: &RunSpec, keep: Option<&dyn Keep>) -> Found {
         return Found::Present(run, Vec::new());
     };
     let mut kept = Vec::new();
-    for epoch in keep.held(&run.result.records) {
+    for epoch in keep.held(spec, &run.result.records) {
         match store.load_kept(spec, epoch) {
             Ok(Some(params)) => kept.push(Kept { epoch, params }),
             Ok(None) => return Found::Bad(format!("its weights at epoch {epoch} are missing")),

@@ -110,8 +110,8 @@ pub(crate) fn example() -> RunSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::mnist::DatasetKind;
     use crate::run::task::{Pool, TestSize};
+    use rbp_datasets::mnist::DatasetKind;
 
     fn spec() -> RunSpec {
         example()

@@ -1,7 +1,7 @@
 //! What a run learns: the teacher-student task or an image data set, with the rule that draws
 //! each run's training and test examples from its seed.
 
-use crate::data::mnist::DatasetKind;
+use rbp_datasets::mnist::DatasetKind;
 use serde::{Deserialize, Serialize};
 
 /// Where the training images of an image task come from.
@@ -62,6 +62,57 @@ impl std::str::FromStr for TestSize {
                 _ => Err(format!("`{s}` is neither a positive number nor `all`")),
             },
         }
+    }
+}
+
+/// Which task a run learns, without its sizes: the name studies, specs and flags use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TaskKind {
+    /// The paper's teacher-student task.
+    Teacher,
+    /// MNIST or Fashion-MNIST.
+    Images(DatasetKind),
+}
+
+impl TaskKind {
+    /// Every kind, in the order of [`TaskKind::NAMES`].
+    pub const ALL: [TaskKind; 3] = [
+        TaskKind::Teacher,
+        TaskKind::Images(DatasetKind::Mnist),
+        TaskKind::Images(DatasetKind::Fashion),
+    ];
+
+    /// The names [`TaskKind::from_str`](std::str::FromStr) accepts.
+    pub const NAMES: [&'static str; 3] = ["teacher", "mnist", "fashion-mnist"];
+
+    /// `teacher`, `mnist` or `fashion-mnist`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TaskKind::Teacher => Self::NAMES[0],
+            TaskKind::Images(DatasetKind::Mnist) => Self::NAMES[1],
+            TaskKind::Images(DatasetKind::Fashion) => Self::NAMES[2],
+        }
+    }
+}
+
+impl std::fmt::Display for TaskKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for TaskKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<TaskKind, String> {
+        TaskKind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown task `{s}`; expected one of {}",
+                    TaskKind::NAMES.join(", ")
+                )
+            })
     }
 }
 
@@ -130,18 +181,41 @@ impl Task {
         }
     }
 
+    /// Which task, without its sizes.
+    pub fn kind(&self) -> TaskKind {
+        match self {
+            Task::Teacher { .. } => TaskKind::Teacher,
+            Task::Images { dataset, .. } => TaskKind::Images(*dataset),
+        }
+    }
+
     /// `teacher`, `mnist` or `fashion-mnist`.
     pub fn name(&self) -> &'static str {
-        match self {
-            Task::Teacher { .. } => "teacher",
-            Task::Images {
-                dataset: DatasetKind::Mnist,
-                ..
-            } => "mnist",
-            Task::Images {
-                dataset: DatasetKind::Fashion,
-                ..
-            } => "fashion-mnist",
+        self.kind().name()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn task_kinds_read_back_their_names_and_refuse_others_by_name() {
+        for kind in TaskKind::ALL {
+            assert_eq!(kind.name().parse::<TaskKind>(), Ok(kind));
         }
+        let task = Task::Images {
+            dataset: DatasetKind::Fashion,
+            pool: Pool::Test,
+            train_size: 5,
+            test_size: TestSize::All,
+        };
+        assert_eq!(task.kind(), TaskKind::Images(DatasetKind::Fashion));
+        assert_eq!(task.name(), "fashion-mnist");
+        let err = "cifar".parse::<TaskKind>().unwrap_err();
+        assert!(
+            err.contains("`cifar`") && err.contains("fashion-mnist"),
+            "{err}"
+        );
     }
 }

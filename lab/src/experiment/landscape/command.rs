@@ -63,8 +63,9 @@ pub fn run(command: &LandscapeCommand, data: &RunData) -> Result<LandscapeOutcom
     };
     let s = &config.settings;
     let runs = (s.seeds.len() * s.optimizers.len()) as u64;
+    let twins = u64::from(config.moments.contains(&super::Moment::Best));
     let progress = StudyProgress::new(
-        runs * s.epochs as u64,
+        runs * (1 + twins) * s.epochs as u64,
         runs * config.moments.len() as u64,
         command.show_progress,
     );

@@ -16,8 +16,8 @@ use crate::progress::Progress;
 use crate::report::summary::headline;
 use crate::run::pool::{PoolError, configure_blas, run_in_order};
 use crate::run::{
-    self, ExecuteError, Hooks, Keep, Kept, Mode, RunData, RunDataError, RunSpec, RunStore, Status,
-    Task,
+    self, ExecuteError, HeldOut, Hooks, Keep, Kept, Mode, RunData, RunDataError, RunSpec, RunStore,
+    Status, StoredRun, Task,
 };
 use probe::{Measures, ProbeConfig, ProbeError};
 use rbp_core::net::Layout;
@@ -33,8 +33,10 @@ use std::str::FromStr;
 pub enum Moment {
     /// After the last epoch.
     Final,
-    /// The epoch of lowest test error (classification error when there is one); the earliest on
-    /// ties; epoch 0 counts.
+    /// The epoch of lowest validation error (classification error when there is one), measured
+    /// by the run's validation twin (same examples, weights and batch order, scored on validation
+    /// examples), so the test split never chooses what is probed; the earliest on ties; epoch 0
+    /// counts.
     Best,
     /// After this many epochs.
     Epoch(usize),
@@ -121,8 +123,12 @@ pub struct Solution {
     pub seed: u64,
     /// Which moments asked for this epoch (`final`, `best`, ...; one probe serves several).
     pub moments: Vec<Moment>,
-    /// The errors at that epoch.
+    /// The errors at that epoch (on test).
     pub record: EpochRecord,
+    /// The validation error at that epoch (classification error when there is one), when the
+    /// study trained validation twins (the `best` moment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_error: Option<f64>,
     /// The run's errors after its last epoch.
     pub final_record: EpochRecord,
     /// The measures.
@@ -199,8 +205,9 @@ impl StudyProgress {
 
 /// Trains every (seed, optimizer) run of `config` on `task` through the runner (as `rbp toy` /
 /// `rbp mnist` would, keeping the weights at the chosen moments, in `store` when given so an
-/// interrupted study continues) and probes the solutions. Results are ordered by seed, optimizer,
-/// then epoch; they do not depend on `settings.workers`.
+/// interrupted study continues) and probes the solutions. With the `best` moment each run also
+/// has a validation twin, which chooses that epoch and keeps its weights. Results are ordered by
+/// seed, optimizer, then epoch; they do not depend on `settings.workers`.
 pub fn run(
     config: &LandscapeConfig,
     task: &Task,
@@ -211,7 +218,8 @@ pub fn run(
 ) -> Result<Study, LandscapeError> {
     let settings = &config.settings;
     configure_blas(settings.workers, settings.blas_threads);
-    let specs = grid::plan(settings, task, Precision::F32);
+    let tested = grid::plan(settings, task, Precision::F32);
+    let specs = with_validation_twins(config, &tested);
     let keep = MomentKeep::new(config);
     let hooks = Hooks {
         observer: &progress.training,
@@ -226,49 +234,111 @@ pub fn run(
         data,
         hooks,
     )?;
-    let (mut jobs, mut diverged) = (Vec::new(), Vec::new());
-    for (spec, (result, kept)) in specs.iter().zip(executed.runs.iter().zip(&executed.kept)) {
-        let result = result.as_ref().expect("every run is trained or read");
-        if let Some(reason) = result.could_not_train() {
-            let label = spec.label();
-            return Err(LandscapeError::Failed(format!("run {label}: {reason}")));
-        }
-        match &result.status {
-            // A diverged run has no solution worth probing: it is named, not measured.
-            &Status::Failed { epoch, .. } => diverged.push(DivergedRun {
-                optimizer: spec.optimizer,
-                seed: spec.seed,
-                epoch,
-            }),
-            Status::Finished => {
-                jobs.extend(solutions_of(config, spec, &result.result.records, kept))
-            }
-        }
-    }
+    let (jobs, diverged) = to_probe(config, &specs, &executed, tested.len())?;
     let probed = run_in_order(jobs.len(), settings.workers, |i| {
-        let job = &jobs[i];
-        let spec = job.spec;
-        let split = data.split(spec)?;
-        let layout = Layout::new(spec.arch.clone()).expect("the runs laid it out");
-        let measures = probe::probe(&layout, job.params, &split, &config.probe, spec.seed)
-            .map_err(|source| LandscapeError::Probe {
-                label: spec.label(),
-                epoch: job.record.epoch,
-                source,
-            })?;
-        progress.probes.tick();
-        Ok::<_, LandscapeError>(Solution {
-            optimizer: spec.optimizer,
-            seed: spec.seed,
-            moments: job.moments.clone(),
-            record: job.record,
-            final_record: job.final_record,
-            measures,
-        })
+        probe_one(config, data, &jobs[i], progress)
     })?;
     Ok(Study {
         solutions: probed.into_iter().collect::<Result<_, _>>()?,
         diverged,
+    })
+}
+
+/// The runs of `tested`, then (when the `best` moment is asked for) their validation twins in
+/// the same order.
+pub fn with_validation_twins(config: &LandscapeConfig, tested: &[RunSpec]) -> Vec<RunSpec> {
+    let twins = tested.iter().map(|spec| RunSpec {
+        held_out: HeldOut::Validation,
+        ..spec.clone()
+    });
+    let wants_best = config.moments.contains(&Moment::Best);
+    tested
+        .iter()
+        .cloned()
+        .chain(twins.take(if wants_best { tested.len() } else { 0 }))
+        .collect()
+}
+
+/// One run's results: its own and, with the `best` moment, its validation twin's.
+struct Trained<'a> {
+    result: &'a StoredRun,
+    kept: &'a [Kept],
+    twin: Option<(&'a StoredRun, &'a [Kept])>,
+}
+
+/// The solutions to probe, and the runs that diverged (named, not probed).
+fn to_probe<'a>(
+    config: &LandscapeConfig,
+    specs: &'a [RunSpec],
+    executed: &'a run::Executed,
+    tested: usize,
+) -> Result<(Vec<ToProbe<'a>>, Vec<DivergedRun>), LandscapeError> {
+    let trained = |i: usize| {
+        let result = executed.runs[i]
+            .as_ref()
+            .expect("every run is trained or read");
+        match result.could_not_train() {
+            Some(reason) => Err(LandscapeError::Failed(format!(
+                "run {}: {reason}",
+                specs[i].label()
+            ))),
+            None => Ok((result, executed.kept[i].as_slice())),
+        }
+    };
+    let (mut jobs, mut diverged) = (Vec::new(), Vec::new());
+    for (i, spec) in specs[..tested].iter().enumerate() {
+        let (result, kept) = trained(i)?;
+        let twin = match specs.len() > tested {
+            true => Some(trained(tested + i)?),
+            false => None,
+        };
+        let failed = [Some(result), twin.map(|t| t.0)]
+            .into_iter()
+            .flatten()
+            .find_map(|r| match r.status {
+                Status::Failed { epoch, .. } => Some(epoch),
+                Status::Finished => None,
+            });
+        // A diverged run has no solution worth probing: it is named, not measured.
+        match failed {
+            Some(epoch) => diverged.push(DivergedRun {
+                optimizer: spec.optimizer,
+                seed: spec.seed,
+                epoch,
+            }),
+            None => jobs.extend(solutions_of(config, spec, &Trained { result, kept, twin })),
+        }
+    }
+    Ok((jobs, diverged))
+}
+
+/// Probes one kept solution on its run's training and test examples.
+fn probe_one(
+    config: &LandscapeConfig,
+    data: &RunData,
+    job: &ToProbe<'_>,
+    progress: &StudyProgress,
+) -> Result<Solution, LandscapeError> {
+    let spec = job.spec;
+    let split = data.split(spec)?;
+    let layout = Layout::new(spec.arch.clone()).expect("the runs laid it out");
+    let measures =
+        probe::probe(&layout, job.params, &split, &config.probe, spec.seed).map_err(|source| {
+            LandscapeError::Probe {
+                label: spec.label(),
+                epoch: job.record.epoch,
+                source,
+            }
+        })?;
+    progress.probes.tick();
+    Ok(Solution {
+        optimizer: spec.optimizer,
+        seed: spec.seed,
+        moments: job.moments.clone(),
+        record: job.record,
+        validation_error: job.validation_error,
+        final_record: job.final_record,
+        measures,
     })
 }
 
@@ -293,11 +363,13 @@ struct ToProbe<'a> {
     spec: &'a RunSpec,
     moments: Vec<Moment>,
     record: EpochRecord,
+    validation_error: Option<f64>,
     final_record: EpochRecord,
     params: &'a [f32],
 }
 
-/// The epochs of a run whose weights the study keeps: the fixed ones, and the best so far.
+/// The epochs of a run whose weights the study keeps: the fixed ones from each run, and the best
+/// so far on validation from each validation twin.
 struct MomentKeep {
     fixed: Vec<usize>,
     wants_best: bool,
@@ -318,23 +390,23 @@ impl MomentKeep {
 }
 
 impl Keep for MomentKeep {
-    fn held(&self, records: &[EpochRecord]) -> Vec<usize> {
-        let mut epochs: Vec<usize> = records
-            .iter()
-            .map(|r| r.epoch)
-            .filter(|e| self.fixed.contains(e))
-            .collect();
-        if self.wants_best
-            && let Some(best) = best_record(records)
-        {
-            epochs.push(best.epoch);
+    fn held(&self, spec: &RunSpec, records: &[EpochRecord]) -> Vec<usize> {
+        match spec.held_out {
+            HeldOut::Test => records
+                .iter()
+                .map(|r| r.epoch)
+                .filter(|e| self.fixed.contains(e))
+                .collect(),
+            HeldOut::Validation => match (self.wants_best, best_record(records)) {
+                (true, Some(best)) => vec![best.epoch],
+                _ => Vec::new(),
+            },
         }
-        epochs
     }
 }
 
-/// The record of lowest test error (classification error when there is one); the earliest on
-/// ties.
+/// The record of lowest held-out error (classification error when there is one); the earliest
+/// on ties.
 fn best_record(records: &[EpochRecord]) -> Option<&EpochRecord> {
     records
         .iter()
@@ -345,18 +417,25 @@ fn best_record(records: &[EpochRecord]) -> Option<&EpochRecord> {
 }
 
 /// The solutions to probe in one run, one per distinct epoch (merging the moments that ask for
-/// it), in epoch order, each with its weights.
+/// it), in epoch order, each with its weights (the run's, or its twin's: they are the same
+/// weights) and its test and validation errors.
 fn solutions_of<'a>(
     config: &LandscapeConfig,
     spec: &'a RunSpec,
-    records: &[EpochRecord],
-    kept: &'a [Kept],
+    run: &Trained<'a>,
 ) -> Vec<ToProbe<'a>> {
+    let records = &run.result.result.records;
+    let twin_records = run.twin.map(|(t, _)| t.result.records.as_slice());
     let final_record = *records.last().expect("epoch 0 is recorded");
     let mut out: Vec<ToProbe<'a>> = Vec::new();
     for &moment in &config.moments {
         let epoch = match moment {
-            Moment::Best => best_record(records).expect("records are never empty").epoch,
+            Moment::Best => {
+                let validation = twin_records.expect("the best moment trains twins");
+                best_record(validation)
+                    .expect("records are never empty")
+                    .epoch
+            }
             Moment::Final => config.settings.epochs,
             Moment::Epoch(e) => e,
         };
@@ -364,16 +443,18 @@ fn solutions_of<'a>(
             p.moments.push(moment);
             continue;
         }
+        let kept = run
+            .kept
+            .iter()
+            .chain(run.twin.into_iter().flat_map(|t| t.1));
         out.push(ToProbe {
             spec,
             moments: vec![moment],
-            record: *records
-                .iter()
-                .find(|r| r.epoch == epoch)
-                .expect("every epoch is recorded"),
+            record: *at_epoch(records, epoch),
+            validation_error: twin_records.map(|v| headline(at_epoch(v, epoch))),
             final_record,
             params: &kept
-                .iter()
+                .into_iter()
                 .find(|k| k.epoch == epoch)
                 .expect("kept epochs")
                 .params,
@@ -381,4 +462,12 @@ fn solutions_of<'a>(
     }
     out.sort_by_key(|p| p.record.epoch);
     out
+}
+
+/// The record of `epoch` (every epoch is recorded).
+fn at_epoch(records: &[EpochRecord], epoch: usize) -> &EpochRecord {
+    records
+        .iter()
+        .find(|r| r.epoch == epoch)
+        .expect("every epoch is recorded")
 }

@@ -1,12 +1,13 @@
-//! The landscape study's summary: a table of mean ± std over seeds per optimizer, rank
-//! correlations between flatness and test error across runs, per-solution CSV/JSON, and plots.
+//! The landscape study's summary: a table of mean ± std over seeds per optimizer, how flatness
+//! and test error relate (within each optimizer, and seed by seed between optimizers),
+//! per-solution CSV/JSON, and plots.
 
 use super::{DivergedRun, LandscapeConfig, Moment, Solution};
 use crate::report::csv::Table;
 use crate::report::files::{OutDir, OutputError};
 use crate::report::format::{Num, ci95, mean_std};
 use crate::report::plot::{self, PlotError, PlotSpec, Series};
-use crate::stats::{RankCorrelation, mean, rank_correlation, summarize};
+use crate::stats::{RankCorrelation, mean, paired, rank_correlation, sign_test_p, summarize};
 use rbp_core::curvature::spectrum::{Quadrature, density_on_grid};
 use rbp_core::optim::OptimizerKind;
 use serde::Serialize;
@@ -27,11 +28,13 @@ fn short_mean_std(xs: &[f64]) -> String {
     mean_std(s.mean, s.std, Num::Short)
 }
 
-/// The correlations of one moment's solutions with their test error, across every run.
+/// Rank correlations of one optimizer's solutions (across its seeds) with their test error.
+/// Runs of one optimizer are independent draws; a pool of several optimizers' runs on shared
+/// seeds is not, so no correlation is taken across optimizers.
 #[derive(Clone, Debug, Serialize)]
-pub struct Correlations {
-    /// The moment.
-    pub moment: String,
+pub struct Within {
+    /// The optimizer.
+    pub optimizer: OptimizerKind,
     /// Sharpness against test error.
     pub sharpness: Option<RankCorrelation>,
     /// `lambda_max` against test error.
@@ -40,81 +43,203 @@ pub struct Correlations {
     pub trace: Option<RankCorrelation>,
 }
 
-/// The correlations of `moment`'s solutions.
-pub fn correlations(solutions: &[Solution], moment: Moment) -> Correlations {
+/// Two optimizers' solutions compared seed by seed (same data, initial weights and probe
+/// directions): differences `a - b` of `lambda_max` and of test error, and on how many seeds the
+/// flatter solution (lower `lambda_max`) is the one with the lower test error.
+#[derive(Clone, Debug, Serialize)]
+pub struct Pair {
+    /// The first optimizer.
+    pub a: OptimizerKind,
+    /// The second.
+    pub b: OptimizerKind,
+    /// Seeds with a solution of both.
+    pub n: usize,
+    /// Mean of `lambda_max(a) - lambda_max(b)`, with its paired t 95% CI.
+    pub lambda_max_diff: (f64, (f64, f64)),
+    /// Mean of `test_error(a) - test_error(b)`, with its paired t 95% CI.
+    pub test_error_diff: (f64, (f64, f64)),
+    /// Seeds on which the flatter of the two solutions has the lower test error.
+    pub flatter_better: usize,
+    /// Seeds on which the flatter has the higher test error.
+    pub flatter_worse: usize,
+    /// Two-sided exact sign test of `flatter_better` against `flatter_worse`.
+    pub p_sign: f64,
+}
+
+/// How flatness and test error relate among one moment's solutions.
+#[derive(Clone, Debug, Serialize)]
+pub struct Relations {
+    /// The moment.
+    pub moment: String,
+    /// Within each optimizer, across seeds.
+    pub within: Vec<Within>,
+    /// Each pair of optimizers, seed by seed.
+    pub pairs: Vec<Pair>,
+}
+
+/// The relations of `moment`'s solutions, for `kinds` in order.
+pub fn relations(kinds: &[OptimizerKind], solutions: &[Solution], moment: Moment) -> Relations {
     let sols = at(solutions, moment);
-    let err: Vec<f64> = sols.iter().map(|s| s.test_error()).collect();
-    let of = |f: &dyn Fn(&Solution) -> f64| {
-        let xs: Vec<f64> = sols.iter().map(|s| f(s)).collect();
-        rank_correlation(&xs, &err)
-    };
-    Correlations {
+    let within = kinds
+        .iter()
+        .map(|&kind| {
+            let mine: Vec<&&Solution> = sols.iter().filter(|s| s.optimizer == kind).collect();
+            let err: Vec<f64> = mine.iter().map(|s| s.test_error()).collect();
+            let of = |f: &dyn Fn(&Solution) -> f64| {
+                let xs: Vec<f64> = mine.iter().map(|s| f(s)).collect();
+                rank_correlation(&xs, &err)
+            };
+            Within {
+                optimizer: kind,
+                sharpness: of(&|s| s.measures.sharpness),
+                lambda_max: of(&|s| s.measures.lambda_max()),
+                trace: of(&|s| s.measures.trace.mean),
+            }
+        })
+        .collect();
+    let pairs = kinds.iter().enumerate().flat_map(|(i, &a)| {
+        let sols = &sols;
+        kinds[i + 1..].iter().map(move |&b| pair(sols, a, b))
+    });
+    Relations {
         moment: moment.to_string(),
-        sharpness: of(&|s| s.measures.sharpness),
-        lambda_max: of(&|s| s.measures.lambda_max()),
-        trace: of(&|s| s.measures.trace.mean),
+        within,
+        pairs: pairs.collect(),
     }
 }
 
-/// The summary table, one block per moment: mean ± std over seeds per optimizer, then the rank
-/// correlations across all runs of the moment.
+/// `a` against `b` on the seeds where both have a solution.
+fn pair(sols: &[&Solution], a: OptimizerKind, b: OptimizerKind) -> Pair {
+    let of = |kind| sols.iter().filter(move |s| s.optimizer == kind);
+    let matched: Vec<(&Solution, &Solution)> = of(a)
+        .filter_map(|x| of(b).find(|y| y.seed == x.seed).map(|y| (*x, *y)))
+        .collect();
+    let column = |f: &dyn Fn(&Solution) -> f64, first: bool| -> Vec<f64> {
+        matched
+            .iter()
+            .map(|(x, y)| f(if first { x } else { y }))
+            .collect()
+    };
+    let lambda = |s: &Solution| s.measures.lambda_max();
+    let error = |s: &Solution| s.test_error();
+    let diff = |f: &dyn Fn(&Solution) -> f64| {
+        let d = paired(&column(f, true), &column(f, false)).expect("matched by seed");
+        (d.mean_diff, d.ci95_diff)
+    };
+    let sign = |(x, y): &&(&Solution, &Solution)| (lambda(x) - lambda(y)) * (error(x) - error(y));
+    let flatter_better = matched.iter().filter(|m| sign(m) > 0.0).count();
+    let flatter_worse = matched.iter().filter(|m| sign(m) < 0.0).count();
+    Pair {
+        a,
+        b,
+        n: matched.len(),
+        lambda_max_diff: diff(&lambda),
+        test_error_diff: diff(&error),
+        flatter_better,
+        flatter_worse,
+        p_sign: sign_test_p(flatter_better, flatter_worse),
+    }
+}
+
+/// What the comparisons are: exploratory, with no rule declared before the runs.
+pub const EXPLORATORY: &str = "Exploratory: no rule for these comparisons was declared before \
+    the runs, so any conclusion drawn from them is post hoc. The `best` epoch is chosen on \
+    validation examples, never on test.";
+
+/// The summary table, one block per moment: mean ± std over seeds per optimizer, then how
+/// flatness and test error relate within each optimizer and seed by seed between optimizers.
 pub fn table(config: &LandscapeConfig, solutions: &[Solution]) -> String {
-    let mut out = String::new();
+    let mut out = format!("{EXPLORATORY}\n");
     for &moment in &config.moments {
-        let sols = at(solutions, moment);
         let _ = writeln!(
             out,
             "\nSolutions at the {moment} epoch (mean ± std over seeds; trace by Hutchinson, \
              {} probes; sharpness: Keskar et al., epsilon = {}, in %)",
             config.probe.trace_probes, config.probe.epsilon
         );
+        out += &moment_rows(config, &at(solutions, moment));
+        out += &relations_text(&relations(&config.settings.optimizers, solutions, moment));
+    }
+    out
+}
+
+/// One row per optimizer of the moment's solutions `sols`.
+fn moment_rows(config: &LandscapeConfig, sols: &[&Solution]) -> String {
+    let mut out = String::from(
+        "| optimizer | n | epoch | lambda_max | trace | eps-sharpness | train loss | validation error | test error | probe s |\n\
+         |---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for &kind in &config.settings.optimizers {
+        let mine: Vec<&&Solution> = sols.iter().filter(|s| s.optimizer == kind).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let col = |f: &dyn Fn(&Solution) -> f64| {
+            short_mean_std(&mine.iter().map(|s| f(s)).collect::<Vec<_>>())
+        };
+        let validation = match mine.iter().all(|s| s.validation_error.is_some()) {
+            true => col(&|s| s.validation_error.unwrap_or(f64::NAN)),
+            false => "-".into(),
+        };
         let _ = writeln!(
             out,
-            "| optimizer | n | epoch | lambda_max | trace | eps-sharpness | train loss | test error | probe s |"
+            "| {} | {} | {} | {} | {} | {} | {} | {validation} | {} | {} |",
+            kind.name(),
+            mine.len(),
+            col(&|s| s.record.epoch as f64),
+            col(&|s| s.measures.lambda_max()),
+            col(&|s| s.measures.trace.mean),
+            col(&|s| s.measures.sharpness),
+            col(&|s| s.measures.train_loss),
+            col(&|s| s.test_error()),
+            Num::Fixed(2).show(mean(
+                &mine.iter().map(|s| s.measures.seconds).collect::<Vec<_>>()
+            )),
         );
-        let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
-        for &kind in &config.settings.optimizers {
-            let mine: Vec<&&Solution> = sols.iter().filter(|s| s.optimizer == kind).collect();
-            if mine.is_empty() {
-                continue;
-            }
-            let col = |f: &dyn Fn(&Solution) -> f64| {
-                short_mean_std(&mine.iter().map(|s| f(s)).collect::<Vec<_>>())
-            };
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                kind.name(),
-                mine.len(),
-                col(&|s| s.record.epoch as f64),
-                col(&|s| s.measures.lambda_max()),
-                col(&|s| s.measures.trace.mean),
-                col(&|s| s.measures.sharpness),
-                col(&|s| s.measures.train_loss),
-                col(&|s| s.test_error()),
-                Num::Fixed(2).show(mean(
-                    &mine.iter().map(|s| s.measures.seconds).collect::<Vec<_>>()
-                )),
-            );
-        }
-        let c = correlations(solutions, moment);
-        for (name, r) in [
-            ("eps-sharpness", c.sharpness),
-            ("lambda_max", c.lambda_max),
-            ("trace", c.trace),
-        ] {
-            let _ = match r {
-                Some(r) => writeln!(
-                    out,
-                    "Spearman rank correlation of {name} with test error across {} runs: \
-                     {} ({}, Fisher z)",
-                    r.n,
-                    Num::Fixed(3).show(r.rho),
-                    ci95(r.ci95, Num::Fixed(3))
-                ),
-                None => writeln!(out, "Spearman rank correlation of {name}: undefined"),
-            };
-        }
+    }
+    out
+}
+
+/// The relations as text: the within-optimizer correlations, then the seed-by-seed pairs.
+fn relations_text(r: &Relations) -> String {
+    let mut out = String::new();
+    let rho = |c: Option<RankCorrelation>| match c {
+        Some(c) => format!(
+            "{} ({}, n = {})",
+            Num::Fixed(2).show(c.rho),
+            ci95(c.ci95, Num::Fixed(2)),
+            c.n
+        ),
+        None => "undefined".into(),
+    };
+    out += "\nSpearman rank correlation with test error, within each optimizer across its seeds \
+            (95% CI by Fisher's z):\n\n";
+    for w in &r.within {
+        let _ = writeln!(
+            out,
+            "- {}: eps-sharpness {}; lambda_max {}; trace {}",
+            w.optimizer,
+            rho(w.sharpness),
+            rho(w.lambda_max),
+            rho(w.trace)
+        );
+    }
+    out += "\nSeed by seed (a - b; paired t 95% CI):\n\n";
+    for p in &r.pairs {
+        let show =
+            |(m, ci): (f64, (f64, f64)), num: Num| format!("{} ({})", num.show(m), ci95(ci, num));
+        let _ = writeln!(
+            out,
+            "- {} - {}: lambda_max {}; test error {}; the flatter solution has the lower test \
+             error on {} of {} seeds (sign test p = {})",
+            p.a,
+            p.b,
+            show(p.lambda_max_diff, Num::SignedFixed(3)),
+            show(p.test_error_diff, Num::SignedFixed(4)),
+            p.flatter_better,
+            p.n,
+            Num::Fixed(3).show(p.p_sign)
+        );
     }
     out
 }
@@ -155,7 +280,7 @@ struct StudyFile<'a> {
     task: &'a serde_json::Value,
     gemm_backend: String,
     seconds: f64,
-    correlations: Vec<Correlations>,
+    relations: Vec<Relations>,
     solutions: &'a [Solution],
     #[serde(skip_serializing_if = "<[DivergedRun]>::is_empty")]
     diverged: &'a [DivergedRun],
@@ -232,10 +357,10 @@ pub fn save(
         gemm_backend: rbp_core::gemm::backend_name(),
         seconds: study.seconds,
         diverged: study.diverged,
-        correlations: config
+        relations: config
             .moments
             .iter()
-            .map(|&m| correlations(solutions, m))
+            .map(|&m| relations(&config.settings.optimizers, solutions, m))
             .collect(),
         solutions,
     };
@@ -270,6 +395,7 @@ fn solutions_csv(config: &LandscapeConfig, solutions: &[Solution]) -> String {
         "train_loss",
         "test_error",
         "test_class_error",
+        "validation_error",
         "final_test_error",
     ]
     .map(String::from)
@@ -306,6 +432,7 @@ fn solutions_csv(config: &LandscapeConfig, solutions: &[Solution]) -> String {
             s.record
                 .test_class_error
                 .map_or(String::new(), |e| e.to_string()),
+            s.validation_error.map_or(String::new(), |e| e.to_string()),
             s.final_record.test_error.to_string(),
         ];
         for i in 0..k {

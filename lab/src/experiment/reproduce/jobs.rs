@@ -8,7 +8,6 @@
 //! interrupted reproduction continues where it stopped and shards can share the work.
 
 use super::{Figure, ReproduceConfig};
-use crate::data::mnist::DatasetKind;
 use crate::experiment::stored::{self, RunBars, Running, StoredError};
 use crate::experiment::{Settings, protocol};
 use crate::report::files::OutDir;
@@ -17,6 +16,7 @@ use crate::run::{
 };
 use rbp_core::optim::{OptimizerKind, Reinforce};
 use rbp_core::train::Recording;
+use rbp_datasets::mnist::DatasetKind;
 use std::collections::BTreeMap;
 
 /// The data a run of the plan trains on.

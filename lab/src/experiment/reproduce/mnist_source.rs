@@ -2,10 +2,10 @@
 //! through the run store like the toy figures' ([`super::jobs::RunKey::mnist`]); this says
 //! which pool they draw from and holds the images they share.
 
-use crate::data::mnist::{self, DataSpec, DatasetKind, Split};
 use crate::experiment::mnist::Pool;
 use crate::experiment::protocol;
 use crate::run::RunData;
+use rbp_datasets::mnist::{self, DataSpec, DatasetKind, Split};
 use std::path::PathBuf;
 
 /// MNIST as found on disk, ready to run Fig. 5 under any reading.

@@ -2,19 +2,20 @@
 //! counted from the lengths alone (so a grid too large to run is refused before a cell is
 //! built), and the cells enumerated in linear time.
 
-use super::data::{Dataset, ImageData, RawData};
+use super::data::{self, ImageData, RawData};
 use super::spec::{Cell, RawGrid, SpecError, bad};
-use crate::data::{idx, mnist};
 use crate::experiment::reproduce::Reading;
+use crate::run::TaskKind;
 use rbp_core::net::Arch;
 use rbp_core::optim::{Hyper, OptimizerKind};
+use rbp_datasets::{idx, mnist};
 use std::collections::HashSet;
 use std::hash::Hash;
 
 /// The grid's values, axis by axis, each list checked (no value twice, every value valid on
 /// its own).
 pub(super) struct Axes {
-    pub datasets: Vec<Dataset>,
+    pub datasets: Vec<TaskKind>,
     pub archs: Vec<Arch>,
     pub sizes: Vec<usize>,
     pub readings: Vec<Reading>,
@@ -39,9 +40,9 @@ impl Axes {
             |d| Some(d.clone()),
         )?
         .iter()
-        .map(|d| Dataset::parse(d))
+        .map(|d| data::parse_dataset(d))
         .collect::<Result<Vec<_>, _>>()?;
-        let images = datasets.iter().filter(|d| **d != Dataset::Teacher).count();
+        let images = datasets.iter().filter(|d| **d != TaskKind::Teacher).count();
         if images > 0 && images < datasets.len() {
             return Err(bad(
                 "grid.dataset",
@@ -51,7 +52,7 @@ impl Axes {
         }
         let data = ImageData::check(data, &datasets)?;
         let archs = read_archs(g.arch, datasets[0])?;
-        let default_size = || vec![datasets[0].default_train_size()];
+        let default_size = || vec![data::default_train_size(datasets[0])];
         let sizes = list("grid.train_size", g.train_size, default_size, |m| Some(*m))?;
         let smallest = *sizes.iter().min().expect("list() refuses empty lists");
         if smallest == 0 {
@@ -234,7 +235,7 @@ impl Axes {
 
 /// `grid.arch`: distinct networks (as parsed: `6-5-03` is `6-5-3`), with an image data set's
 /// input and output widths.
-fn read_archs(given: Option<Vec<String>>, dataset: Dataset) -> Result<Vec<Arch>, SpecError> {
+fn read_archs(given: Option<Vec<String>>, dataset: TaskKind) -> Result<Vec<Arch>, SpecError> {
     let parsed = given
         .map(|archs| {
             archs
@@ -246,9 +247,15 @@ fn read_archs(given: Option<Vec<String>>, dataset: Dataset) -> Result<Vec<Arch>,
                 .collect::<Result<Vec<Arch>, _>>()
         })
         .transpose()?;
-    let default = || vec![dataset.default_arch().parse().expect("a valid default")];
+    let default = || {
+        vec![
+            data::default_arch(dataset)
+                .parse()
+                .expect("a valid default"),
+        ]
+    };
     let archs = list("grid.arch", parsed, default, |a| Some(a.to_string()))?;
-    if dataset != Dataset::Teacher
+    if dataset != TaskKind::Teacher
         && let Some(a) = archs
             .iter()
             .find(|a| a.input_width() != mnist::PIXELS || a.output_width() != idx::NUM_CLASSES)
@@ -260,7 +267,7 @@ fn read_archs(given: Option<Vec<String>>, dataset: Dataset) -> Result<Vec<Arch>,
                 dataset.name(),
                 mnist::PIXELS,
                 idx::NUM_CLASSES,
-                Dataset::Images(mnist::DatasetKind::Mnist).default_arch()
+                data::default_arch(TaskKind::Images(mnist::DatasetKind::Mnist))
             ),
         ));
     }

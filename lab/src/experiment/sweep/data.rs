@@ -14,66 +14,33 @@
 //! ```
 
 use super::spec::SpecError;
-use crate::data::mnist::{DataError, DataSpec, DatasetKind};
 use crate::experiment::protocol;
 use crate::run::data::ImagesError;
-use crate::run::{Pool, TestSize};
+use crate::run::{Pool, TaskKind, TestSize};
 use crate::run::{RunData, RunDataError};
+use rbp_datasets::mnist::{DataError, DataSpec, DatasetKind};
 use serde::Deserialize;
 use std::path::PathBuf;
 
-/// One value of `grid.dataset`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Dataset {
-    /// The paper's teacher-student task (`M` training and `M` test examples).
-    Teacher,
-    /// MNIST or Fashion-MNIST, drawn as `[data]` says.
-    Images(DatasetKind),
+/// Reads one value of `grid.dataset`.
+pub fn parse_dataset(name: &str) -> Result<TaskKind, SpecError> {
+    name.parse()
+        .map_err(|e: String| super::spec::bad("grid.dataset", e))
 }
 
-impl Dataset {
-    /// The names `grid.dataset` accepts.
-    pub const NAMES: [&'static str; 3] = ["teacher", "mnist", "fashion-mnist"];
-
-    /// Its name in a spec and in tables.
-    pub fn name(self) -> &'static str {
-        match self {
-            Dataset::Teacher => "teacher",
-            Dataset::Images(DatasetKind::Mnist) => "mnist",
-            Dataset::Images(DatasetKind::Fashion) => "fashion-mnist",
-        }
+/// The network a grid of this task runs when `grid.arch` is not given.
+pub fn default_arch(kind: TaskKind) -> &'static str {
+    match kind {
+        TaskKind::Teacher => protocol::TOY_ARCH,
+        TaskKind::Images(_) => protocol::MNIST_ARCH,
     }
+}
 
-    /// Reads one value of `grid.dataset`.
-    pub fn parse(name: &str) -> Result<Dataset, SpecError> {
-        match name {
-            "teacher" => Ok(Dataset::Teacher),
-            "mnist" => Ok(Dataset::Images(DatasetKind::Mnist)),
-            "fashion-mnist" => Ok(Dataset::Images(DatasetKind::Fashion)),
-            other => Err(super::spec::bad(
-                "grid.dataset",
-                format!(
-                    "unknown dataset `{other}`; expected one of {}",
-                    Dataset::NAMES.join(", ")
-                ),
-            )),
-        }
-    }
-
-    /// The network a grid of this data set runs when `grid.arch` is not given.
-    pub fn default_arch(self) -> &'static str {
-        match self {
-            Dataset::Teacher => protocol::TOY_ARCH,
-            Dataset::Images(_) => protocol::MNIST_ARCH,
-        }
-    }
-
-    /// The training-set size a grid of this data set runs when `grid.train_size` is not given.
-    pub fn default_train_size(self) -> usize {
-        match self {
-            Dataset::Teacher => protocol::TOY_TRAIN_SIZE,
-            Dataset::Images(_) => protocol::MNIST_TRAIN_SIZE,
-        }
+/// The training-set size a grid of this task runs when `grid.train_size` is not given.
+pub fn default_train_size(kind: TaskKind) -> usize {
+    match kind {
+        TaskKind::Teacher => protocol::TOY_TRAIN_SIZE,
+        TaskKind::Images(_) => protocol::MNIST_TRAIN_SIZE,
     }
 }
 
@@ -128,12 +95,12 @@ impl ImageData {
     /// Checks `[data]` against the grid's data sets: it only makes sense with an image one.
     pub(super) fn check(
         raw: Option<RawData>,
-        datasets: &[Dataset],
+        datasets: &[TaskKind],
     ) -> Result<ImageData, SpecError> {
         let Some(raw) = raw else {
             return Ok(ImageData::default());
         };
-        if !datasets.iter().any(|d| matches!(d, Dataset::Images(_))) {
+        if !datasets.iter().any(|d| matches!(d, TaskKind::Images(_))) {
             return Err(super::spec::bad(
                 "data",
                 "only used with an image data set (grid.dataset = [\"mnist\"] or \
@@ -203,7 +170,7 @@ pub fn explain(error: &RunDataError) -> String {
     else {
         return error.to_string();
     };
-    let name = Dataset::Images(*dataset).name();
+    let name = TaskKind::Images(*dataset).name();
     let dir_key = ImageData::dir_key(*dataset);
     let why = match source.as_ref() {
         ImagesError::Files(DataError::Offline { dir, missing }) => format!(

@@ -19,11 +19,11 @@
 //! ```
 
 use super::axes::{Axes, first_repeat};
-use super::data::{Dataset, ImageData, RawData};
+use super::data::{ImageData, RawData};
 use super::size;
 use crate::experiment::protocol;
 use crate::experiment::reproduce::Reading;
-use crate::run::{HeldOut, RunSpec, Task};
+use crate::run::{HeldOut, RunSpec, Task, TaskKind};
 use rbp_core::net::Arch;
 use rbp_core::optim::{Hyper, OptimizerKind};
 use rbp_core::train::Recording;
@@ -118,7 +118,7 @@ pub const AXES: [&str; 8] = [
 /// One point of the grid: every setting but the seed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cell {
-    pub dataset: Dataset,
+    pub dataset: TaskKind,
     pub arch: Arch,
     pub train_size: usize,
     pub reading: Reading,
@@ -254,8 +254,8 @@ impl Sweep {
     pub fn spec(&self, cell: &Cell, seed: u64) -> RunSpec {
         let train_size = cell.train_size;
         let task = match cell.dataset {
-            Dataset::Teacher => Task::Teacher { train_size },
-            Dataset::Images(dataset) => Task::Images {
+            TaskKind::Teacher => Task::Teacher { train_size },
+            TaskKind::Images(dataset) => Task::Images {
                 dataset,
                 pool: self.data.pool,
                 train_size,
@@ -284,7 +284,7 @@ impl Sweep {
     /// Whether the grid is on an image data set (MNIST or Fashion-MNIST; a grid never mixes
     /// them with the teacher task).
     pub fn images(&self) -> bool {
-        self.cells.iter().any(|c| c.dataset != Dataset::Teacher)
+        self.cells.iter().any(|c| c.dataset != TaskKind::Teacher)
     }
 
     /// The run list: cell by cell, seeds inside; the same in every process (shards index it).
@@ -328,7 +328,7 @@ fn plot_axis(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::mnist;
+    use rbp_datasets::mnist;
 
     fn err(text: &str) -> String {
         Sweep::parse(text).unwrap_err().to_string()

@@ -2,7 +2,7 @@
 //! each test (bounded in connections and time, stopped on drop), serving a
 //! small valid test split built by the test, and damaged copies of it,
 //! checked against MD5s the test computes. Only the last tests need real
-//! data (see `rbp_lab::test_support`).
+//! data (see `rbp_datasets::test_support`).
 
 mod common;
 
@@ -17,10 +17,10 @@ use std::time::{Duration, Instant};
 
 use common::{fifo, gz, images_file, labels_file, symlink_loop, within};
 use md5::{Digest, Md5};
-use rbp_lab::data::download::{self, RemoteFile};
-use rbp_lab::data::idx;
-use rbp_lab::data::mnist::{self, DataSpec, Dataset, DatasetKind, FASHION_DIR, MNIST_FILES, Split};
-use rbp_lab::test_support::{shared_mnist, system_fashion};
+use rbp_datasets::download::{self, RemoteFile};
+use rbp_datasets::idx;
+use rbp_datasets::mnist::{self, DataSpec, Dataset, DatasetKind, FASHION_DIR, MNIST_FILES, Split};
+use rbp_datasets::test_support::{shared_mnist, system_fashion};
 
 const IMAGES: &str = "t10k-images-idx3-ubyte.gz";
 const LABELS: &str = "t10k-labels-idx1-ubyte.gz";

@@ -1,16 +1,16 @@
 //! IDX parsing: one test per class of malformed file, each checking the
 //! message names the file and the problem, on files built by the test; plus
 //! facts about the real MNIST files, which need the shared data directory
-//! (see `rbp_lab::test_support` for what happens when it is missing).
+//! (see `rbp_datasets::test_support` for what happens when it is missing).
 
 mod common;
 
 use std::path::{Path, PathBuf};
 
 use common::{fifo, gz, images_file, labels_file, symlink_loop, within};
-use rbp_lab::data::idx::{self, IdxError};
-use rbp_lab::data::mnist::{self, Dataset};
-use rbp_lab::test_support::shared_mnist;
+use rbp_datasets::idx::{self, IdxError};
+use rbp_datasets::mnist::{self, Dataset};
+use rbp_datasets::test_support::shared_mnist;
 
 const IMAGES: &str = "t10k-images-idx3-ubyte.gz";
 const LABELS: &str = "t10k-labels-idx1-ubyte.gz";

@@ -3,3 +3,4 @@
 pub mod download;
 pub mod idx;
 pub mod mnist;
+pub mod test_support;

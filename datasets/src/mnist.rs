@@ -121,6 +121,18 @@ impl fmt::Display for DatasetKind {
     }
 }
 
+impl std::str::FromStr for DatasetKind {
+    type Err = String;
+    /// `mnist`, or `fashion` (also `fashion-mnist`).
+    fn from_str(s: &str) -> Result<DatasetKind, String> {
+        match s {
+            "mnist" => Ok(DatasetKind::Mnist),
+            "fashion" | "fashion-mnist" => Ok(DatasetKind::Fashion),
+            _ => Err(format!("unknown data set `{s}`; expected mnist or fashion")),
+        }
+    }
+}
+
 /// What to load and from where.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DataSpec {

@@ -15,7 +15,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::data::mnist::FASHION_DIR;
+use crate::mnist::FASHION_DIR;
 
 /// The real MNIST files shared beside the repository: `../shared/data/mnist`
 /// relative to the workspace root.
