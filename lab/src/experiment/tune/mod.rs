@@ -23,18 +23,17 @@ pub mod statistics;
 pub use dry_run::dry_run;
 pub use spec::{QUICK_SPEC, SpecError, Tune, TuneTask};
 
-use crate::data::mnist::DatasetKind;
 use crate::experiment::stored::{self, RunBars, Running, StoredError};
-use crate::experiment::sweep::Dataset;
 use crate::progress::Progress;
 use crate::report::files::{OutDir, OutputError};
 use crate::report::plot::PlotError;
 use crate::run::store::Loaded;
 use crate::run::{
-    ExecuteError, Executed, Mode, Pool, RunDataError, RunSpec, RunStore, StoredRun, Tally,
+    ExecuteError, Executed, Mode, Pool, RunDataError, RunSpec, RunStore, StoredRun, Tally, TaskKind,
 };
 use indicatif::{MultiProgress, ProgressDrawTarget};
 use rbp_core::file::{self, FileError};
+use rbp_datasets::mnist::DatasetKind;
 use std::path::{Path, PathBuf};
 
 /// The report, written last: with it present the study is complete.
@@ -81,7 +80,7 @@ pub fn explain(error: &RunDataError) -> String {
     let RunDataError::Images { dataset, pool, .. } = error else {
         return error.to_string();
     };
-    let name = Dataset::Images(*dataset).name();
+    let name = TaskKind::Images(*dataset).name();
     let hint = match (dataset, pool) {
         (DatasetKind::Mnist, Pool::Train) => {
             "; give MNIST's directory with --data-dir (or `data.mnist_dir`), or, with only the \

@@ -28,14 +28,15 @@
 //! ```
 
 use super::space::{Dim, LR_DECADES, MAX_TRIALS, Param, Range, Space, Tuned};
-use crate::data::mnist::DatasetKind;
 use crate::experiment::protocol;
-use crate::experiment::sweep::{Dataset, ImageData};
-use crate::run::{HeldOut, MAX_RUNS, Pool, RunSpec, Task, TestSize};
+use crate::experiment::sweep::ImageData;
+use crate::experiment::sweep::data::{default_arch, default_train_size};
+use crate::run::{HeldOut, MAX_RUNS, Pool, RunSpec, Task, TaskKind, TestSize};
 use rbp_core::init::Init;
 use rbp_core::net::Arch;
 use rbp_core::oracle::Precision;
 use rbp_core::train::Recording;
+use rbp_datasets::mnist::DatasetKind;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -110,7 +111,7 @@ enum RawDim {
 #[derive(Clone, Debug, PartialEq)]
 pub struct TuneTask {
     /// Teacher, MNIST or Fashion-MNIST.
-    pub dataset: Dataset,
+    pub dataset: TaskKind,
     /// `M`.
     pub train_size: usize,
     /// Layer widths.
@@ -125,7 +126,7 @@ impl TuneTask {
 
     /// Whether errors are classification errors (image tasks) rather than `E`.
     pub fn classifies(&self) -> bool {
-        self.dataset != Dataset::Teacher
+        self.dataset != TaskKind::Teacher
     }
 }
 
@@ -239,8 +240,8 @@ impl Tune {
     ) -> RunSpec {
         let train_size = task.train_size;
         let task_spec = match task.dataset {
-            Dataset::Teacher => Task::Teacher { train_size },
-            Dataset::Images(dataset) => Task::Images {
+            TaskKind::Teacher => Task::Teacher { train_size },
+            TaskKind::Images(dataset) => Task::Images {
                 dataset,
                 pool: self.data.pool,
                 train_size,
@@ -441,14 +442,14 @@ fn same_lr_width(spaces: &[Space]) -> Result<(), SpecError> {
 fn tasks(raw: Option<Vec<RawTask>>) -> Result<Vec<TuneTask>, SpecError> {
     let Some(raw) = raw else {
         let mut tasks = vec![
-            default_task(Dataset::Teacher, protocol::TOY_TRAIN_SIZE),
+            default_task(TaskKind::Teacher, protocol::TOY_TRAIN_SIZE),
             default_task(
-                Dataset::Images(DatasetKind::Mnist),
+                TaskKind::Images(DatasetKind::Mnist),
                 protocol::MNIST_TRAIN_SIZE,
             ),
         ];
         for m in FASHION_SIZES {
-            tasks.push(default_task(Dataset::Images(DatasetKind::Fashion), m));
+            tasks.push(default_task(TaskKind::Images(DatasetKind::Fashion), m));
         }
         return Ok(tasks);
     };
@@ -457,25 +458,20 @@ fn tasks(raw: Option<Vec<RawTask>>) -> Result<Vec<TuneTask>, SpecError> {
     }
     let mut tasks: Vec<TuneTask> = Vec::new();
     for t in raw {
-        let dataset = Dataset::parse(&t.dataset).map_err(|_| {
-            bad(
-                "task.dataset",
-                format!(
-                    "unknown dataset `{}`; expected one of {}",
-                    t.dataset,
-                    Dataset::NAMES.join(", ")
-                ),
-            )
-        })?;
+        let dataset: TaskKind = t
+            .dataset
+            .parse()
+            .map_err(|e: String| bad("task.dataset", e))?;
         let train_size = positive(
             "task.train_size",
-            t.train_size.unwrap_or(dataset.default_train_size()),
+            t.train_size.unwrap_or(default_train_size(dataset)),
         )?;
-        let arch_text = t.arch.unwrap_or_else(|| dataset.default_arch().to_string());
+        let arch_text = t.arch.unwrap_or_else(|| default_arch(dataset).to_string());
         let arch: Arch = arch_text
             .parse()
             .map_err(|e| bad("task.arch", format!("`{arch_text}`: {e}")))?;
-        if dataset != Dataset::Teacher && (arch.input_width() != 784 || arch.output_width() != 10) {
+        if dataset != TaskKind::Teacher && (arch.input_width() != 784 || arch.output_width() != 10)
+        {
             return Err(bad(
                 "task.arch",
                 format!("`{arch_text}`: image tasks need 784 inputs and 10 outputs"),
@@ -494,12 +490,11 @@ fn tasks(raw: Option<Vec<RawTask>>) -> Result<Vec<TuneTask>, SpecError> {
     Ok(tasks)
 }
 
-fn default_task(dataset: Dataset, train_size: usize) -> TuneTask {
+fn default_task(dataset: TaskKind, train_size: usize) -> TuneTask {
     TuneTask {
         dataset,
         train_size,
-        arch: dataset
-            .default_arch()
+        arch: default_arch(dataset)
             .parse()
             .expect("the paper's networks parse"),
     }
