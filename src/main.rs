@@ -24,6 +24,7 @@ fn main() {
         Command::Mnist(args) => run::run_mnist(args),
         Command::Reproduce(args) => run::run_reproduce(args),
         Command::Sweep(args) => run::run_sweep(args),
+        Command::Tune(args) => run::run_tune(args),
         Command::Resume(args) => run::run_resume(args),
         Command::Bench(args) => run::run_bench(args),
         Command::Landscape(args) => run::run_landscape(args),

@@ -271,6 +271,22 @@ fn a_killed_sweep_continues_to_the_uninterrupted_results() {
 }
 
 #[test]
+fn a_killed_tuning_study_continues_to_the_uninterrupted_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = tmp.path().join("tune.toml");
+    std::fs::write(
+        &spec,
+        "trials = 2\nbudgets = [1, 2]\nfinal_seeds = 2\nepochs = 8\n\
+         optimizers = [\"sgd\", \"rbp\"]\n[[task]]\ndataset = \"teacher\"\n\
+         train_size = 3000\narch = \"100-300-100-10\"\n",
+    )
+    .unwrap();
+    let spec = spec.display().to_string();
+    let args = ["tune", spec.as_str(), "--quiet", "--checkpoint-every", "1"];
+    killed_and_rerun_match(&args, Path::to_path_buf);
+}
+
+#[test]
 fn a_killed_mnist_command_continues_to_the_uninterrupted_results() {
     let Some(data) = rbp_datasets::test_support::shared_mnist(&[
         "t10k-images-idx3-ubyte.gz",

@@ -57,6 +57,10 @@ pub enum Command {
     /// A grid of toy runs from SPEC.toml (cross product of settings x seeds): a summary table and
     /// CSV per cell, a plot against one swept axis; resumable, shardable like `reproduce`.
     Sweep(SweepArgs),
+    /// Every optimizer at an equal tuning budget: quasi-random trials selected on validation,
+    /// the selected settings rerun on fresh seeds and compared on test (TUNING.md); resumable,
+    /// shardable like `sweep`.
+    Tune(TuneArgs),
     /// Continue a `toy` or `mnist` run from its checkpoint (see --checkpoint-every); the results
     /// are the numbers an uninterrupted run would have given.
     Resume(ResumeArgs),
@@ -134,6 +138,43 @@ pub struct SweepArgs {
     /// nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Replace summary files that already exist in --out (result files are always reused).
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Runs trained in parallel (default: the number of cores); results do not depend on it.
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// No progress bars.
+    #[arg(long, short)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub runs: RunStoreArgs,
+}
+
+/// `rbp tune [SPEC.toml]`.
+#[derive(Args)]
+pub struct TuneArgs {
+    /// The study: tasks, optimizers, search spaces, trials, budgets, seeds (see
+    /// docs/tuning.md); without it, the default study.
+    pub spec: Option<PathBuf>,
+    /// A smoke study of a minute or two: the teacher task, 8 trials, 10 epochs.
+    #[arg(long, conflicts_with = "spec")]
+    pub quick: bool,
+    /// Output directory (runs/, trials.csv, finals.csv, the plots, TUNING.md).
+    #[arg(long, default_value = "tuning")]
+    pub out: PathBuf,
+    /// Print the trial runs, the count of final reruns and an estimate of the time (from a
+    /// short calibration); train nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Where MNIST's files are (replaces the spec's `data.mnist_dir`) [default: $RBP_DATA_DIR,
+    /// else ~/.cache/rbp/mnist]; never downloaded.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// `train` or `test` (replaces the spec's `data.pool`): with `test`, image tasks split the
+    /// 10k test file (when only the t10k files are at hand).
+    #[arg(long)]
+    pub pool: Option<Pool>,
     /// Replace summary files that already exist in --out (result files are always reused).
     #[arg(long)]
     pub overwrite: bool,

@@ -3,7 +3,7 @@
 
 use super::args::{
     BenchArgs, LandscapeArgs, LandscapeTask, MnistArgs, ReproduceArgs, ResumeArgs, SweepArgs,
-    ToyArgs, flag_for, workers,
+    ToyArgs, TuneArgs, flag_for, workers,
 };
 use anyhow::{Context, Result};
 use rbp_core::oracle::Precision;
@@ -275,6 +275,73 @@ pub fn run_sweep(args: SweepArgs) -> Result<()> {
         }
         None => println!(
             "shard done; when every shard is, build the summary with --merge {}",
+            out_dir.display()
+        ),
+    }
+    Ok(())
+}
+
+pub fn run_tune(args: TuneArgs) -> Result<()> {
+    use rbp_lab::experiment::tune;
+    let mut study = match (&args.spec, args.quick) {
+        (Some(path), _) => tune::read_spec(path)?,
+        (None, true) => tune::Tune::parse(tune::QUICK_SPEC)?,
+        (None, false) => tune::Tune::parse("")?,
+    };
+    if let Some(dir) = &args.data_dir {
+        study.data.mnist_dir = Some(dir.clone());
+    }
+    if let Some(pool) = args.pool {
+        study.data.pool = pool;
+    }
+    let workers = workers(args.jobs)?;
+    if args.dry_run {
+        let dry = tune::dry_run(&study)?;
+        print!("{}", dry.listing(&study, workers));
+        return Ok(());
+    }
+    let (running, out_dir) = args.runs.running(&args.out, workers)?;
+    let out = OutDir::new(&out_dir, args.overwrite);
+    let show = !args.quiet && std::io::stderr().is_terminal();
+    println!(
+        "rbp tune {}: {} tasks x {} optimizers x {} trials, budgets {:?}, {} final seeds; {}",
+        args.spec.as_ref().map_or(
+            if args.quick {
+                "--quick".into()
+            } else {
+                "(default study)".into()
+            },
+            |p| p.display().to_string()
+        ),
+        study.tasks.len(),
+        study.spaces.len(),
+        study.trials,
+        study.budgets,
+        study.final_seeds.len(),
+        output::backend_line(workers, 1)
+    );
+    let start = std::time::Instant::now();
+    let outcome = tune::run(&study, &out, running, show)?;
+    print_run_store(&outcome.tally, &outcome.problems, &out_dir);
+    let trained = outcome.tally.trained;
+    let elapsed = start.elapsed().as_secs_f64();
+    println!(
+        "{trained} runs trained in {elapsed:.1} s of wall time ({:.2} runs per second)",
+        trained as f64 / elapsed.max(1e-9)
+    );
+    match (outcome.report, outcome.shard_note) {
+        (Some(report), _) => {
+            for answer in &report.answers {
+                println!("\n{answer}");
+            }
+            println!();
+            for f in &report.files {
+                println!("wrote {}", f.display());
+            }
+        }
+        (None, Some(note)) => println!("{note}"),
+        (None, None) => println!(
+            "shard done; when every shard is, build the report with --merge {}",
             out_dir.display()
         ),
     }

@@ -12,6 +12,7 @@ pub mod reproduce;
 pub mod stored;
 pub mod sweep;
 pub mod toy;
+pub mod tune;
 
 pub use grid::{GridCommand, GridError};
 pub use rbp_core::train::RunResult;
