@@ -214,7 +214,11 @@ fn relations_text(r: &Relations) -> String {
     };
     out += "\nSpearman rank correlation with test error, within each optimizer across its seeds \
             (95% CI by Fisher's z):\n\n";
-    for w in &r.within {
+    for w in r
+        .within
+        .iter()
+        .filter(|w| w.sharpness.is_some() || w.lambda_max.is_some())
+    {
         let _ = writeln!(
             out,
             "- {}: eps-sharpness {}; lambda_max {}; trace {}",
@@ -226,6 +230,10 @@ fn relations_text(r: &Relations) -> String {
     }
     out += "\nSeed by seed (a - b; paired t 95% CI):\n\n";
     for p in &r.pairs {
+        if p.n == 0 {
+            let _ = writeln!(out, "- {} - {}: no seed has solutions of both", p.a, p.b);
+            continue;
+        }
         let show =
             |(m, ci): (f64, (f64, f64)), num: Num| format!("{} ({})", num.show(m), ci95(ci, num));
         let _ = writeln!(

@@ -7,12 +7,12 @@ use super::plan::{FinalRun, Selected, TrialRun};
 use super::selection::Score;
 use super::space::{Dim, LR_DECADES};
 use super::spec::{Tune, TuneTask};
+use super::statistics::{BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED};
 use super::statistics::{expected_best, report_band, report_win_probability};
 use super::{REPORT, TuneError, files};
 use crate::report::files::OutDir;
 use crate::report::format::{Interval, Num, ci95, interval, p_value};
 use crate::run::StoredRun;
-use crate::stats::{BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 

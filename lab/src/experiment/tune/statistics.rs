@@ -8,7 +8,12 @@
 //! form over the sorted values ([`expected_best`]); the band and the win probability come from
 //! a bootstrap with a fixed seed, so a report is reproducible bit for bit.
 
-use crate::stats::{BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, quantile_sorted};
+use crate::stats::quantile_sorted;
+
+/// Seed of the study's bootstraps over trials: fixed, so TUNING.md is reproducible bit for bit.
+pub const BOOTSTRAP_SEED: u64 = 20170127;
+/// Resamples per bootstrap band or win probability.
+pub const BOOTSTRAP_RESAMPLES: usize = 4000;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
