@@ -160,8 +160,10 @@ pub struct ReadingExplained {
 /// The whole section.
 #[derive(Clone, Debug, Default)]
 pub struct Explained {
-    /// Seeds compared (`0..seeds`).
+    /// Seeds compared: the first `seeds` of the block, from `first_seed`.
     pub seeds: u64,
+    /// The block's first seed (0 for development, the confirmation block's base otherwise).
+    pub first_seed: u64,
     /// Seeds of Fig. 2, for the report's note when the controls have fewer.
     pub fig2_seeds: u64,
     /// Coverage of every interval: `1 - 0.05/m` for the section's `m` tests.
@@ -306,6 +308,7 @@ pub fn compute(config: &ReproduceConfig, results: &Results) -> Explained {
     let level = decide(&mut readings);
     Explained {
         seeds: n,
+        first_seed: config.seed(0),
         fig2_seeds: config.seeds,
         level,
         readings,
@@ -373,8 +376,10 @@ fn rule(explained: &Explained) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "Rule: {RULE} (here {}). Margin: {EQUIVALENCE_REASON}. Seeds 0..{n} (n = {n}){fewer}.\n",
+        "Rule: {RULE} (here {}). Margin: {EQUIVALENCE_REASON}. Seeds {}..{} (n = {n}){fewer}.\n",
         format::level(explained.level),
+        explained.first_seed,
+        explained.first_seed + explained.seeds,
         n = explained.seeds,
         fewer = if explained.seeds < explained.fig2_seeds {
             format!(
