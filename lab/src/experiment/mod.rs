@@ -9,6 +9,7 @@ pub mod landscape;
 pub mod mnist;
 pub mod output;
 pub mod reproduce;
+pub mod spec_error;
 pub mod stored;
 pub mod sweep;
 pub mod toy;

@@ -23,35 +23,14 @@ use super::data::{ImageData, RawData};
 use super::size;
 use crate::experiment::protocol;
 use crate::experiment::reproduce::Reading;
+pub use crate::experiment::spec_error::SpecError;
+pub(super) use crate::experiment::spec_error::bad;
+use crate::experiment::spec_error::read_toml;
 use crate::run::{HeldOut, RunSpec, Task, TaskKind};
 use rbp_core::net::Arch;
 use rbp_core::optim::{Hyper, OptimizerKind};
 use rbp_core::train::Recording;
 use serde::Deserialize;
-
-/// A bad spec: the key at fault and what is wrong.
-#[derive(Debug, thiserror::Error, PartialEq)]
-pub enum SpecError {
-    /// The file is not valid TOML or has an unknown key or a value of the wrong type (the
-    /// message, from the TOML reader, names the key and the line).
-    #[error("{0}")]
-    Toml(String),
-    /// A value that reads fine but makes no sense.
-    #[error("`{key}`: {why}")]
-    Value {
-        /// The key, e.g. `grid.lr_scale`.
-        key: String,
-        /// What is wrong.
-        why: String,
-    },
-}
-
-pub(super) fn bad(key: &str, why: impl Into<String>) -> SpecError {
-    SpecError::Value {
-        key: key.to_string(),
-        why: why.into(),
-    }
-}
 
 /// Seeds: a count (`0..n`) or an explicit list.
 #[derive(Deserialize, Debug, Clone)]
@@ -199,7 +178,7 @@ pub struct Sweep {
 impl Sweep {
     /// Reads and checks a spec.
     pub fn parse(text: &str) -> Result<Sweep, SpecError> {
-        let raw: RawSpec = toml::from_str(text).map_err(|e| SpecError::Toml(e.to_string()))?;
+        let raw: RawSpec = read_toml(text)?;
         Sweep::check(raw)
     }
 

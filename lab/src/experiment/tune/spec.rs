@@ -29,6 +29,9 @@
 
 use super::space::{Dim, LR_DECADES, MAX_TRIALS, Param, Range, Space, Tuned};
 use crate::experiment::protocol;
+pub use crate::experiment::spec_error::SpecError;
+use crate::experiment::spec_error::bad;
+use crate::experiment::spec_error::read_toml;
 use crate::experiment::sweep::ImageData;
 use crate::experiment::sweep::data::{default_arch, default_train_size};
 use crate::run::{HeldOut, MAX_RUNS, Pool, RunSpec, Task, TaskKind, TestSize};
@@ -40,30 +43,6 @@ use rbp_datasets::mnist::DatasetKind;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-
-/// A bad spec: the key at fault and what is wrong.
-#[derive(Debug, thiserror::Error, PartialEq)]
-pub enum SpecError {
-    /// Not valid TOML, an unknown key or a value of the wrong type (the TOML reader's message
-    /// names the key and the line).
-    #[error("{0}")]
-    Toml(String),
-    /// A value that reads but makes no sense.
-    #[error("`{key}`: {why}")]
-    Value {
-        /// The key, e.g. `space.adam.eps`.
-        key: String,
-        /// What is wrong.
-        why: String,
-    },
-}
-
-fn bad(key: &str, why: impl Into<String>) -> SpecError {
-    SpecError::Value {
-        key: key.to_string(),
-        why: why.into(),
-    }
-}
 
 /// The file as written.
 #[derive(Deserialize, Debug, Default)]
@@ -169,7 +148,7 @@ pub const QUICK_SPEC: &str = "trials = 8\nbudgets = [1, 4, 8]\nepochs = 10\n\
 impl Tune {
     /// Reads and checks a spec.
     pub fn parse(text: &str) -> Result<Tune, SpecError> {
-        let raw: RawSpec = toml::from_str(text).map_err(|e| SpecError::Toml(e.to_string()))?;
+        let raw: RawSpec = read_toml(text)?;
         Tune::check(raw)
     }
 
