@@ -115,12 +115,8 @@ pub struct ReproduceArgs {
     /// Replace result files that already exist in --out.
     #[arg(long)]
     pub overwrite: bool,
-    /// Runs trained in parallel (default: the number of cores); results do not depend on it.
-    #[arg(long)]
-    pub jobs: Option<usize>,
-    /// No progress bars.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub workers: WorkerArgs,
     #[command(flatten)]
     pub runs: RunStoreArgs,
 }
@@ -141,12 +137,8 @@ pub struct SweepArgs {
     /// Replace summary files that already exist in --out (result files are always reused).
     #[arg(long)]
     pub overwrite: bool,
-    /// Runs trained in parallel (default: the number of cores); results do not depend on it.
-    #[arg(long)]
-    pub jobs: Option<usize>,
-    /// No progress bars.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub workers: WorkerArgs,
     #[command(flatten)]
     pub runs: RunStoreArgs,
 }
@@ -178,12 +170,8 @@ pub struct TuneArgs {
     /// Replace summary files that already exist in --out (result files are always reused).
     #[arg(long)]
     pub overwrite: bool,
-    /// Runs trained in parallel (default: the number of cores); results do not depend on it.
-    #[arg(long)]
-    pub jobs: Option<usize>,
-    /// No progress bars.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub workers: WorkerArgs,
     #[command(flatten)]
     pub runs: RunStoreArgs,
 }
@@ -209,7 +197,7 @@ impl ReproduceArgs {
     /// The reproduction these flags describe, how its runs go, and its output directory.
     pub fn config(&self) -> Result<(ReproduceConfig, rbp_lab::run::Mode, PathBuf)> {
         let readings = Reading::parse_all(&self.reading)?;
-        let workers = workers(self.jobs)?;
+        let workers = self.workers.count()?;
         let mut config = if self.quick {
             ReproduceConfig::quick(readings, workers)
         } else {
@@ -440,15 +428,11 @@ pub struct CommonArgs {
     /// Replace result files that already exist in --out.
     #[arg(long)]
     pub overwrite: bool,
-    /// Runs trained in parallel (default: the number of cores).
-    #[arg(long)]
-    pub jobs: Option<usize>,
     /// BLAS threads per run when runs are not parallel.
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
-    /// No progress bar.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub workers: WorkerArgs,
 }
 
 impl CommonArgs {
@@ -472,7 +456,10 @@ impl CommonArgs {
             Some(s) => vec![s],
             None => (0..count).collect(),
         };
-        let workers = workers(self.jobs)?.min((seeds.len() * self.optimizer.len()).max(1));
+        let workers = self
+            .workers
+            .count()?
+            .min((seeds.len() * self.optimizer.len()).max(1));
         let mut optimizers = Vec::new();
         for o in &self.optimizer {
             if !optimizers.contains(o) {
@@ -544,7 +531,7 @@ impl CommonArgs {
     }
 
     pub fn show_progress(&self) -> bool {
-        !self.quiet && std::io::stderr().is_terminal()
+        self.workers.show_progress()
     }
 }
 
@@ -553,15 +540,11 @@ impl CommonArgs {
 pub struct ResumeArgs {
     /// The checkpoint, `DIR/checkpoint.rbpck` of a `toy` or `mnist` run with --out DIR.
     pub checkpoint: PathBuf,
-    /// Runs trained in parallel (default: the number of cores); results do not depend on it.
-    #[arg(long)]
-    pub jobs: Option<usize>,
     /// Replace result files that already exist in the checkpoint's directory.
     #[arg(long)]
     pub overwrite: bool,
-    /// No progress bar.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub workers: WorkerArgs,
 }
 
 #[derive(Args)]
@@ -581,7 +564,30 @@ pub struct BenchArgs {
 }
 
 /// Runs trained at once: `--jobs`, else the number of cores.
-pub fn workers(jobs: Option<usize>) -> Result<usize> {
+/// How a command trains its runs: how many at once, and whether it draws progress bars.
+#[derive(Args)]
+pub struct WorkerArgs {
+    /// Runs trained in parallel (default: the number of cores); results do not depend on it.
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// No progress bars.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl WorkerArgs {
+    /// `--jobs`, checked, or the number of cores.
+    pub fn count(&self) -> Result<usize> {
+        workers(self.jobs)
+    }
+
+    /// Progress bars unless `--quiet` or stderr is not a terminal.
+    pub fn show_progress(&self) -> bool {
+        !self.quiet && std::io::stderr().is_terminal()
+    }
+}
+
+fn workers(jobs: Option<usize>) -> Result<usize> {
     match jobs {
         Some(0) => anyhow::bail!("--jobs must be at least 1"),
         Some(n) => Ok(n),

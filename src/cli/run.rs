@@ -3,7 +3,7 @@
 
 use super::args::{
     BenchArgs, LandscapeArgs, LandscapeTask, MnistArgs, ReproduceArgs, ResumeArgs, SweepArgs,
-    ToyArgs, TuneArgs, flag_for, workers,
+    ToyArgs, TuneArgs, flag_for,
 };
 use anyhow::{Context, Result};
 use rbp_core::oracle::Precision;
@@ -14,7 +14,6 @@ use rbp_lab::experiment::{Experiment, GridCommand, SettingsError, grid, protocol
 use rbp_lab::report::files::OutDir;
 use rbp_lab::run::store::RUNS_DIR;
 use rbp_lab::run::{RunData, Task};
-use std::io::IsTerminal;
 use std::path::Path;
 
 /// The library's settings error in the command line's words: the flag instead of the parameter.
@@ -61,9 +60,12 @@ pub fn run_resume(args: ResumeArgs) -> Result<()> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let show_progress = !args.quiet && std::io::stderr().is_terminal();
+    let show_progress = args.workers.show_progress();
     let settings = experiment.settings_mut();
-    settings.workers = workers(args.jobs)?.min(settings.seeds.len() * settings.optimizers.len());
+    settings.workers = args
+        .workers
+        .count()?
+        .min(settings.seeds.len() * settings.optimizers.len());
     let data = match &mut experiment {
         Experiment::Mnist(c) => {
             c.data.progress = show_progress;
@@ -147,7 +149,7 @@ pub fn run_reproduce(args: ReproduceArgs) -> Result<()> {
     use rbp_lab::experiment::reproduce::mnist_source::MnistSource;
     let (config, mode, out_dir) = args.config()?;
     let out = OutDir::new(&out_dir, args.overwrite);
-    let show = !args.quiet && std::io::stderr().is_terminal();
+    let show = args.workers.show_progress();
     println!(
         "rbp reproduce ({} protocol): readings {}; {}",
         config.protocol,
@@ -251,13 +253,13 @@ pub fn run_sweep(args: SweepArgs) -> Result<()> {
     let spec = sweep::read_spec(&args.spec)?;
     if args.dry_run {
         let dry = sweep::dry_run(&spec)?;
-        print!("{}", dry.listing(&spec, workers(args.jobs)?));
+        print!("{}", dry.listing(&spec, args.workers.count()?));
         return Ok(());
     }
-    let workers = workers(args.jobs)?;
+    let workers = args.workers.count()?;
     let (running, out_dir) = args.runs.running(&args.out, workers)?;
     let out = OutDir::new(&out_dir, args.overwrite);
-    let show = !args.quiet && std::io::stderr().is_terminal();
+    let show = args.workers.show_progress();
     println!(
         "rbp sweep {}: {} cells x {} seeds; {}",
         args.spec.display(),
@@ -294,7 +296,7 @@ pub fn run_tune(args: TuneArgs) -> Result<()> {
     if let Some(pool) = args.pool {
         study.data.pool = pool;
     }
-    let workers = workers(args.jobs)?;
+    let workers = args.workers.count()?;
     if args.dry_run {
         let dry = tune::dry_run(&study)?;
         print!("{}", dry.listing(&study, workers));
@@ -302,7 +304,7 @@ pub fn run_tune(args: TuneArgs) -> Result<()> {
     }
     let (running, out_dir) = args.runs.running(&args.out, workers)?;
     let out = OutDir::new(&out_dir, args.overwrite);
-    let show = !args.quiet && std::io::stderr().is_terminal();
+    let show = args.workers.show_progress();
     println!(
         "rbp tune {}: {} tasks x {} optimizers x {} trials, budgets {:?}, {} final seeds; {}",
         args.spec.as_ref().map_or(
