@@ -75,7 +75,7 @@ pub fn back_to_back_runs(config: &BenchConfig) -> usize {
 pub const BACK_TO_BACK_MIN_RUNS: usize = 100;
 
 /// After this long, back-to-back timing stops once it has the bench's repetition count.
-const BACK_TO_BACK_BUDGET: std::time::Duration = std::time::Duration::from_secs(1);
+pub const BACK_TO_BACK_BUDGET: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// What measuring errors costs.
 #[derive(Clone, Debug, Serialize)]
