@@ -1,14 +1,18 @@
-//! The run pipeline every study goes through: a study plans a list of [`RunSpec`]s, the
+//! `rbp-run`: the run pipeline every study goes through: a study plans a list of [`RunSpec`]s, the
 //! [`runner`] trains them on a bounded pool (reading what the [`store`] already holds, saving
 //! results, mid-run states and kept weights there), and the study summarises the results.
 //!
-//! Nothing here knows any study: the arrows go studies -> run -> core.
+//! Nothing here knows any study (the studies live in `rbp-lab`, which this crate cannot name):
+//! the arrows go studies -> run -> core. Beside the pipeline: [`atomic`] files (results and
+//! summaries are written whole or not at all) and the [`progress`] bars of long work.
 
+pub mod atomic;
 pub mod data;
 pub mod images;
 pub mod keep;
 pub mod mode;
 pub mod pool;
+pub mod progress;
 pub mod result;
 pub mod runner;
 pub mod spec;

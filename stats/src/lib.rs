@@ -1,11 +1,12 @@
-//! Every statistic of the lab, in one place: summaries (mean, sample std, median, quantiles,
+//! `rbp-stats`: every statistic of rbp, in one place: summaries (mean, sample std, median, quantiles,
 //! Student-t intervals), tests (paired t, sign test, TOST and its power, Holm's and Bonferroni's
 //! adjustments), Spearman's rank correlation and detectable effects. Every interval of a paired
 //! comparison is a Student-t interval on per-seed differences or log ratios ([`t_interval`]),
 //! the dual of the t test that gives its p.
 //!
 //! The distributions come from `statrs`. How a claim of the paper is judged with these tools
-//! (the verdict rules) lives with the claims, in [`crate::paper`]. The functions here never
+//! (the verdict rules) lives with the claims, in `rbp_lab::paper`; this crate knows no study
+//! and no claim. The functions here never
 //! panic on bad input: degenerate inputs (empty, one value, constant, NaN) get the result their
 //! documentation states, and inconsistent inputs (mismatched lengths) get a [`StatsError`] or,
 //! where a number is returned, NaN.

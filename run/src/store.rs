@@ -269,7 +269,7 @@ mod tests {
     use rbp_core::optim::OptimizerKind;
 
     fn spec() -> RunSpec {
-        crate::run::spec::example()
+        crate::spec::example()
     }
 
     fn stored(records: Vec<EpochRecord>, status: Status) -> StoredRun {

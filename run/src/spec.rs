@@ -110,7 +110,7 @@ pub(crate) fn example() -> RunSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::task::{Pool, TestSize};
+    use crate::task::{Pool, TestSize};
     use rbp_datasets::mnist::DatasetKind;
 
     fn spec() -> RunSpec {
