@@ -72,7 +72,7 @@ pub enum Command {
     Landscape(LandscapeArgs),
 }
 
-/// `rbp reproduce`: the paper's protocol by default, `--quick` for a ~10 s smoke run.
+/// `rbp reproduce`: the paper's protocol by default, `--quick` for a smoke run of ~15 s.
 #[derive(Args)]
 pub struct ReproduceArgs {
     /// 3 seeds, 30 epochs, small M for Fig. 4: a smoke run of every figure, always on the
