@@ -16,7 +16,7 @@
 use super::spec::SpecError;
 use crate::experiment::protocol;
 use crate::run::data::ImagesError;
-use crate::run::{Pool, TaskKind, TestSize};
+use crate::run::{Pool, Task, TaskKind, TestSize};
 use crate::run::{RunData, RunDataError};
 use rbp_datasets::mnist::{DataError, DataSpec, DatasetKind};
 use serde::Deserialize;
@@ -92,6 +92,20 @@ impl Default for ImageData {
 }
 
 impl ImageData {
+    /// The task of a run on `kind` with `train_size` examples: an image task draws its test
+    /// images by this `[data]`'s pool and test size.
+    pub fn task(&self, kind: TaskKind, train_size: usize) -> Task {
+        match kind {
+            TaskKind::Teacher => Task::Teacher { train_size },
+            TaskKind::Images(dataset) => Task::Images {
+                dataset,
+                pool: self.pool,
+                train_size,
+                test_size: self.test_size,
+            },
+        }
+    }
+
     /// Checks `[data]` against the grid's data sets: it only makes sense with an image one.
     pub(super) fn check(
         raw: Option<RawData>,

@@ -26,7 +26,7 @@ use crate::experiment::reproduce::Reading;
 pub use crate::experiment::spec_error::SpecError;
 pub(super) use crate::experiment::spec_error::bad;
 use crate::experiment::spec_error::read_toml;
-use crate::run::{HeldOut, RunSpec, Task, TaskKind};
+use crate::run::{HeldOut, RunSpec, TaskKind};
 use rbp_core::net::Arch;
 use rbp_core::optim::{Hyper, OptimizerKind};
 use rbp_core::train::Recording;
@@ -231,18 +231,8 @@ impl Sweep {
 
     /// The run of `cell` with `seed`.
     pub fn spec(&self, cell: &Cell, seed: u64) -> RunSpec {
-        let train_size = cell.train_size;
-        let task = match cell.dataset {
-            TaskKind::Teacher => Task::Teacher { train_size },
-            TaskKind::Images(dataset) => Task::Images {
-                dataset,
-                pool: self.data.pool,
-                train_size,
-                test_size: self.data.test_size,
-            },
-        };
         RunSpec {
-            task,
+            task: self.data.task(cell.dataset, cell.train_size),
             arch: cell.arch.clone(),
             batch: self.batch,
             epochs: self.epochs,
@@ -307,6 +297,7 @@ fn plot_axis(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::Task;
     use rbp_datasets::mnist;
 
     fn err(text: &str) -> String {

@@ -34,7 +34,7 @@ use crate::experiment::spec_error::bad;
 use crate::experiment::spec_error::read_toml;
 use crate::experiment::sweep::ImageData;
 use crate::experiment::sweep::data::{default_arch, default_train_size};
-use crate::run::{HeldOut, MAX_RUNS, Pool, RunSpec, Task, TaskKind, TestSize};
+use crate::run::{HeldOut, MAX_RUNS, Pool, RunSpec, TaskKind, TestSize};
 use rbp_core::init::Init;
 use rbp_core::net::Arch;
 use rbp_core::oracle::Precision;
@@ -217,18 +217,8 @@ impl Tune {
         seed: u64,
         held_out: HeldOut,
     ) -> RunSpec {
-        let train_size = task.train_size;
-        let task_spec = match task.dataset {
-            TaskKind::Teacher => Task::Teacher { train_size },
-            TaskKind::Images(dataset) => Task::Images {
-                dataset,
-                pool: self.data.pool,
-                train_size,
-                test_size: self.data.test_size,
-            },
-        };
         RunSpec {
-            task: task_spec,
+            task: self.data.task(task.dataset, task.train_size),
             arch: task.arch.clone(),
             batch: self.batch,
             epochs: self.epochs,
