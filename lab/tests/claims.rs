@@ -221,6 +221,42 @@ fn r_backprop_still_falling_on_test_but_not_on_training_error_does_not_keep_decr
     );
 }
 
+#[test]
+fn adam_fast_on_training_error_alone_is_not_fast_on_both() {
+    let mut runs = paper_fig2();
+    // Adam's training error drops at once, its test error falls no faster than R-BackProp's.
+    runs.adam = (0..SEEDS)
+        .map(|s| run(OptimizerKind::Adam, s, adam_curve(0.02), fall(0.25, 60.0)))
+        .collect();
+    assert_ne!(
+        verdict_of(&fig2_findings(&runs), "fig2b-adam-early-fast"),
+        Verdict::Reproduced
+    );
+}
+
+#[test]
+fn adam_that_speeds_up_after_epoch_40_or_slows_on_one_error_only_does_not_slow_down() {
+    // Both errors fall faster and faster: the rate after the window is larger, not smaller.
+    let accelerating = |e: f64| (-0.01 * e - 0.0004 * e * e).exp();
+    let mut faster = paper_fig2();
+    faster.adam = (0..SEEDS)
+        .map(|s| run(OptimizerKind::Adam, s, accelerating, accelerating))
+        .collect();
+    assert_ne!(
+        verdict_of(&fig2_findings(&faster), "fig2b-adam-slows"),
+        Verdict::Reproduced
+    );
+    // Only the training error slows; the test error keeps accelerating.
+    let mut one = paper_fig2();
+    one.adam = (0..SEEDS)
+        .map(|s| run(OptimizerKind::Adam, s, adam_curve(0.02), accelerating))
+        .collect();
+    assert_ne!(
+        verdict_of(&fig2_findings(&one), "fig2b-adam-slows"),
+        Verdict::Reproduced
+    );
+}
+
 /// Fig. 3's findings when the runs at lambda = 1e-3 have `train` and `test` curves, the others a
 /// plain fall.
 fn fig3_findings(
