@@ -160,7 +160,7 @@ pub struct TuneArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Where MNIST's files are (replaces the spec's `data.mnist_dir`) [default: $RBP_DATA_DIR,
-    /// else ~/.cache/rbp/mnist]; never downloaded.
+    /// else ~/.cache/rbp/mnist]; downloaded only when the spec sets `data.download = true`.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
     /// `train` or `test` (replaces the spec's `data.pool`): with `test`, image tasks split the

@@ -5,6 +5,7 @@
 
 pub mod bench;
 pub mod grid;
+pub mod image_data;
 pub mod landscape;
 pub mod mnist;
 pub mod output;

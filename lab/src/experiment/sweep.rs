@@ -16,7 +16,7 @@ pub mod size;
 pub mod spec;
 pub mod summary;
 
-pub use data::ImageData;
+pub use crate::experiment::image_data::ImageData;
 pub use dry_run::{DryRun, dry_run};
 pub use spec::{AXES, Cell, SpecError, Sweep};
 pub use summary::{CSV, CellSummary, REPORT, plot_stem};

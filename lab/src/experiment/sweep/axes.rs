@@ -2,8 +2,9 @@
 //! counted from the lengths alone (so a grid too large to run is refused before a cell is
 //! built), and the cells enumerated in linear time.
 
-use super::data::{self, ImageData, RawData};
+use super::data;
 use super::spec::{Cell, RawGrid, SpecError, bad};
+use crate::experiment::image_data::{self, ImageData, RawData};
 use crate::experiment::reproduce::Reading;
 use crate::run::TaskKind;
 use rbp_core::net::Arch;
@@ -50,9 +51,14 @@ impl Axes {
                  networks (100 vs 784 inputs); run them as two sweeps",
             ));
         }
-        let data = ImageData::check(data, &datasets)?;
+        let data = ImageData::check(
+            data,
+            datasets.iter().any(|d| matches!(d, TaskKind::Images(_))),
+            "an image data set (grid.dataset = [\"mnist\"] or [\"fashion-mnist\"]); the teacher \
+             task draws its own examples",
+        )?;
         let archs = read_archs(g.arch, datasets[0])?;
-        let default_size = || vec![data::default_train_size(datasets[0])];
+        let default_size = || vec![image_data::default_train_size(datasets[0])];
         let sizes = list("grid.train_size", g.train_size, default_size, |m| Some(*m))?;
         let smallest = *sizes.iter().min().expect("list() refuses empty lists");
         if smallest == 0 {
@@ -249,7 +255,7 @@ fn read_archs(given: Option<Vec<String>>, dataset: TaskKind) -> Result<Vec<Arch>
         .transpose()?;
     let default = || {
         vec![
-            data::default_arch(dataset)
+            image_data::default_arch(dataset)
                 .parse()
                 .expect("a valid default"),
         ]
@@ -267,7 +273,7 @@ fn read_archs(given: Option<Vec<String>>, dataset: TaskKind) -> Result<Vec<Arch>
                 dataset.name(),
                 mnist::PIXELS,
                 idx::NUM_CLASSES,
-                data::default_arch(TaskKind::Images(mnist::DatasetKind::Mnist))
+                image_data::default_arch(TaskKind::Images(mnist::DatasetKind::Mnist))
             ),
         ));
     }

@@ -19,8 +19,8 @@
 //! ```
 
 use super::axes::{Axes, first_repeat};
-use super::data::{ImageData, RawData};
 use super::size;
+use crate::experiment::image_data::{ImageData, RawData};
 use crate::experiment::protocol;
 use crate::experiment::reproduce::Reading;
 pub use crate::experiment::spec_error::SpecError;

@@ -18,7 +18,7 @@
 //! train_size = 1000
 //! arch = "100-400-200-10"   # default: the paper's for the data set
 //!
-//! [data]                    # as in `rbp sweep`: mnist_dir, fashion_dir, pool, test_size
+//! [data]                    # as in `rbp sweep`: mnist_dir, fashion_dir, pool, test_size, download
 //! pool = "test"
 //!
 //! [space.rbp]               # a range [lo, hi] is searched log-uniformly; a number is held
@@ -28,13 +28,12 @@
 //! ```
 
 use super::space::{Dim, LR_DECADES, MAX_TRIALS, Param, Range, Space, Tuned};
+use crate::experiment::image_data::{ImageData, RawData, default_arch, default_train_size};
 use crate::experiment::protocol;
 pub use crate::experiment::spec_error::SpecError;
 use crate::experiment::spec_error::bad;
 use crate::experiment::spec_error::read_toml;
-use crate::experiment::sweep::ImageData;
-use crate::experiment::sweep::data::{default_arch, default_train_size};
-use crate::run::{HeldOut, MAX_RUNS, Pool, RunSpec, TaskKind, TestSize};
+use crate::run::{HeldOut, MAX_RUNS, RunSpec, TaskKind};
 use rbp_core::init::Init;
 use rbp_core::net::Arch;
 use rbp_core::oracle::Precision;
@@ -42,7 +41,6 @@ use rbp_core::train::Recording;
 use rbp_datasets::mnist::DatasetKind;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 /// The file as written.
 #[derive(Deserialize, Debug, Default)]
@@ -68,15 +66,6 @@ struct RawTask {
     dataset: String,
     train_size: Option<usize>,
     arch: Option<String>,
-}
-
-#[derive(Deserialize, Debug, Default)]
-#[serde(deny_unknown_fields)]
-struct RawData {
-    mnist_dir: Option<PathBuf>,
-    fashion_dir: Option<PathBuf>,
-    pool: Option<String>,
-    test_size: Option<usize>,
 }
 
 #[derive(Deserialize, Debug, Clone)]
@@ -165,7 +154,11 @@ impl Tune {
         let optimizers = optimizers(raw.optimizers)?;
         let spaces = spaces(&optimizers, raw.space.unwrap_or_default())?;
         let tasks = tasks(raw.task)?;
-        let data = data(raw.data, &tasks)?;
+        let data = ImageData::check(
+            raw.data,
+            tasks.iter().any(TuneTask::classifies),
+            "an image task (mnist or fashion-mnist)",
+        )?;
         let tune = Tune {
             trials,
             budgets,
@@ -469,37 +462,10 @@ fn default_task(dataset: TaskKind, train_size: usize) -> TuneTask {
     }
 }
 
-fn data(raw: Option<RawData>, tasks: &[TuneTask]) -> Result<ImageData, SpecError> {
-    let Some(raw) = raw else {
-        return Ok(ImageData::default());
-    };
-    if !tasks.iter().any(TuneTask::classifies) {
-        return Err(bad(
-            "data",
-            "only used with an image task (mnist or fashion-mnist)",
-        ));
-    }
-    let pool = match raw.pool {
-        None => Pool::Train,
-        Some(p) => p.parse().map_err(|e: String| bad("data.pool", e))?,
-    };
-    let test_size = match raw.test_size {
-        None => TestSize::Count(protocol::MNIST_TEST_SIZE),
-        Some(0) => return Err(bad("data.test_size", "must be at least 1")),
-        Some(n) => TestSize::Count(n),
-    };
-    Ok(ImageData {
-        mnist_dir: raw.mnist_dir,
-        fashion_dir: raw.fashion_dir,
-        pool,
-        test_size,
-        download: false,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::{Pool, TestSize};
 
     fn err(text: &str) -> String {
         Tune::parse(text).unwrap_err().to_string()
@@ -568,6 +534,19 @@ mod tests {
     }
 
     #[test]
+    fn the_data_table_reads_as_the_sweeps() {
+        let t = Tune::parse(
+            "[[task]]\ndataset = \"mnist\"\n[data]\npool = \"test\"\ntest_size = \"all\"\n\
+             mnist_dir = \"/m\"\ndownload = true\n",
+        )
+        .unwrap();
+        assert_eq!(t.data.pool, Pool::Test);
+        assert_eq!(t.data.test_size, TestSize::All);
+        assert_eq!(t.data.mnist_dir, Some(std::path::PathBuf::from("/m")));
+        assert!(t.data.download);
+    }
+
+    #[test]
     fn bad_specs_name_the_key() {
         let cases = [
             ("optimizers = [\"sdg\"]", "`optimizers`"),
@@ -607,6 +586,8 @@ mod tests {
                 "`data`",
             ),
             ("[data]\npool = \"valid\"", "`data.pool`"),
+            ("[data]\ntest_size = 0", "`data.test_size`"),
+            ("[data]\ntest_size = \"most\"", "`data.test_size`"),
         ];
         for (text, key) in cases {
             let m = err(text);
@@ -615,5 +596,6 @@ mod tests {
         // Unknown keys, at the top or in a table, are named by the TOML reader.
         assert!(err("trails = 3").contains("trails"));
         assert!(err("[[task]]\ndataset = \"teacher\"\nsize = 3").contains("size"));
+        assert!(err("[data]\ndir = \"x\"").contains("unknown field `dir`"));
     }
 }
